@@ -1,0 +1,32 @@
+//! # capexec
+//!
+//! A `no_std` file-descriptor table and CloudABI-style `exec()` for hobby kernels.
+//!
+//! A program started through [`exec::proc_exec`] gets *exactly* the descriptors its
+//! argument data references, renumbered from 0, and nothing else. The design follows
+//! FreeBSD r285622 ("Implement CloudABI's exec() call").
+//!
+//! Layers, bottom up:
+//! - [`fdtable`]: the descriptor table (FreeBSD `struct filedesc`), with the remapped
+//!   primitives [`fdtable::fdcopy_remapped`], [`fdtable::fdinstall_remapped`] and
+//!   [`fdtable::fdescfree_remapped`].
+//! - [`argdata`]: the argdata codec (serialise with descriptor extraction; parse).
+//! - [`exec`]: [`exec::exec_copyin_data_fds`] and the [`exec::proc_exec`] driver with a
+//!   point of no return.
+//! - [`abi`]: the i386 (cloudabi32) shim: syscall entry, errno numbers, initial stack.
+//!
+//! Everything a user process hands in is treated as hostile: no panic on user input,
+//! every allocation fallible, every error an [`Errno`].
+#![no_std]
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+extern crate alloc;
+
+pub mod abi;
+pub mod argdata;
+pub mod errno;
+pub mod exec;
+pub mod fdtable;
+
+pub use errno::Errno;
