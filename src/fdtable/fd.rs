@@ -23,13 +23,21 @@ impl Fd {
     /// The checked conversion from a raw `int`: negative is `EBADF`.
     #[inline]
     pub const fn from_raw(raw: i32) -> Result<Fd, Errno> {
-        if raw < 0 { Err(Errno::EBADF) } else { Ok(Fd(raw as u32)) }
+        if raw < 0 {
+            Err(Errno::EBADF)
+        } else {
+            Ok(Fd(raw as u32))
+        }
     }
 
     /// A descriptor from an index known to be at most [`Fd::MAX`]; `None` above it.
     #[inline]
     pub const fn from_index(index: usize) -> Option<Fd> {
-        if index <= i32::MAX as usize { Some(Fd(index as u32)) } else { None }
+        if index <= i32::MAX as usize {
+            Some(Fd(index as u32))
+        } else {
+            None
+        }
     }
 
     /// The descriptor as the `int` a system call returns (never negative).

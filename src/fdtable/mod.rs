@@ -1,9 +1,29 @@
 //! The descriptor table (FreeBSD `struct filedesc`).
+//!
+//! - [`FdTable`]: lowest-free allocation through a two-level bitmap, `dup`, `dup2`,
+//!   `dup_min` (`F_DUPFD`), `replace` (CloudABI `fd_replace`), `close`, `close_range`,
+//!   the close-on-exec sweep, the fork copy and rights narrowing.
+//! - [`SharedFdTable`]: the table shared by a process's threads, behind a `spin` lock.
+//! - The remapped primitives of FreeBSD r285622: [`fdcopy_remapped`],
+//!   [`fdinstall_remapped`], [`fdescfree_remapped`].
+//!
+//! The kernel plugs in its own open-file type by implementing [`File`]; the table holds
+//! it as `Arc<F>`. A descriptor number from user space becomes an [`Fd`] through one
+//! checked conversion, [`Fd::from_raw`] (negative: `EBADF`).
 
+mod bitmap;
+mod entry;
 mod fd;
 mod file;
+mod remap;
 mod rights;
+mod shared;
+mod table;
 
+pub use entry::{Closed, ClosedFiles, Entry, Rejected};
 pub use fd::Fd;
 pub use file::{File, FileType};
+pub use remap::{fdcopy_remapped, fdescfree_remapped, fdinstall_remapped};
 pub use rights::{FdRights, Rights};
+pub use shared::SharedFdTable;
+pub use table::{CloseRange, DEFAULT_LIMIT, FdTable, MAX_LIMIT};

@@ -91,10 +91,16 @@ pub struct FdRights {
 impl FdRights {
     /// Every right, base and inheriting: what a freshly opened descriptor has when the
     /// kernel does not restrict it.
-    pub const ALL: FdRights = FdRights { base: Rights::all(), inheriting: Rights::all() };
+    pub const ALL: FdRights = FdRights {
+        base: Rights::all(),
+        inheriting: Rights::all(),
+    };
 
     /// No rights at all.
-    pub const NONE: FdRights = FdRights { base: Rights::empty(), inheriting: Rights::empty() };
+    pub const NONE: FdRights = FdRights {
+        base: Rights::empty(),
+        inheriting: Rights::empty(),
+    };
 
     /// A pair from its two sets.
     #[inline]

@@ -1,0 +1,2 @@
+//! Placeholder until the benchmark group lands.
+fn main() {}

@@ -1,0 +1,293 @@
+//! The two-level descriptor bitmap.
+//!
+//! Level 0 has one bit per descriptor (set = open). Level 1 has two summaries with one
+//! bit per level-0 word: `full` (the word is all ones) and `any` (the word is non-zero).
+//! The lowest free descriptor at or above `min` is found by looking at one level-0 word
+//! and then scanning `full` for the first word that is not full: 4,096 descriptors per
+//! summary word, so 256 summary words for a million descriptors, instead of a million
+//! slots. Walking open descriptors uses `any` the same way, so a sweep over a sparse
+//! table costs the number of open descriptors plus one word per 4,096 slots.
+//!
+//! The first word of every level is stored inline, so a table of up to 64
+//! descriptors (and summaries of up to 4,096) needs no heap allocation for its bitmaps.
+//!
+//! # References
+//! - Linux `fs/file.c` (`open_fds`, `full_fds_bits`, `find_next_fd`).
+//! - FreeBSD `sys/kern/kern_descrip.c` (`fd_map`, `fd_first_free`, `fd_last_used`).
+
+use alloc::vec::Vec;
+
+use crate::Errno;
+
+const BITS: usize = u64::BITS as usize;
+
+/// A growable array of words whose first word lives inline.
+#[derive(Clone, Default, PartialEq, Eq, Debug)]
+pub(crate) struct Words {
+    first: u64,
+    rest: Vec<u64>,
+}
+
+impl Words {
+    const EMPTY: Words = Words {
+        first: 0,
+        rest: Vec::new(),
+    };
+
+    #[inline]
+    pub(crate) fn get(&self, i: usize) -> u64 {
+        if i == 0 {
+            self.first
+        } else {
+            self.rest.get(i - 1).copied().unwrap_or(0)
+        }
+    }
+
+    /// The word at `i`; `i` must be below `len()`.
+    #[inline]
+    fn word_mut(&mut self, i: usize) -> Option<&mut u64> {
+        if i == 0 {
+            Some(&mut self.first)
+        } else {
+            self.rest.get_mut(i - 1)
+        }
+    }
+
+    /// Grows to at least `words` words (new words zero), fallibly.
+    fn try_grow(&mut self, words: usize) -> Result<(), Errno> {
+        let want = words.saturating_sub(1);
+        if want > self.rest.len() {
+            self.rest
+                .try_reserve_exact(want - self.rest.len())
+                .map_err(|_| Errno::ENOMEM)?;
+            self.rest.resize(want, 0);
+        }
+        Ok(())
+    }
+
+    /// Reserves room for `words` words without changing the contents.
+    fn try_reserve(&mut self, words: usize) -> Result<(), Errno> {
+        let want = words.saturating_sub(1);
+        if want > self.rest.len() {
+            self.rest
+                .try_reserve_exact(want - self.rest.len())
+                .map_err(|_| Errno::ENOMEM)?;
+        }
+        Ok(())
+    }
+
+    #[inline]
+    fn set_bit(&mut self, bit: usize) {
+        if let Some(w) = self.word_mut(bit / BITS) {
+            *w |= 1 << (bit % BITS);
+        }
+    }
+
+    #[inline]
+    fn clear_bit(&mut self, bit: usize) {
+        if let Some(w) = self.word_mut(bit / BITS) {
+            *w &= !(1 << (bit % BITS));
+        }
+    }
+
+    #[inline]
+    pub(crate) fn test_bit(&self, bit: usize) -> bool {
+        self.get(bit / BITS) & (1 << (bit % BITS)) != 0
+    }
+
+    /// First word index at or after `from` (below `limit`) whose word, transformed by
+    /// `f`, has a set bit; the bit index within the whole array.
+    #[inline]
+    fn next_set(&self, from: usize, limit_bits: usize, f: impl Fn(u64) -> u64) -> Option<usize> {
+        let mut w = from / BITS;
+        if from >= limit_bits {
+            return None;
+        }
+        let mut word = f(self.get(w)) & (!0u64 << (from % BITS));
+        let last_word = (limit_bits - 1) / BITS;
+        loop {
+            if word != 0 {
+                let bit = w * BITS + word.trailing_zeros() as usize;
+                return if bit < limit_bits { Some(bit) } else { None };
+            }
+            w += 1;
+            if w > last_word {
+                return None;
+            }
+            word = f(self.get(w));
+        }
+    }
+
+    /// Last set bit at or below `from`.
+    #[inline]
+    fn prev_set(&self, from: usize) -> Option<usize> {
+        let mut w = from / BITS;
+        let shift = BITS - 1 - from % BITS;
+        let mut word = (self.get(w) << shift) >> shift;
+        loop {
+            if word != 0 {
+                return Some(w * BITS + (BITS - 1 - word.leading_zeros() as usize));
+            }
+            if w == 0 {
+                return None;
+            }
+            w -= 1;
+            word = self.get(w);
+        }
+    }
+}
+
+/// The open-descriptor bitmap with its two summaries, plus the close-on-exec bits.
+#[derive(Clone, Default, PartialEq, Eq, Debug)]
+pub(crate) struct FdBitmap {
+    open: Words,
+    full: Words,
+    any: Words,
+    cloexec: Words,
+    /// Number of descriptor bits covered (a multiple of 64, at least 64).
+    words: usize,
+}
+
+impl FdBitmap {
+    /// An empty bitmap (64 bits inline, nothing on the heap).
+    pub(crate) const EMPTY: FdBitmap = FdBitmap {
+        open: Words::EMPTY,
+        full: Words::EMPTY,
+        any: Words::EMPTY,
+        cloexec: Words::EMPTY,
+        words: 0,
+    };
+
+    /// Bits covered by the bitmap.
+    #[inline]
+    pub(crate) fn capacity(&self) -> usize {
+        self.words.max(1) * BITS
+    }
+
+    /// Grows to cover at least `bits` descriptors; on `ENOMEM` nothing visible changes.
+    pub(crate) fn try_grow(&mut self, bits: usize) -> Result<(), Errno> {
+        let words = bits.div_ceil(BITS).max(1);
+        if words <= self.words.max(1) {
+            self.words = self.words.max(1);
+            return Ok(());
+        }
+        let summary = words.div_ceil(BITS);
+        // Reserve everything first so that a failure leaves the contents unchanged.
+        self.open.try_reserve(words)?;
+        self.cloexec.try_reserve(words)?;
+        self.full.try_reserve(summary)?;
+        self.any.try_reserve(summary)?;
+        self.open.try_grow(words)?;
+        self.cloexec.try_grow(words)?;
+        self.full.try_grow(summary)?;
+        self.any.try_grow(summary)?;
+        self.words = words;
+        Ok(())
+    }
+
+    /// Marks `fd` open (it must be below `capacity()`).
+    #[inline]
+    pub(crate) fn set_open(&mut self, fd: usize) {
+        let w = fd / BITS;
+        self.open.set_bit(fd);
+        let word = self.open.get(w);
+        self.any.set_bit(w);
+        if word == !0 {
+            self.full.set_bit(w);
+        }
+    }
+
+    /// Marks `fd` closed and clears its close-on-exec bit.
+    #[inline]
+    pub(crate) fn set_closed(&mut self, fd: usize) {
+        let w = fd / BITS;
+        self.open.clear_bit(fd);
+        self.cloexec.clear_bit(fd);
+        self.full.clear_bit(w);
+        if self.open.get(w) == 0 {
+            self.any.clear_bit(w);
+        }
+    }
+
+    /// Marks descriptors `0..n` open, the others untouched (used for a fresh dense table).
+    pub(crate) fn set_dense(&mut self, n: usize) {
+        for fd in 0..n / BITS {
+            if let Some(w) = self.open.word_mut(fd) {
+                *w = !0;
+            }
+            self.full.set_bit(fd);
+            self.any.set_bit(fd);
+        }
+        for fd in (n / BITS) * BITS..n {
+            self.set_open(fd);
+        }
+    }
+
+    /// Close-on-exec flag of `fd`.
+    #[inline]
+    pub(crate) fn cloexec(&self, fd: usize) -> bool {
+        self.cloexec.test_bit(fd)
+    }
+
+    /// Sets or clears the close-on-exec flag of `fd`.
+    #[inline]
+    pub(crate) fn set_cloexec(&mut self, fd: usize, on: bool) {
+        if on {
+            self.cloexec.set_bit(fd)
+        } else {
+            self.cloexec.clear_bit(fd)
+        }
+    }
+
+    /// The lowest free descriptor at or above `min` within the bitmap, if any.
+    #[inline]
+    pub(crate) fn lowest_free_from(&self, min: usize) -> Option<usize> {
+        let cap = self.capacity();
+        if min >= cap {
+            return None;
+        }
+        let w = min / BITS;
+        let masked = self.open.get(w) | !(!0u64 << (min % BITS));
+        if masked != !0 {
+            return Some(w * BITS + (!masked).trailing_zeros() as usize);
+        }
+        // Find the first word after `w` that is not full, through the summary.
+        let words = cap / BITS;
+        let next = self.full.next_set(w + 1, words, |s| !s)?;
+        Some(next * BITS + (!self.open.get(next)).trailing_zeros() as usize)
+    }
+
+    /// The lowest open descriptor at or above `from`, if any.
+    #[inline]
+    pub(crate) fn next_open(&self, from: usize) -> Option<usize> {
+        let cap = self.capacity();
+        if from >= cap {
+            return None;
+        }
+        let w = from / BITS;
+        let masked = self.open.get(w) & (!0u64 << (from % BITS));
+        if masked != 0 {
+            return Some(w * BITS + masked.trailing_zeros() as usize);
+        }
+        let next = self.any.next_set(w + 1, cap / BITS, |s| s)?;
+        Some(next * BITS + self.open.get(next).trailing_zeros() as usize)
+    }
+
+    /// The highest open descriptor at or below `from`, if any.
+    #[inline]
+    pub(crate) fn prev_open(&self, from: usize) -> Option<usize> {
+        let from = from.min(self.capacity() - 1);
+        let w = from / BITS;
+        let shift = BITS - 1 - from % BITS;
+        let masked = (self.open.get(w) << shift) >> shift;
+        if masked != 0 {
+            return Some(w * BITS + (BITS - 1 - masked.leading_zeros() as usize));
+        }
+        if w == 0 {
+            return None;
+        }
+        let prev = self.any.prev_set(w - 1)?;
+        let word = self.open.get(prev);
+        Some(prev * BITS + (BITS - 1 - word.leading_zeros() as usize))
+    }
+}

@@ -1,0 +1,77 @@
+//! The remapped primitives of FreeBSD r285622: build, install and free a table whose
+//! layout is given by a descriptor list (`new fd i = old fd fds[i]`).
+
+use super::entry::Entry;
+use super::{Fd, FdTable, File, SharedFdTable};
+use crate::Errno;
+
+/// Builds the table of a remapped exec (FreeBSD `fdcopy_remapped`): new descriptor `i`
+/// refers to old descriptor `fds[i]`'s file, with its rights, close-on-exec clear.
+///
+/// Checks, in FreeBSD's order (the first failure wins):
+/// 1. `fds.len() > lastfile + 1` gives `E2BIG` (an empty table accepts only an empty list);
+/// 2. for each `i` in index order: `fds[i]` negative or above `lastfile` gives `EBADF`,
+///    an empty slot `EBADF`, a file that is not passable `EINVAL`;
+/// 3. building the table may give `ENOMEM`.
+///
+/// Validation happens before any reference is taken, so a failure leaves `old` and every
+/// reference count exactly as they were. The same source may appear several times; each
+/// occurrence is its own entry with its own reference. The result is dense (`0..n`).
+/// Cost O(`fds.len()`), independent of the size of `old`.
+///
+/// **capexec decision:** copied entries start with close-on-exec *cleared*. FreeBSD
+/// copied the flag by accident of a struct copy; here the list is the whole truth of
+/// what the new program gets.
+///
+/// # References
+/// - FreeBSD r285622, `sys/kern/kern_descrip.c` `fdcopy_remapped`.
+pub fn fdcopy_remapped<F: ?Sized + File>(
+    old: &FdTable<F>,
+    fds: &[i32],
+) -> Result<FdTable<F>, Errno> {
+    let lastfile_plus_one = old.lastfile().map_or(0, |l| l.index() + 1);
+    if fds.len() > lastfile_plus_one {
+        return Err(Errno::E2BIG);
+    }
+    for &raw in fds {
+        let fd = Fd::from_raw(raw)?;
+        let entry = old.get(fd)?;
+        if !entry.file().is_passable() {
+            return Err(Errno::EINVAL);
+        }
+    }
+    let mut new = FdTable::with_dense_capacity(old.limit(), fds.len())?;
+    for &raw in fds {
+        // Validated above; a failure here cannot happen, but would only shorten the list.
+        if let Ok(entry) = Fd::from_raw(raw).and_then(|fd| old.get(fd)) {
+            new.push_dense(Entry::new(entry.file().clone(), entry.rights()));
+        }
+    }
+    new.finish_dense();
+    Ok(new)
+}
+
+/// Installs a table built by [`fdcopy_remapped`] as the process's table (FreeBSD
+/// `fdinstall_remapped`): swaps it in place under the lock and hands the old table back,
+/// to be dropped (closing every file no other holder keeps) after the lock is released.
+/// Cannot fail.
+///
+/// A table shared with *other processes* must not be swapped in place (they would see
+/// the new table): such a kernel gives the exec'ing process a fresh
+/// [`SharedFdTable`] instead (see [`crate::exec`]).
+///
+/// # References
+/// - FreeBSD r285622, `sys/kern/kern_descrip.c` `fdinstall_remapped`.
+#[must_use = "the old table must be dropped after the lock is released"]
+pub fn fdinstall_remapped<F: ?Sized>(shared: &SharedFdTable<F>, new: FdTable<F>) -> FdTable<F> {
+    core::mem::replace(&mut *shared.lock(), new)
+}
+
+/// Releases a table that was built by [`fdcopy_remapped`] but never installed (the exec
+/// failed before its point of no return): drops each file reference, nothing else.
+///
+/// # References
+/// - FreeBSD r285622, `sys/kern/kern_descrip.c` `fdescfree_remapped`.
+pub fn fdescfree_remapped<F: ?Sized>(new: FdTable<F>) {
+    drop(new);
+}

@@ -1,0 +1,560 @@
+//! The descriptor table itself (FreeBSD `struct filedesc`).
+
+use alloc::sync::Arc;
+use alloc::vec::Vec;
+
+use super::bitmap::FdBitmap;
+use super::entry::{Closed, ClosedFiles, Entry, Rejected};
+use super::{Fd, FdRights, File};
+use crate::Errno;
+
+/// The default descriptor limit: 1,048,576 descriptors, Linux's `nr_open` default.
+pub const DEFAULT_LIMIT: usize = 1 << 20;
+
+/// The most descriptors any table can have: every number fits a non-negative `i32`.
+pub const MAX_LIMIT: usize = i32::MAX as usize + 1;
+
+/// Smallest slot array allocated once a table is used (FreeBSD `NDFILE` is 20).
+const MIN_SLOTS: usize = 8;
+
+/// What [`FdTable::close_range`] does with each open descriptor in the range.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CloseRange {
+    /// Close it.
+    Close,
+    /// Only mark it close-on-exec (Linux `CLOSE_RANGE_CLOEXEC`).
+    CloexecOnly,
+}
+
+/// A process's descriptor table: descriptor numbers to open files, with per-descriptor
+/// close-on-exec flags and rights.
+///
+/// The table is a plain value; a process whose threads share it wraps it in a
+/// [`SharedFdTable`](super::SharedFdTable). All allocation is fallible: out of memory is
+/// `ENOMEM` and leaves the table as it was. An empty table allocates nothing.
+///
+/// # References
+/// - FreeBSD `sys/sys/filedesc.h`, `sys/kern/kern_descrip.c`.
+/// - POSIX.1-2017 `dup`, `dup2`, `fcntl(F_DUPFD)`, `close`.
+/// - Linux `fs/file.c`.
+pub struct FdTable<F: ?Sized> {
+    slots: Vec<Option<Entry<F>>>,
+    map: FdBitmap,
+    /// One past the highest open descriptor (`lastfile + 1`); 0 when empty.
+    end: usize,
+    /// A lower bound of the lowest free descriptor (FreeBSD `fd_freefile`).
+    freefile: usize,
+    /// Number of open descriptors.
+    open: usize,
+    /// Descriptor numbers must be below this (FreeBSD `getmaxfd`).
+    limit: usize,
+}
+
+impl<F: ?Sized> Default for FdTable<F> {
+    fn default() -> Self {
+        FdTable::new()
+    }
+}
+
+impl<F: ?Sized> core::fmt::Debug for FdTable<F> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        let mut m = f.debug_map();
+        for (fd, e) in self.iter() {
+            m.entry(&fd.raw(), &(e.rights, self.map.cloexec(fd.index())));
+        }
+        m.finish()
+    }
+}
+
+impl<F: ?Sized> FdTable<F> {
+    /// An empty table with the [`DEFAULT_LIMIT`]. Allocates nothing.
+    pub const fn new() -> FdTable<F> {
+        FdTable::with_limit_const(DEFAULT_LIMIT)
+    }
+
+    const fn with_limit_const(limit: usize) -> FdTable<F> {
+        FdTable {
+            slots: Vec::new(),
+            map: FdBitmap::EMPTY,
+            end: 0,
+            freefile: 0,
+            open: 0,
+            limit: if limit > MAX_LIMIT { MAX_LIMIT } else { limit },
+        }
+    }
+
+    /// An empty table whose descriptors must be below `limit` (clamped to
+    /// [`MAX_LIMIT`]). Allocates nothing.
+    pub const fn with_limit(limit: usize) -> FdTable<F> {
+        FdTable::with_limit_const(limit)
+    }
+
+    /// The descriptor limit: every descriptor is below it.
+    #[inline]
+    pub fn limit(&self) -> usize {
+        self.limit
+    }
+
+    /// Number of open descriptors.
+    #[inline]
+    pub fn len(&self) -> usize {
+        self.open
+    }
+
+    /// Whether no descriptor is open.
+    #[inline]
+    pub fn is_empty(&self) -> bool {
+        self.open == 0
+    }
+
+    /// The highest open descriptor (FreeBSD `fd_lastfile`), `None` when empty.
+    #[inline]
+    pub fn lastfile(&self) -> Option<Fd> {
+        self.end.checked_sub(1).and_then(Fd::from_index)
+    }
+
+    /// Number of slots allocated (capacity; grows by doubling, never shrinks).
+    #[inline]
+    pub fn capacity(&self) -> usize {
+        self.slots.len()
+    }
+
+    /// The entry of `fd`: `EBADF` if it is not open.
+    #[inline]
+    pub fn get(&self, fd: Fd) -> Result<&Entry<F>, Errno> {
+        match self.slots.get(fd.index()) {
+            Some(Some(e)) => Ok(e),
+            _ => Err(Errno::EBADF),
+        }
+    }
+
+    /// The file of `fd` (a borrow; clone the `Arc` to keep it): `EBADF` if not open.
+    #[inline]
+    pub fn file(&self, fd: Fd) -> Result<&Arc<F>, Errno> {
+        self.get(fd).map(Entry::file)
+    }
+
+    /// Whether `fd` is open.
+    #[inline]
+    pub fn is_open(&self, fd: Fd) -> bool {
+        self.get(fd).is_ok()
+    }
+
+    /// The close-on-exec flag of `fd`: `EBADF` if not open.
+    #[inline]
+    pub fn cloexec(&self, fd: Fd) -> Result<bool, Errno> {
+        self.get(fd)?;
+        Ok(self.map.cloexec(fd.index()))
+    }
+
+    /// Sets or clears the close-on-exec flag of `fd` (`fcntl(F_SETFD)`): `EBADF` if not
+    /// open.
+    pub fn set_cloexec(&mut self, fd: Fd, on: bool) -> Result<(), Errno> {
+        self.get(fd)?;
+        self.map.set_cloexec(fd.index(), on);
+        Ok(())
+    }
+
+    /// Narrows the rights of `fd` to `new` (CloudABI `fd_stat_put` with
+    /// `FDSTAT_RIGHTS`). Each of base and inheriting must be a subset of the current
+    /// set, checked independently; widening gives `ENOTCAPABLE` and changes nothing.
+    /// `EBADF` if `fd` is not open.
+    ///
+    /// # References
+    /// - CloudABI `fd_stat_put`; FreeBSD `cap_rights_limit(2)`.
+    pub fn narrow_rights(&mut self, fd: Fd, new: FdRights) -> Result<(), Errno> {
+        let e = match self.slots.get_mut(fd.index()) {
+            Some(Some(e)) => e,
+            _ => return Err(Errno::EBADF),
+        };
+        e.rights.check_narrowing(&new)?;
+        e.rights = new;
+        Ok(())
+    }
+
+    /// Iterates over the open descriptors in increasing order. Cost: the number of open
+    /// descriptors plus one summary word per 4,096 slots.
+    pub fn iter(&self) -> impl Iterator<Item = (Fd, &Entry<F>)> + '_ {
+        let mut next = 0usize;
+        core::iter::from_fn(move || {
+            let fd = self.map.next_open(next).filter(|&fd| fd < self.end)?;
+            next = fd + 1;
+            let e = self.slots.get(fd)?.as_ref()?;
+            Some((Fd::from_index(fd)?, e))
+        })
+    }
+
+    /// The lowest free descriptor at or above `min`, without allocating it: `EMFILE` if
+    /// there is none below the limit. Cost: one bitmap word plus one summary word per
+    /// 4,096 slots above the hint.
+    ///
+    /// # References
+    /// - FreeBSD `fdalloc` / `fd_first_free`; Linux `find_next_fd`.
+    #[inline]
+    pub fn lowest_free(&self, min: Fd) -> Result<Fd, Errno> {
+        let start = min.index().max(self.freefile);
+        let fd = self
+            .map
+            .lowest_free_from(start)
+            .unwrap_or_else(|| start.max(self.map.capacity()));
+        if fd >= self.limit {
+            return Err(Errno::EMFILE);
+        }
+        Fd::from_index(fd).ok_or(Errno::EMFILE)
+    }
+
+    /// Makes sure slot `fd` exists, growing by doubling up to the limit. `ENOMEM` on
+    /// allocation failure with nothing changed.
+    fn ensure_slot(&mut self, fd: usize) -> Result<(), Errno> {
+        if fd < self.slots.len() {
+            return Ok(());
+        }
+        let want = fd
+            .checked_add(1)
+            .ok_or(Errno::EMFILE)?
+            .max(self.slots.len().saturating_mul(2))
+            .max(MIN_SLOTS)
+            .min(self.limit.max(fd + 1));
+        self.slots
+            .try_reserve_exact(want - self.slots.len())
+            .map_err(|_| Errno::ENOMEM)?;
+        self.map.try_grow(want)?;
+        self.slots.resize_with(want, || None);
+        Ok(())
+    }
+
+    /// Puts `entry` into the free slot `fd` (which exists), cloexec as given.
+    #[inline]
+    fn install(&mut self, fd: usize, entry: Entry<F>, cloexec: bool) {
+        if let Some(slot) = self.slots.get_mut(fd) {
+            *slot = Some(entry);
+            self.map.set_open(fd);
+            self.map.set_cloexec(fd, cloexec);
+            self.open += 1;
+            if fd >= self.end {
+                self.end = fd + 1;
+            }
+            if fd == self.freefile {
+                self.freefile = fd + 1;
+            }
+        }
+    }
+
+    /// Removes the entry at open slot `fd`.
+    #[inline]
+    fn remove(&mut self, fd: usize) -> Option<Entry<F>> {
+        let e = self.slots.get_mut(fd)?.take()?;
+        self.map.set_closed(fd);
+        self.open -= 1;
+        if fd < self.freefile {
+            self.freefile = fd;
+        }
+        if fd + 1 == self.end {
+            self.end = match fd.checked_sub(1) {
+                Some(below) => self.map.prev_open(below).map_or(0, |l| l + 1),
+                None => 0,
+            };
+        }
+        Some(e)
+    }
+
+    /// Inserts `file` at the lowest free descriptor at or above `min` (FreeBSD
+    /// `fdalloc` + `_finstall`). On failure (`EMFILE`, `ENOMEM`) the file is handed
+    /// back untouched and the table is unchanged.
+    pub fn alloc(
+        &mut self,
+        min: Fd,
+        file: Arc<F>,
+        rights: FdRights,
+        cloexec: bool,
+    ) -> Result<Fd, Rejected<F>> {
+        let fd = match self.lowest_free(min) {
+            Ok(fd) => fd,
+            Err(errno) => return Err(Rejected { errno, file }),
+        };
+        if let Err(errno) = self.ensure_slot(fd.index()) {
+            return Err(Rejected { errno, file });
+        }
+        self.install(fd.index(), Entry::new(file, rights), cloexec);
+        Ok(fd)
+    }
+
+    /// Inserts `file` at the lowest free descriptor (`open(2)`'s allocation rule), with
+    /// close-on-exec clear.
+    #[inline]
+    pub fn open(&mut self, file: Arc<F>, rights: FdRights) -> Result<Fd, Rejected<F>> {
+        self.alloc(Fd::STDIN, file, rights, false)
+    }
+
+    /// Closes `fd` and hands its file back, to be released after any lock is dropped:
+    /// `EBADF` if `fd` is not open.
+    ///
+    /// # References
+    /// - POSIX.1-2017 `close`; FreeBSD `kern_close`; CloudABI `fd_close`.
+    pub fn close(&mut self, fd: Fd) -> Result<Closed<F>, Errno> {
+        self.remove(fd.index())
+            .map(|e| Closed(e.file))
+            .ok_or(Errno::EBADF)
+    }
+
+    /// Duplicates `old` onto the lowest free descriptor (`dup(2)`, CloudABI `fd_dup`).
+    /// The new descriptor has `old`'s rights and close-on-exec clear. `EBADF`, `EMFILE`,
+    /// `ENOMEM`.
+    pub fn dup(&mut self, old: Fd) -> Result<Fd, Errno> {
+        self.dup_at_least(old, Fd::STDIN)
+    }
+
+    /// `fcntl(old, F_DUPFD, min)`: duplicates `old` onto the lowest free descriptor at or
+    /// above `min`. `min >= limit` gives `EINVAL` (checked first, as FreeBSD does), then
+    /// `EBADF` if `old` is not open, `EMFILE` if no slot is free.
+    ///
+    /// # References
+    /// - POSIX.1-2017 `fcntl` `F_DUPFD`; FreeBSD `kern_dup(FDDUP_FCNTL)`.
+    pub fn dup_min(&mut self, old: Fd, min: Fd) -> Result<Fd, Errno> {
+        if min.index() >= self.limit {
+            return Err(Errno::EINVAL);
+        }
+        self.dup_at_least(old, min)
+    }
+
+    fn dup_at_least(&mut self, old: Fd, min: Fd) -> Result<Fd, Errno> {
+        self.get(old)?;
+        let fd = self.lowest_free(min)?;
+        self.ensure_slot(fd.index())?;
+        let entry = self.get(old)?.share();
+        self.install(fd.index(), entry, false);
+        Ok(fd)
+    }
+
+    /// `dup2(old, new)`: makes `new` refer to `old`'s file with `old`'s rights and
+    /// close-on-exec clear, closing what `new` held (handed back). `new >= limit` gives
+    /// `EBADF`; `old` not open gives `EBADF`; `dup2(fd, fd)` returns `fd` and changes
+    /// nothing (not even close-on-exec).
+    ///
+    /// # References
+    /// - POSIX.1-2017 `dup2`; FreeBSD `kern_dup(FDDUP_FIXED)`.
+    pub fn dup2(&mut self, old: Fd, new: Fd) -> Result<(Fd, Option<Closed<F>>), Errno> {
+        if new.index() >= self.limit {
+            return Err(Errno::EBADF);
+        }
+        self.get(old)?;
+        if old == new {
+            return Ok((new, None));
+        }
+        self.ensure_slot(new.index())?;
+        let entry = self.get(old)?.share();
+        let closed = self.remove(new.index()).map(|e| Closed(e.file));
+        self.install(new.index(), entry, false);
+        Ok((new, closed))
+    }
+
+    /// CloudABI `fd_replace(from, to)` (FreeBSD `FDDUP_MUSTREPLACE`): `to` must already
+    /// be open (else `EBADF`, as is `from` not open); atomically makes `to` refer to
+    /// `from`'s file with `from`'s rights and close-on-exec clear, and hands back the file
+    /// `to` held. `replace(fd, fd)` on an open `fd` succeeds and changes nothing. Never
+    /// allocates.
+    ///
+    /// # References
+    /// - CloudABI `fd_replace`; FreeBSD `cloudabi_sys_fd_replace`.
+    pub fn replace(&mut self, from: Fd, to: Fd) -> Result<Option<Closed<F>>, Errno> {
+        self.get(from)?;
+        self.get(to)?;
+        if from == to {
+            return Ok(None);
+        }
+        let entry = self.get(from)?.share();
+        let slot = self.slots.get_mut(to.index()).ok_or(Errno::EBADF)?;
+        let old = slot.replace(entry);
+        self.map.set_cloexec(to.index(), false);
+        Ok(old.map(|e| Closed(e.file)))
+    }
+
+    /// `close_range(first, last, mode)`, inclusive and clamped to the table, calling
+    /// `release` with each removed file (the caller decides when to drop them). With
+    /// [`CloseRange::CloexecOnly`] nothing is closed; every open descriptor in the range
+    /// is marked close-on-exec. `first > last` gives `EINVAL`. Cost: the open
+    /// descriptors in range plus one summary word per 4,096 slots. Returns how many
+    /// descriptors it closed or marked.
+    ///
+    /// # References
+    /// - Linux `close_range(2)` (`CLOSE_RANGE_CLOEXEC`); FreeBSD `close_range(2)`.
+    pub fn close_range_with(
+        &mut self,
+        first: Fd,
+        last: Fd,
+        mode: CloseRange,
+        mut release: impl FnMut(Arc<F>),
+    ) -> Result<usize, Errno> {
+        if first > last {
+            return Err(Errno::EINVAL);
+        }
+        let last = last.index();
+        let mut n = 0;
+        let mut pos = first.index();
+        while let Some(fd) = self.map.next_open(pos) {
+            if fd > last || fd >= self.end {
+                break;
+            }
+            match mode {
+                CloseRange::Close => {
+                    if let Some(e) = self.remove(fd) {
+                        release(e.file);
+                    }
+                }
+                CloseRange::CloexecOnly => self.map.set_cloexec(fd, true),
+            }
+            n += 1;
+            pos = fd + 1;
+        }
+        Ok(n)
+    }
+
+    /// [`close_range_with`](Self::close_range_with) that collects the closed files for
+    /// release after the lock is dropped. The collection is reserved up front: `ENOMEM`
+    /// closes nothing.
+    pub fn close_range(
+        &mut self,
+        first: Fd,
+        last: Fd,
+        mode: CloseRange,
+    ) -> Result<ClosedFiles<F>, Errno> {
+        if first > last {
+            return Err(Errno::EINVAL);
+        }
+        let mut out = Vec::new();
+        if mode == CloseRange::Close {
+            let count = self.count_open(first.index(), last.index());
+            out.try_reserve_exact(count).map_err(|_| Errno::ENOMEM)?;
+        }
+        self.close_range_with(first, last, mode, |f| out.push(f))?;
+        Ok(ClosedFiles(out))
+    }
+
+    fn count_open(&self, first: usize, last: usize) -> usize {
+        let mut n = 0;
+        let mut pos = first;
+        while let Some(fd) = self.map.next_open(pos) {
+            if fd > last {
+                break;
+            }
+            n += 1;
+            pos = fd + 1;
+        }
+        n
+    }
+
+    /// The close-on-exec sweep of an ordinary exec (FreeBSD `fdcloseexec`): closes every
+    /// descriptor marked close-on-exec, calling `release` with each file. Cost: the open
+    /// descriptors plus one summary word per 4,096 slots. Returns how many it closed.
+    pub fn close_on_exec_with(&mut self, mut release: impl FnMut(Arc<F>)) -> usize {
+        let mut n = 0;
+        let mut pos = 0;
+        while let Some(fd) = self.map.next_open(pos) {
+            if self.map.cloexec(fd) {
+                if let Some(e) = self.remove(fd) {
+                    release(e.file);
+                    n += 1;
+                }
+            }
+            pos = fd + 1;
+        }
+        n
+    }
+
+    /// [`close_on_exec_with`](Self::close_on_exec_with) collecting the closed files;
+    /// `ENOMEM` (reserving the collection) closes nothing.
+    pub fn close_on_exec(&mut self) -> Result<ClosedFiles<F>, Errno> {
+        let count = self
+            .iter()
+            .filter(|(fd, _)| self.map.cloexec(fd.index()))
+            .count();
+        let mut out = Vec::new();
+        out.try_reserve_exact(count).map_err(|_| Errno::ENOMEM)?;
+        self.close_on_exec_with(|f| out.push(f));
+        Ok(ClosedFiles(out))
+    }
+
+    /// An empty table with room for exactly `n` dense descriptors and this table's limit.
+    pub(crate) fn with_dense_capacity(limit: usize, n: usize) -> Result<FdTable<F>, Errno> {
+        let mut t = FdTable::with_limit(limit);
+        if n > 0 {
+            t.slots.try_reserve_exact(n).map_err(|_| Errno::ENOMEM)?;
+            t.map.try_grow(n)?;
+        }
+        Ok(t)
+    }
+
+    /// Appends `entry` as descriptor `len()` of a dense table built by
+    /// `with_dense_capacity` (capacity already reserved, so this cannot allocate).
+    #[inline]
+    pub(crate) fn push_dense(&mut self, entry: Entry<F>) {
+        self.slots.push(Some(entry));
+    }
+
+    /// Finishes a dense table of `slots.len()` entries: bitmap and counters.
+    pub(crate) fn finish_dense(&mut self) {
+        let n = self.slots.len();
+        self.map.set_dense(n);
+        self.end = n;
+        self.freefile = n;
+        self.open = n;
+    }
+}
+
+impl<F: ?Sized + File> FdTable<F> {
+    /// The fork copy (FreeBSD `fdcopy`): a new table with the same descriptor numbers,
+    /// close-on-exec flags and rights, one new reference per copied entry. Empty and
+    /// non-passable slots stay empty. Cost O(highest open descriptor). `ENOMEM` leaves
+    /// everything as it was.
+    ///
+    /// # References
+    /// - FreeBSD `fdcopy`; POSIX.1-2017 `fork` (descriptors are duplicated, close-on-exec
+    ///   kept).
+    pub fn fork_copy(&self) -> Result<FdTable<F>, Errno> {
+        let n = self.end;
+        let mut t = FdTable::with_limit(self.limit);
+        if n == 0 {
+            return Ok(t);
+        }
+        let cap = n.max(MIN_SLOTS).min(self.limit.max(n));
+        t.slots.try_reserve_exact(cap).map_err(|_| Errno::ENOMEM)?;
+        t.map.try_grow(cap)?;
+        t.slots.extend(self.slots.iter().take(n).map(|s| match s {
+            Some(e) if e.file.is_passable() => Some(e.share()),
+            _ => None,
+        }));
+        t.slots.resize_with(cap, || None);
+        let mut pos = 0;
+        while let Some(fd) = self.map.next_open(pos) {
+            if fd >= n {
+                break;
+            }
+            if matches!(t.slots.get(fd), Some(Some(_))) {
+                t.map.set_open(fd);
+                t.map.set_cloexec(fd, self.map.cloexec(fd));
+                t.open += 1;
+                t.end = fd + 1;
+            }
+            pos = fd + 1;
+        }
+        t.freefile = t.map.lowest_free_from(0).unwrap_or(t.map.capacity());
+        Ok(t)
+    }
+}
+
+impl<F: ?Sized> PartialEq for FdTable<F> {
+    /// Two tables are equal when they have the same limit, the same open descriptors
+    /// referring to the *same* files (pointer identity), with the same rights and
+    /// close-on-exec flags.
+    fn eq(&self, other: &Self) -> bool {
+        self.limit == other.limit
+            && self.open == other.open
+            && self.end == other.end
+            && self.iter().zip(other.iter()).all(|((fa, a), (fb, b))| {
+                fa == fb
+                    && Arc::ptr_eq(&a.file, &b.file)
+                    && a.rights == b.rights
+                    && self.map.cloexec(fa.index()) == other.map.cloexec(fb.index())
+            })
+    }
+}
