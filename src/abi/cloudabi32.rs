@@ -1,0 +1,224 @@
+//! cloudabi32 numbers and layouts: system call numbers, auxiliary vector types, sizes.
+//!
+//! # References
+//! - NuxiNL/cloudabi `cloudabi.txt`, `cloudabi_types_common.h`, `cloudabi32_types.h`.
+//! - FreeBSD 12 `sys/compat/cloudabi32`, `sys/i386/cloudabi32`.
+
+/// `ARG_MAX` on i386: the argument data must be strictly shorter (256 KiB).
+pub const ARG_MAX: u32 = 262_144;
+
+/// Number of system calls in the final ABI; numbers at or above it are `ENOSYS`.
+pub const SYSCALL_COUNT: u32 = 49;
+
+/// Page size reported in `AT_PAGESZ`.
+pub const PAGE_SIZE: u32 = 4096;
+
+/// Length of the random canary (`AT_CANARYLEN`).
+pub const CANARY_LEN: u32 = 64;
+
+/// Size of `cloudabi_fdstat_t` (align 8).
+pub const FDSTAT_SIZE: usize = 24;
+/// Offset of `fs_filetype` (u8) in `cloudabi_fdstat_t`.
+pub const FDSTAT_FILETYPE_OFFSET: usize = 0;
+/// Offset of `fs_flags` (u16) in `cloudabi_fdstat_t`.
+pub const FDSTAT_FLAGS_OFFSET: usize = 2;
+/// Offset of `fs_rights_base` (u64) in `cloudabi_fdstat_t`.
+pub const FDSTAT_RIGHTS_BASE_OFFSET: usize = 8;
+/// Offset of `fs_rights_inheriting` (u64) in `cloudabi_fdstat_t`.
+pub const FDSTAT_RIGHTS_INHERITING_OFFSET: usize = 16;
+/// `fd_stat_put` flag: set the descriptor flags (`CLOUDABI_FDSTAT_FLAGS`).
+pub const FDSTAT_FLAGS: u16 = 0x1;
+/// `fd_stat_put` flag: narrow the rights (`CLOUDABI_FDSTAT_RIGHTS`).
+pub const FDSTAT_RIGHTS: u16 = 0x2;
+
+/// Size of `cloudabi32_iovec_t` / `cloudabi32_ciovec_t`: `{ u32 buf; u32 buf_len; }`.
+pub const IOVEC32_SIZE: usize = 8;
+
+/// Size of one `cloudabi32_auxv_t`: `{ u32 a_type; u32 a_val; }`.
+pub const AUXV32_SIZE: usize = 8;
+
+macro_rules! numbered {
+    ($(#[$m:meta])* $name:ident : $ty:ty { $($(#[$vm:meta])* $v:ident = $n:expr,)* }) => {
+        $(#[$m])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        #[repr(u32)]
+        #[allow(non_camel_case_types)]
+        pub enum $name { $($(#[$vm])* $v = $n,)* }
+
+        impl $name {
+            /// Every value, in declaration order.
+            pub const ALL: &'static [$name] = &[$($name::$v,)*];
+
+            /// The value with number `raw`, if any.
+            pub const fn from_raw(raw: $ty) -> Option<$name> {
+                match raw { $($n => Some($name::$v),)* _ => None }
+            }
+
+            /// The number.
+            pub const fn raw(self) -> $ty { self as $ty }
+
+            /// The lower-case CloudABI name.
+            pub const fn name(self) -> &'static str {
+                match self { $($name::$v => stringify!($v),)* }
+            }
+        }
+    };
+}
+
+numbered! {
+    /// System call numbers of the final cloudabi32 ABI (alphabetical order of
+    /// `cloudabi.txt`).
+    Syscall: u32 {
+        /// `clock_res_get`.
+        clock_res_get = 0,
+        /// `clock_time_get`.
+        clock_time_get = 1,
+        /// `condvar_signal`.
+        condvar_signal = 2,
+        /// `fd_close(fd)`.
+        fd_close = 3,
+        /// `fd_create1`.
+        fd_create1 = 4,
+        /// `fd_create2`.
+        fd_create2 = 5,
+        /// `fd_datasync`.
+        fd_datasync = 6,
+        /// `fd_dup(from) -> fd`.
+        fd_dup = 7,
+        /// `fd_pread`.
+        fd_pread = 8,
+        /// `fd_pwrite`.
+        fd_pwrite = 9,
+        /// `fd_read(fd, iovs, iovs_len) -> nread`.
+        fd_read = 10,
+        /// `fd_replace(from, to)`.
+        fd_replace = 11,
+        /// `fd_seek`.
+        fd_seek = 12,
+        /// `fd_stat_get(fd, buf)`.
+        fd_stat_get = 13,
+        /// `fd_stat_put(fd, buf, flags)`.
+        fd_stat_put = 14,
+        /// `fd_sync`.
+        fd_sync = 15,
+        /// `fd_write(fd, iovs, iovs_len) -> nwritten`.
+        fd_write = 16,
+        /// `file_advise`.
+        file_advise = 17,
+        /// `file_allocate`.
+        file_allocate = 18,
+        /// `file_create`.
+        file_create = 19,
+        /// `file_link`.
+        file_link = 20,
+        /// `file_open`.
+        file_open = 21,
+        /// `file_readdir`.
+        file_readdir = 22,
+        /// `file_readlink`.
+        file_readlink = 23,
+        /// `file_rename`.
+        file_rename = 24,
+        /// `file_stat_fget`.
+        file_stat_fget = 25,
+        /// `file_stat_fput`.
+        file_stat_fput = 26,
+        /// `file_stat_get`.
+        file_stat_get = 27,
+        /// `file_stat_put`.
+        file_stat_put = 28,
+        /// `file_symlink`.
+        file_symlink = 29,
+        /// `file_unlink`.
+        file_unlink = 30,
+        /// `lock_unlock`.
+        lock_unlock = 31,
+        /// `mem_advise`.
+        mem_advise = 32,
+        /// `mem_map`.
+        mem_map = 33,
+        /// `mem_protect`.
+        mem_protect = 34,
+        /// `mem_sync`.
+        mem_sync = 35,
+        /// `mem_unmap`.
+        mem_unmap = 36,
+        /// `poll`.
+        poll = 37,
+        /// `proc_exec(fd, data, data_len, fds, fds_len)`.
+        proc_exec = 38,
+        /// `proc_exit(rval)`.
+        proc_exit = 39,
+        /// `proc_fork`.
+        proc_fork = 40,
+        /// `proc_raise`.
+        proc_raise = 41,
+        /// `random_get(buf, len)`.
+        random_get = 42,
+        /// `sock_recv`.
+        sock_recv = 43,
+        /// `sock_send`.
+        sock_send = 44,
+        /// `sock_shutdown`.
+        sock_shutdown = 45,
+        /// `thread_create`.
+        thread_create = 46,
+        /// `thread_exit`.
+        thread_exit = 47,
+        /// `thread_yield`.
+        thread_yield = 48,
+    }
+}
+
+numbered! {
+    /// Auxiliary vector entry types (`cloudabi_auxtype_t`).
+    AuxType: u32 {
+        /// End of the vector.
+        AT_NULL = 0,
+        /// Address of the program headers.
+        AT_PHDR = 3,
+        /// Number of program headers.
+        AT_PHNUM = 4,
+        /// Page size.
+        AT_PAGESZ = 6,
+        /// Load base of the image.
+        AT_BASE = 7,
+        /// Address of the argument data.
+        AT_ARGDATA = 256,
+        /// Length of the argument data (without the appended NUL).
+        AT_ARGDATALEN = 257,
+        /// Address of the random canary.
+        AT_CANARY = 258,
+        /// Length of the canary.
+        AT_CANARYLEN = 259,
+        /// Number of CPUs.
+        AT_NCPUS = 260,
+        /// Thread id of the initial thread.
+        AT_TID = 261,
+        /// Address of the vDSO's ELF header.
+        AT_SYSINFO_EHDR = 262,
+        /// Address of the 16-byte UUID v4 process id.
+        AT_PID = 263,
+    }
+}
+
+impl Syscall {
+    /// How many 32-bit argument words the kernel reads from `esp + 4` for this call
+    /// (the vDSO passes output pointers to itself, not to the kernel), for the calls
+    /// capexec implements; `None` for the others.
+    pub const fn implemented_arg_words(self) -> Option<usize> {
+        Some(match self {
+            Syscall::fd_close => 1,
+            Syscall::fd_dup => 1,
+            Syscall::fd_read => 3,
+            Syscall::fd_replace => 2,
+            Syscall::fd_stat_get => 2,
+            Syscall::fd_stat_put => 3,
+            Syscall::fd_write => 3,
+            Syscall::proc_exec => 5,
+            Syscall::proc_exit => 1,
+            Syscall::random_get => 2,
+            _ => return None,
+        })
+    }
+}

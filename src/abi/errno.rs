@@ -1,0 +1,1 @@
+//! Conversions between CloudABI error numbers and native ones (filled by a helper).
