@@ -208,9 +208,13 @@ pub enum Object {
 /// One open descriptor.
 #[derive(Clone, Debug)]
 pub struct Desc {
+    /// The object behind the descriptor.
     pub object: Object,
+    /// CloudABI file type.
     pub filetype: u8,
+    /// Base rights.
     pub base: u64,
+    /// Inheriting rights.
     pub inheriting: u64,
 }
 
@@ -253,8 +257,11 @@ const ENOTCAPABLE: u16 = 76;
 
 /// A tiny descriptor table serving the programs' system calls.
 pub struct MiniKernel {
+    /// Descriptor `i` is `table[i]`.
     pub table: Vec<Option<Desc>>,
+    /// What each sink received.
     pub outputs: Vec<Vec<u8>>,
+    /// Successful `proc_exec` calls.
     pub execs: usize,
 }
 
