@@ -1,0 +1,168 @@
+//! Helpers shared by the `fdtable_*` integration tests: a test file type, descriptor
+//! shorthands, table builders and whole-table snapshots.
+#![allow(dead_code)]
+
+use std::sync::Arc;
+
+use capexec::Errno;
+use capexec::fdtable::{Fd, FdRights, FdTable, File, FileType, Rights};
+
+/// An open file for the tests: an identity and whether fork/remap may copy it.
+#[derive(Debug)]
+pub struct TestFile {
+    pub id: usize,
+    pub passable: bool,
+}
+
+impl File for TestFile {
+    fn file_type(&self) -> FileType {
+        if self.passable {
+            FileType::RegularFile
+        } else {
+            FileType::Unknown
+        }
+    }
+
+    fn is_passable(&self) -> bool {
+        self.passable
+    }
+}
+
+pub type Table = FdTable<TestFile>;
+
+/// A passable file with identity `id`.
+pub fn file(id: usize) -> Arc<TestFile> {
+    Arc::new(TestFile { id, passable: true })
+}
+
+/// A file that fork and remapped exec must not copy (kqueue-like).
+pub fn unpassable(id: usize) -> Arc<TestFile> {
+    Arc::new(TestFile {
+        id,
+        passable: false,
+    })
+}
+
+/// The descriptor `n` (test inputs are never negative).
+pub fn fd(n: i32) -> Fd {
+    Fd::from_raw(n).expect("test descriptor must be non-negative")
+}
+
+/// Rights from raw base and inheriting bit sets (unknown bits dropped).
+pub fn rights(base: u64, inheriting: u64) -> FdRights {
+    FdRights::new(
+        Rights::from_bits_truncate(base),
+        Rights::from_bits_truncate(inheriting),
+    )
+}
+
+/// A few distinct rights pairs used to tell descriptors apart.
+pub const R_READ: FdRights = FdRights::new(Rights::FD_READ, Rights::empty());
+pub const R_WRITE: FdRights = FdRights::new(Rights::FD_WRITE, Rights::FD_READ);
+pub const R_RW: FdRights = FdRights::new(
+    Rights::FD_READ.union(Rights::FD_WRITE),
+    Rights::FD_READ.union(Rights::FD_SEEK),
+);
+
+/// Puts `file` exactly at descriptor `n` (which must be free) with `rights` and
+/// `cloexec`.
+pub fn put(t: &mut Table, n: i32, f: &Arc<TestFile>, r: FdRights, cloexec: bool) {
+    let got = t
+        .alloc(fd(n), Arc::clone(f), r, cloexec)
+        .unwrap_or_else(|rej| panic!("alloc at {n} failed: {:?}", rej.errno));
+    assert_eq!(got, fd(n), "descriptor {n} was not free");
+}
+
+/// A table of `limit` with `file` open (rights ALL, cloexec clear) at each of `fds`.
+pub fn table_with(limit: usize, f: &Arc<TestFile>, fds: &[i32]) -> Table {
+    let mut t = Table::with_limit(limit);
+    for &n in fds {
+        put(&mut t, n, f, FdRights::ALL, false);
+    }
+    t
+}
+
+/// One open descriptor as seen from outside: number, file identity (pointer), rights,
+/// close-on-exec.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Slot {
+    pub fd: i32,
+    pub ptr: usize,
+    pub id: usize,
+    pub rights: FdRights,
+    pub cloexec: bool,
+}
+
+/// Every open descriptor of `t`, in increasing order, checked against `get`, `is_open`
+/// and `cloexec`.
+pub fn snapshot(t: &Table) -> Vec<Slot> {
+    let slots: Vec<Slot> = t
+        .iter()
+        .map(|(n, e)| {
+            let by_get = t.get(n).expect("iter yielded a descriptor get rejects");
+            assert!(Arc::ptr_eq(by_get.file(), e.file()));
+            assert!(t.is_open(n));
+            Slot {
+                fd: n.raw(),
+                ptr: Arc::as_ptr(e.file()) as usize,
+                id: e.file().id,
+                rights: e.rights(),
+                cloexec: t.cloexec(n).expect("open descriptor has a flag"),
+            }
+        })
+        .collect();
+    assert!(
+        slots.windows(2).all(|w| w[0].fd < w[1].fd),
+        "iter not increasing"
+    );
+    assert_eq!(slots.len(), t.len(), "len disagrees with iter");
+    assert_eq!(t.is_empty(), slots.is_empty());
+    assert_eq!(
+        t.lastfile().map(Fd::raw),
+        slots.last().map(|s| s.fd),
+        "lastfile disagrees with iter"
+    );
+    slots
+}
+
+/// Open descriptor numbers of `t`.
+pub fn open_fds(t: &Table) -> Vec<i32> {
+    t.iter().map(|(n, _)| n.raw()).collect()
+}
+
+/// The lowest free descriptor computed the slow way (lowest number not open), or
+/// `EMFILE` when it is not below the limit.
+pub fn slow_lowest_free(t: &Table, min: usize) -> Result<Fd, Errno> {
+    let open = open_fds(t);
+    let mut n = min;
+    while open.binary_search(&(n as i32)).is_ok() {
+        n += 1;
+    }
+    if n >= t.limit() {
+        Err(Errno::EMFILE)
+    } else {
+        Ok(Fd::from_index(n).expect("small"))
+    }
+}
+
+/// Number of entries of `tables` whose file is `f` (pointer identity).
+pub fn holders(f: &Arc<TestFile>, tables: &[&Table]) -> usize {
+    tables
+        .iter()
+        .map(|t| t.iter().filter(|(_, e)| Arc::ptr_eq(e.file(), f)).count())
+        .sum()
+}
+
+/// Asserts that each file's strong count is 1 (the test's own handle) plus the number
+/// of entries holding it across `tables`.
+#[track_caller]
+pub fn assert_refcounts(files: &[Arc<TestFile>], tables: &[&Table]) {
+    for f in files {
+        assert_eq!(
+            Arc::strong_count(f),
+            1 + holders(f, tables),
+            "reference count of file {} is off",
+            f.id
+        );
+    }
+}
