@@ -1,2 +1,250 @@
-//! Placeholder until the benchmark group lands.
-fn main() {}
+//! Remapped-table benchmarks (issue 7, groups 4 and 6).
+//!
+//! - `fdcopy_remapped`: building the table of a remapped exec with `n` descriptors from
+//!   an old table of 1<<16 or 1<<20 open descriptors, vs the limit: a loop cloning the
+//!   same `n` `Arc`s (looked up in a `Vec<Option<Arc<F>>>` of the same size) into a
+//!   pre-sized `Vec`. The cost must be flat in the old table's size.
+//! - `real_kernel` (Linux only): the same layout built by a user-space launcher with real
+//!   system calls, `dup2` per descriptor into place and one `close_range` for the rest.
+//!   Not a race: the cost a launcher pays today.
+//!
+//! Run: `cargo bench --bench remap`. Results: `target/criterion/<group>/<impl>/<param>`.
+
+use std::hint::black_box;
+use std::sync::Arc;
+use std::time::Duration;
+
+use capexec::fdtable::{
+    DEFAULT_LIMIT, FdRights, FdTable, File, FileType, SharedFdTable, fdcopy_remapped,
+};
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+
+struct MyFile {
+    #[allow(dead_code)]
+    id: u64,
+}
+
+impl File for MyFile {
+    fn file_type(&self) -> FileType {
+        FileType::RegularFile
+    }
+}
+
+fn files(n: usize) -> Vec<Arc<MyFile>> {
+    (0..n as u64).map(|id| Arc::new(MyFile { id })).collect()
+}
+
+/// Deterministic pseudo-random numbers (xorshift64*), no extra dependency.
+struct Rng(u64);
+
+impl Rng {
+    fn below(&mut self, n: usize) -> usize {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        (self.0.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 32) as usize % n
+    }
+}
+
+/// The descriptor list of a remapped exec: `n` descriptors picked from `0..old`, in
+/// random order (repeats allowed, as the primitive allows them).
+fn fd_list(n: usize, old: usize) -> Vec<i32> {
+    let mut r = Rng(0x5eed ^ ((n as u64) << 32) ^ old as u64);
+    (0..n).map(|_| r.below(old) as i32).collect()
+}
+
+fn config() -> Criterion {
+    Criterion::default()
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(2))
+        .sample_size(30)
+        .configure_from_args()
+}
+
+// ---------------------------------------------------------------------------------------
+// 4. fdcopy_remapped.
+// ---------------------------------------------------------------------------------------
+
+fn remapped(c: &mut Criterion) {
+    let mut g = c.benchmark_group("fdcopy_remapped");
+    for old in [1usize << 16, 1 << 20] {
+        let fs = files(old);
+        let mut table = FdTable::with_limit(DEFAULT_LIMIT);
+        for f in &fs {
+            table.open(f.clone(), FdRights::ALL).expect("open");
+        }
+        let vec: Vec<Option<Arc<MyFile>>> = fs.iter().cloned().map(Some).collect();
+        let shared = SharedFdTable::new(table);
+        for n in [3usize, 64, 1024, 65536] {
+            let fds = fd_list(n, old);
+            let param = format!("old{old}/n{n}");
+            g.throughput(Throughput::Elements(n as u64));
+            g.bench_function(BenchmarkId::new("capexec", &param), |b| {
+                let t = shared.lock();
+                b.iter_with_large_drop(|| fdcopy_remapped(&t, black_box(&fds)).expect("remap"))
+            });
+            if old == 1 << 20 {
+                // Through the shared table: one uncontended lock section around it.
+                g.bench_function(BenchmarkId::new("capexec_shared", &param), |b| {
+                    b.iter_with_large_drop(|| {
+                        shared.fdcopy_remapped(black_box(&fds)).expect("remap")
+                    })
+                });
+            }
+            g.bench_function(BenchmarkId::new("arc_clone_loop", &param), |b| {
+                b.iter_with_large_drop(|| {
+                    let fds = black_box(&fds);
+                    let mut out = Vec::with_capacity(fds.len());
+                    for &raw in fds {
+                        if let Some(Some(f)) = usize::try_from(raw).ok().and_then(|i| vec.get(i)) {
+                            out.push(f.clone());
+                        }
+                    }
+                    out
+                })
+            });
+        }
+    }
+    g.finish();
+}
+
+// ---------------------------------------------------------------------------------------
+// 6. Real-kernel reference (Linux).
+// ---------------------------------------------------------------------------------------
+
+#[cfg(target_os = "linux")]
+mod real {
+    use std::os::fd::{AsRawFd, IntoRawFd, OwnedFd, RawFd};
+
+    use nix::libc;
+
+    /// Raises the soft `RLIMIT_NOFILE` to the hard limit; returns the soft limit now in
+    /// force. (nix's `setrlimit` needs its `resource` feature, which the crate does not
+    /// enable; libc is nix's re-export.)
+    pub fn raise_nofile() -> u64 {
+        let mut lim = libc::rlimit {
+            rlim_cur: 0,
+            rlim_max: 0,
+        };
+        // SAFETY: `lim` is a valid out-pointer.
+        if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) } != 0 {
+            return 1024;
+        }
+        if lim.rlim_cur < lim.rlim_max {
+            let want = libc::rlimit {
+                rlim_cur: lim.rlim_max,
+                rlim_max: lim.rlim_max,
+            };
+            // SAFETY: `want` is a valid in-pointer.
+            if unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &want) } == 0 {
+                return want.rlim_cur;
+            }
+        }
+        lim.rlim_cur
+    }
+
+    /// `close_range(first, last, 0)` through the raw system call (nix 0.32 has no
+    /// wrapper); `false` if the kernel lacks it (ENOSYS, before Linux 5.9).
+    pub fn close_range(first: RawFd, last: RawFd) -> bool {
+        // SAFETY: closes descriptors this benchmark created and owns (not through any
+        // `OwnedFd`, whose ownership was given up with `into_raw_fd`).
+        let r = unsafe {
+            libc::syscall(
+                libc::SYS_close_range,
+                first as libc::c_uint,
+                last as libc::c_uint,
+                0 as libc::c_uint,
+            )
+        };
+        r == 0
+    }
+
+    /// The launcher's layout step: new descriptor `target + i` = source `fds[i]`
+    /// (`dup2` each into place), then close what is left with one `close_range` (here:
+    /// the `n` descriptors just made, standing for the `n` old ones a launcher closes,
+    /// so that every iteration starts from the same process table).
+    pub fn remap(sources: &[OwnedFd], fds: &[usize], target: RawFd, use_close_range: bool) {
+        for (i, &s) in fds.iter().enumerate() {
+            let to = target + i as RawFd;
+            // SAFETY: `to` is not open (closed at the end of every iteration) and not
+            // owned by anything else; ownership is given up right away.
+            let new = unsafe { nix::unistd::dup2_raw(&sources[s], to) }.expect("dup2");
+            let _ = new.into_raw_fd();
+        }
+        let last = target + fds.len() as RawFd - 1;
+        if !use_close_range || !close_range(target, last) {
+            for fd in target..=last {
+                // SAFETY: as above, a descriptor made by this iteration.
+                let _ = unsafe { libc::close(fd) };
+            }
+        }
+    }
+
+    pub fn open_sources(n: usize) -> std::io::Result<Vec<OwnedFd>> {
+        (0..n)
+            .map(|_| std::fs::File::open("/dev/null").map(OwnedFd::from))
+            .collect()
+    }
+
+    pub fn highest(sources: &[OwnedFd]) -> RawFd {
+        sources.iter().map(|f| f.as_raw_fd()).max().unwrap_or(2)
+    }
+}
+
+#[cfg(target_os = "linux")]
+fn real_kernel(c: &mut Criterion) {
+    let soft = real::raise_nofile();
+    let mut g = c.benchmark_group("real_kernel");
+    for n in [3usize, 64, 1024] {
+        // Sources plus a target block of n above them must fit the soft limit.
+        let need = 2 * n as u64 + 64;
+        if need > soft {
+            eprintln!(
+                "real_kernel/{n}: skipped: needs about {need} descriptors, RLIMIT_NOFILE is {soft}"
+            );
+            continue;
+        }
+        let sources = match real::open_sources(n) {
+            Ok(s) => s,
+            Err(e) => {
+                eprintln!("real_kernel/{n}: skipped: opening /dev/null {n} times failed: {e}");
+                continue;
+            }
+        };
+        let mut r = Rng(0xdead_beef ^ n as u64);
+        let picks: Vec<usize> = (0..n).map(|_| r.below(n)).collect();
+        let target = real::highest(&sources) + 1;
+        let use_close_range = real::close_range(target, target + n as i32);
+        if !use_close_range {
+            eprintln!("real_kernel: close_range(2) unavailable, closing one by one");
+        }
+        g.throughput(Throughput::Elements(n as u64));
+        g.bench_function(BenchmarkId::new("dup2_close_range", n), |b| {
+            b.iter(|| real::remap(&sources, black_box(&picks), target, use_close_range))
+        });
+
+        // capexec doing the same layout from a table of the same size, for scale.
+        let fs = files(n);
+        let mut t = FdTable::with_limit(DEFAULT_LIMIT);
+        for f in &fs {
+            t.open(f.clone(), FdRights::ALL).expect("open");
+        }
+        let fds: Vec<i32> = picks.iter().map(|&i| i as i32).collect();
+        g.bench_function(BenchmarkId::new("capexec", n), |b| {
+            b.iter_with_large_drop(|| fdcopy_remapped(&t, black_box(&fds)).expect("remap"))
+        });
+    }
+    g.finish();
+}
+
+#[cfg(not(target_os = "linux"))]
+fn real_kernel(_: &mut Criterion) {
+    eprintln!("real_kernel: skipped: Linux only");
+}
+
+criterion_group! {
+    name = benches;
+    config = config();
+    targets = remapped, real_kernel
+}
+criterion_main!(benches);
