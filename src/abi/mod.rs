@@ -1,5 +1,23 @@
 //! The i386 CloudABI (cloudabi32) shim: what a kernel calls from its `int $0x80`
 //! handler when a 32-bit CloudABI process makes a system call.
+//!
+//! - [`syscall32`] decodes a trapped [`Regs32`] frame, serves the call and sets the
+//!   return state (carry flag and errno, or results, or a new image's entry state).
+//! - [`Cloudabi32Activator`] is the reference image activator for `proc_exec`: a static
+//!   ELF32 CloudABI image and the initial stack of [`build_initial_stack`].
+//! - [`read_start_info`] and [`read_argdata`] are the new program's side (cloudlibc's
+//!   `crt0`).
+//! - [`cloudabi32`] holds the numbers; [`errno`] converts error numbers to and from
+//!   FreeBSD's and Linux's.
 
+mod activator;
 pub mod cloudabi32;
 pub mod errno;
+mod program;
+mod stack;
+mod syscall;
+
+pub use activator::{Cloudabi32Activator, EntryState32, Layout32, Prepared32};
+pub use program::{MAX_AUXV_ENTRIES, StartInfo, read_argdata, read_start_info};
+pub use stack::{AUXV_ENTRIES, AuxInfo, Entropy, STACK_HEADER, StackImage, build_initial_stack};
+pub use syscall::{EFLAGS_CF, IOV_MAX, Regs32, SyscallAction, syscall32};

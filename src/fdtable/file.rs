@@ -67,3 +67,13 @@ pub trait File {
         true
     }
 }
+
+/// Byte I/O on an open file, for the `fd_read` / `fd_write` system calls of the i386
+/// shim. A kernel whose files do no I/O through capexec need not implement it.
+pub trait FileIo: File {
+    /// Reads into `buf`; returns the number of bytes read (0 at end of file).
+    fn read(&self, buf: &mut [u8]) -> Result<usize, crate::Errno>;
+
+    /// Writes `data`; returns the number of bytes written (may be short).
+    fn write(&self, data: &[u8]) -> Result<usize, crate::Errno>;
+}

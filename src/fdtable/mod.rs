@@ -22,7 +22,7 @@ mod table;
 
 pub use entry::{Closed, ClosedFiles, Entry, Rejected};
 pub use fd::Fd;
-pub use file::{File, FileType};
+pub use file::{File, FileIo, FileType};
 pub use remap::{fdcopy_remapped, fdescfree_remapped, fdinstall_remapped};
 pub use rights::{FdRights, Rights};
 pub use shared::SharedFdTable;

@@ -1,0 +1,132 @@
+//! The reference i386 image activator: a static ELF32 CloudABI image plus the initial
+//! stack, in the two phases [`proc_exec`](crate::exec::proc_exec) expects.
+
+use alloc::sync::Arc;
+
+use super::stack::{AuxInfo, Entropy, StackImage, build_initial_stack};
+use crate::Errno;
+use crate::exec::{
+    AddressSpace, ElfImage, ImageActivator, ImageArgs, ImageFile, Process, Protection, copyout,
+};
+
+/// Where a new i386 image starts running.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EntryState32 {
+    /// The entry point.
+    pub eip: u32,
+    /// The initial stack pointer (`[esp]` = TCB pointer, `[esp+4]` = auxv pointer).
+    pub esp: u32,
+    /// The `%gs` base (equal to `esp`, so `%gs:0` reads the TCB pointer).
+    pub gs_base: u32,
+}
+
+/// Where the kernel puts things, and what it knows (decision 16).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Layout32 {
+    /// One past the highest stack byte (`U`).
+    pub stack_top: u32,
+    /// Bytes of stack mapped below `stack_top`.
+    pub stack_size: u32,
+    /// Load base of `ET_DYN` images.
+    pub dyn_base: u32,
+    /// `AT_NCPUS`.
+    pub ncpus: u32,
+    /// `AT_TID`.
+    pub tid: u32,
+    /// `AT_SYSINFO_EHDR`.
+    pub sysinfo_ehdr: u32,
+}
+
+impl Default for Layout32 {
+    /// A 1 MiB stack ending at `0xbfc0_0000` (FreeBSD i386's `USRSTACK` neighbourhood),
+    /// `ET_DYN` images at 4 MiB, one CPU, thread id 1, no vDSO.
+    fn default() -> Layout32 {
+        Layout32 {
+            stack_top: 0xbfc0_0000,
+            stack_size: 1 << 20,
+            dyn_base: 0x0040_0000,
+            ncpus: 1,
+            tid: 1,
+            sysinfo_ehdr: 0,
+        }
+    }
+}
+
+/// Phase one's result: the checked image and the stack laid out in kernel memory.
+#[derive(Debug)]
+pub struct Prepared32 {
+    /// The image's headers.
+    pub image: ElfImage,
+    /// The initial stack.
+    pub stack: StackImage,
+}
+
+/// The reference activator for static ELF32 i386 CloudABI images.
+pub struct Cloudabi32Activator<'a> {
+    /// Where things go.
+    pub layout: Layout32,
+    /// The kernel's randomness (canary, process id).
+    pub rng: &'a mut dyn Entropy,
+}
+
+impl<'a> Cloudabi32Activator<'a> {
+    /// An activator with `layout` and `rng`.
+    pub fn new(layout: Layout32, rng: &'a mut dyn Entropy) -> Cloudabi32Activator<'a> {
+        Cloudabi32Activator { layout, rng }
+    }
+}
+
+impl<P> ImageActivator<P> for Cloudabi32Activator<'_>
+where
+    P: Process + ?Sized,
+    P::File: ImageFile,
+    P::Memory: AddressSpace,
+{
+    type Prepared = Prepared32;
+    type Entry = EntryState32;
+
+    fn prepare(
+        &mut self,
+        _process: &P,
+        executable: &Arc<P::File>,
+        args: &ImageArgs<P::File>,
+    ) -> Result<Prepared32, Errno> {
+        let image = ElfImage::parse(&**executable, self.layout.dyn_base)?;
+        let aux = AuxInfo {
+            base: image.base,
+            phdr: image.phdr,
+            phnum: image.phnum,
+            ncpus: self.layout.ncpus,
+            tid: self.layout.tid,
+            sysinfo_ehdr: self.layout.sysinfo_ehdr,
+            ..AuxInfo::default()
+        };
+        let stack =
+            build_initial_stack(self.layout.stack_top, args.data_with_nul(), &aux, self.rng)?;
+        if stack.esp < self.layout.stack_top.saturating_sub(self.layout.stack_size) {
+            return Err(Errno::E2BIG);
+        }
+        Ok(Prepared32 { image, stack })
+    }
+
+    fn activate(
+        &mut self,
+        process: &mut P,
+        prepared: Prepared32,
+        executable: &Arc<P::File>,
+        _args: &ImageArgs<P::File>,
+    ) -> Result<EntryState32, Errno> {
+        let mem = process.memory_mut();
+        mem.reset();
+        prepared.image.load(&**executable, mem)?;
+        let l = &self.layout;
+        let bottom = l.stack_top.saturating_sub(l.stack_size);
+        mem.map_region(bottom, l.stack_size, Protection::READ | Protection::WRITE)?;
+        copyout(mem, prepared.stack.esp, &prepared.stack.bytes)?;
+        Ok(EntryState32 {
+            eip: prepared.image.entry,
+            esp: prepared.stack.esp,
+            gs_base: prepared.stack.esp,
+        })
+    }
+}

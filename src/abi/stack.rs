@@ -1,0 +1,152 @@
+//! The new image's initial i386 stack (FreeBSD 12 `cloudabi32_copyout_strings` and
+//! `cloudabi32_fixup`), built in kernel memory before the point of no return and copied
+//! out in one piece after it.
+//!
+//! With `U` the top of the user stack and `L` = data length + 1 (or 0 when the data is
+//! empty):
+//!
+//! | address | bytes | content |
+//! |---|---|---|
+//! | `A = round_down_4(U - L)` | `L` | argument data, then NUL (`AT_ARGDATA = A`) |
+//! | `A - 64` | 64 | random canary (`AT_CANARY`) |
+//! | `A - 80` | 16 | random UUID v4 (`AT_PID`) |
+//! | `A - 184` | 104 | auxiliary vector, 13 entries |
+//! | `A - 188` | 4 | TCB slot |
+//! | `A - 196` = `esp` | 8 | TCB pointer `A - 188`, auxv pointer `A - 184` |
+//!
+//! The `%gs` base is the initial `esp`, so `%gs:0` reads the TCB pointer.
+
+use alloc::vec::Vec;
+
+use super::cloudabi32::{AUXV32_SIZE, AuxType, CANARY_LEN, PAGE_SIZE};
+use crate::Errno;
+
+/// Bytes below the argument data: canary, pid, auxv, TCB slot, the two `_start` words.
+pub const STACK_HEADER: u32 = 196;
+/// Number of auxiliary vector entries, `AT_NULL` included.
+pub const AUXV_ENTRIES: usize = 13;
+
+/// Where randomness comes from: the kernel's generator (tests use a deterministic one).
+pub trait Entropy {
+    /// Fills `buf` with random bytes.
+    fn fill(&mut self, buf: &mut [u8]);
+}
+
+/// The auxiliary values the kernel knows and capexec does not (decision 16), with
+/// defaults.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AuxInfo {
+    /// `AT_BASE`: the image's load base (0 for `ET_EXEC`).
+    pub base: u32,
+    /// `AT_PHDR`: address of the program headers.
+    pub phdr: u32,
+    /// `AT_PHNUM`: number of program headers.
+    pub phnum: u32,
+    /// `AT_NCPUS` (default 1).
+    pub ncpus: u32,
+    /// `AT_TID`: thread id of the initial thread (default 1).
+    pub tid: u32,
+    /// `AT_SYSINFO_EHDR`: the vDSO's address (default 0: none).
+    pub sysinfo_ehdr: u32,
+    /// `AT_PAGESZ` (default 4096).
+    pub page_size: u32,
+}
+
+impl Default for AuxInfo {
+    fn default() -> AuxInfo {
+        AuxInfo {
+            base: 0,
+            phdr: 0,
+            phnum: 0,
+            ncpus: 1,
+            tid: 1,
+            sysinfo_ehdr: 0,
+            page_size: PAGE_SIZE,
+        }
+    }
+}
+
+/// The initial stack, laid out in kernel memory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StackImage {
+    /// The lowest address of the image: the initial `esp` and `%gs` base.
+    pub esp: u32,
+    /// `AT_ARGDATA`.
+    pub argdata: u32,
+    /// `AT_ARGDATALEN`.
+    pub argdata_len: u32,
+    /// The bytes from `esp` to the end of the argument data's NUL.
+    pub bytes: Vec<u8>,
+}
+
+fn put_u32(bytes: &mut [u8], off: usize, v: u32) {
+    if let Some(dst) = bytes.get_mut(off..off + 4) {
+        dst.copy_from_slice(&v.to_le_bytes());
+    }
+}
+
+/// Lays out the initial stack below `top` for argument data `data_with_nul` (the data
+/// and its NUL, or empty), with randomness from `rng`. The one allocation (the image) is
+/// fallible: `ENOMEM`. A stack top too low for the image is `ENOMEM` too.
+///
+/// # References
+/// - FreeBSD 12 `sys/compat/cloudabi32/cloudabi32_module.c`, `sys/i386/cloudabi32`.
+/// - cloudlibc `src/crt/crt0.c` (the reader of this layout).
+pub fn build_initial_stack(
+    top: u32,
+    data_with_nul: &[u8],
+    aux: &AuxInfo,
+    rng: &mut dyn Entropy,
+) -> Result<StackImage, Errno> {
+    let l = u32::try_from(data_with_nul.len()).map_err(|_| Errno::E2BIG)?;
+    let a = top.checked_sub(l).ok_or(Errno::ENOMEM)? & !3;
+    let esp = a.checked_sub(STACK_HEADER).ok_or(Errno::ENOMEM)?;
+    let len = usize::try_from(STACK_HEADER + l).map_err(|_| Errno::ENOMEM)?;
+    let mut bytes = Vec::new();
+    bytes.try_reserve_exact(len).map_err(|_| Errno::ENOMEM)?;
+    bytes.resize(len, 0);
+
+    let h = STACK_HEADER as usize;
+    // Argument data and NUL at A.
+    bytes[h..].copy_from_slice(data_with_nul);
+    // Canary at A - 64.
+    let canary = h - CANARY_LEN as usize;
+    rng.fill(&mut bytes[canary..h]);
+    // UUID v4 process id at A - 80.
+    let pid = canary - 16;
+    rng.fill(&mut bytes[pid..canary]);
+    bytes[pid + 6] = (bytes[pid + 6] & 0x0f) | 0x40;
+    bytes[pid + 8] = (bytes[pid + 8] & 0x3f) | 0x80;
+    // Auxiliary vector at A - 184.
+    let auxv = pid - AUXV_ENTRIES * AUXV32_SIZE;
+    let argdata_len = l.saturating_sub(1);
+    let entries: [(AuxType, u32); AUXV_ENTRIES] = [
+        (AuxType::AT_ARGDATA, a),
+        (AuxType::AT_ARGDATALEN, argdata_len),
+        (AuxType::AT_BASE, aux.base),
+        (AuxType::AT_CANARY, a - CANARY_LEN),
+        (AuxType::AT_CANARYLEN, CANARY_LEN),
+        (AuxType::AT_NCPUS, aux.ncpus),
+        (AuxType::AT_PAGESZ, aux.page_size),
+        (AuxType::AT_PHDR, aux.phdr),
+        (AuxType::AT_PHNUM, aux.phnum),
+        (AuxType::AT_PID, a - CANARY_LEN - 16),
+        (AuxType::AT_SYSINFO_EHDR, aux.sysinfo_ehdr),
+        (AuxType::AT_TID, aux.tid),
+        (AuxType::AT_NULL, 0),
+    ];
+    for (i, (t, v)) in entries.iter().enumerate() {
+        put_u32(&mut bytes, auxv + i * AUXV32_SIZE, t.raw());
+        put_u32(&mut bytes, auxv + i * AUXV32_SIZE + 4, *v);
+    }
+    // TCB slot at A - 188 stays zero; the two `_start` words at esp.
+    let tcb = esp + 8;
+    put_u32(&mut bytes, 0, tcb);
+    put_u32(&mut bytes, 4, tcb + 4);
+    Ok(StackImage {
+        esp,
+        argdata: a,
+        argdata_len,
+        bytes,
+    })
+}

@@ -1,0 +1,386 @@
+//! The i386 system call entry: from a trapped register frame to a CloudABI system call
+//! and back.
+//!
+//! The vDSO does `mov $N, %eax; int $0x80; ret`: the number is in `eax` and the
+//! arguments stay on the user stack, read as 32-bit words from `esp + 4`. The number is
+//! checked first (decision 13): `>= 49` or not implemented here is `ENOSYS` before any
+//! memory is read; then exactly that call's argument words are read. On success the
+//! carry flag is cleared and the results go to `eax` (and `edx`); on failure the carry
+//! is set and `eax` holds the CloudABI errno.
+
+use alloc::sync::Arc;
+
+use super::activator::EntryState32;
+use super::cloudabi32::{
+    FDSTAT_FLAGS, FDSTAT_RIGHTS, FDSTAT_SIZE, IOVEC32_SIZE, SYSCALL_COUNT, Syscall,
+};
+use super::stack::Entropy;
+use crate::Errno;
+use crate::exec::{
+    ExecOutcome, ImageActivator, Process, UserAddr, UserMemory, copyin, copyout, proc_exec,
+};
+use crate::fdtable::{Fd, FdRights, File, FileIo, Rights};
+
+/// The carry flag in `eflags`: set when a system call failed.
+pub const EFLAGS_CF: u32 = 1;
+
+/// Most iovecs one `fd_read` / `fd_write` accepts (POSIX `IOV_MAX`).
+pub const IOV_MAX: u32 = 1024;
+
+/// The i386 registers a system call reads and writes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Regs32 {
+    /// System call number in, first result or errno out.
+    pub eax: u32,
+    /// Unused by CloudABI system calls; kept for the kernel.
+    pub ebx: u32,
+    /// Unused by CloudABI system calls; kept for the kernel.
+    pub ecx: u32,
+    /// Second result out.
+    pub edx: u32,
+    /// Unused by CloudABI system calls; kept for the kernel.
+    pub esi: u32,
+    /// Unused by CloudABI system calls; kept for the kernel.
+    pub edi: u32,
+    /// Unused by CloudABI system calls; kept for the kernel.
+    pub ebp: u32,
+    /// User stack pointer: the arguments are at `esp + 4`.
+    pub esp: u32,
+    /// Instruction pointer.
+    pub eip: u32,
+    /// Flags; bit 0 is the carry.
+    pub eflags: u32,
+    /// The `%gs` segment base (set by a successful exec).
+    pub gs_base: u32,
+}
+
+impl Regs32 {
+    fn succeed(&mut self, eax: u32, edx: u32) {
+        self.eax = eax;
+        self.edx = edx;
+        self.eflags &= !EFLAGS_CF;
+    }
+
+    fn fail(&mut self, e: Errno) {
+        self.eax = u32::from(e.raw());
+        self.eflags |= EFLAGS_CF;
+    }
+
+    /// Whether the last system call failed (carry set).
+    pub fn carry(&self) -> bool {
+        self.eflags & EFLAGS_CF != 0
+    }
+}
+
+/// What the kernel does after a system call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[must_use]
+pub enum SyscallAction {
+    /// Resume the process with the updated registers (success or errno).
+    Resume,
+    /// `proc_exec` succeeded: the registers hold the new image's entry state (`eip`,
+    /// `esp`, `gs_base`; other registers zero), the address space and the descriptor
+    /// table are replaced.
+    Exec(EntryState32),
+    /// `proc_exit(rval)`: end the process with this exit value.
+    Exit(u32),
+    /// `proc_exec` failed after its point of no return: kill the process.
+    Kill(Errno),
+}
+
+/// Reads `N` argument words from `esp + 4`.
+fn args<M: UserMemory + ?Sized, const N: usize>(mem: &M, esp: u32) -> Result<[u32; N], Errno> {
+    let base = esp.checked_add(4).ok_or(Errno::EFAULT)?;
+    let mut raw = [0u8; 20];
+    let bytes = raw.get_mut(..N * 4).ok_or(Errno::EFAULT)?;
+    copyin(mem, base, bytes)?;
+    let mut out = [0u32; N];
+    for (i, w) in out.iter_mut().enumerate() {
+        *w = u32::from_le_bytes([
+            bytes[i * 4],
+            bytes[i * 4 + 1],
+            bytes[i * 4 + 2],
+            bytes[i * 4 + 3],
+        ]);
+    }
+    Ok(out)
+}
+
+/// A `cloudabi_fd_t` from user space as a descriptor: above `i32::MAX` is `EBADF`.
+#[inline]
+fn fd_arg(raw: u32) -> Result<Fd, Errno> {
+    Fd::from_raw(i32::try_from(raw).map_err(|_| Errno::EBADF)?)
+}
+
+#[inline]
+fn fd_result(fd: Fd) -> u32 {
+    u32::try_from(fd.raw()).unwrap_or(u32::MAX)
+}
+
+/// Serves one CloudABI system call trapped with `regs`, for `process`.
+///
+/// `activator` loads images for `proc_exec` (usually a
+/// [`Cloudabi32Activator`](super::Cloudabi32Activator)); `rng` serves `random_get`.
+/// Implemented: `fd_close`, `fd_dup`, `fd_read`, `fd_replace`, `fd_stat_get`,
+/// `fd_stat_put`, `fd_write`, `proc_exec`, `proc_exit`, `random_get`; every other number
+/// is `ENOSYS`. Never panics on any register or memory contents.
+///
+/// # References
+/// - FreeBSD 12 `sys/i386/cloudabi32/cloudabi32_sysvec.c` (`cloudabi32_fetch_syscall_args`,
+///   `cloudabi32_set_syscall_retval`); CloudABI `cloudabi_vdso_i686.S`.
+pub fn syscall32<P, A>(
+    process: &mut P,
+    activator: &mut A,
+    rng: &mut dyn Entropy,
+    regs: &mut Regs32,
+) -> SyscallAction
+where
+    P: Process + ?Sized,
+    P::File: FileIo,
+    A: ImageActivator<P, Entry = EntryState32> + ?Sized,
+{
+    let nr = regs.eax;
+    let call = match Syscall::from_raw(nr) {
+        Some(c) if nr < SYSCALL_COUNT && c.implemented_arg_words().is_some() => c,
+        _ => {
+            regs.fail(Errno::ENOSYS);
+            return SyscallAction::Resume;
+        }
+    };
+    let result = match call {
+        Syscall::proc_exec => {
+            let a = match args::<_, 5>(process.memory(), regs.esp) {
+                Ok(a) => a,
+                Err(e) => {
+                    regs.fail(e);
+                    return SyscallAction::Resume;
+                }
+            };
+            return match proc_exec(process, activator, a[0], a[1], a[2], a[3], a[4]) {
+                ExecOutcome::Failed(e) => {
+                    regs.fail(e);
+                    SyscallAction::Resume
+                }
+                ExecOutcome::Replaced(entry) => {
+                    *regs = Regs32 {
+                        eip: entry.eip,
+                        esp: entry.esp,
+                        gs_base: entry.gs_base,
+                        ..Regs32::default()
+                    };
+                    SyscallAction::Exec(entry)
+                }
+                ExecOutcome::Killed(e) => SyscallAction::Kill(e),
+            };
+        }
+        Syscall::proc_exit => match args::<_, 1>(process.memory(), regs.esp) {
+            Ok([rval]) => return SyscallAction::Exit(rval),
+            Err(e) => Err(e),
+        },
+        Syscall::fd_close => args::<_, 1>(process.memory(), regs.esp)
+            .and_then(|[fd]| process.fd_table().close(fd_arg(fd)?))
+            .map(|()| (0, 0)),
+        Syscall::fd_dup => args::<_, 1>(process.memory(), regs.esp)
+            .and_then(|[fd]| process.fd_table().dup(fd_arg(fd)?))
+            .map(|fd| (fd_result(fd), 0)),
+        Syscall::fd_replace => args::<_, 2>(process.memory(), regs.esp)
+            .and_then(|[from, to]| process.fd_table().replace(fd_arg(from)?, fd_arg(to)?))
+            .map(|()| (0, 0)),
+        Syscall::fd_stat_get => args::<_, 2>(process.memory(), regs.esp)
+            .and_then(|[fd, buf]| fd_stat_get(process, fd, buf)),
+        Syscall::fd_stat_put => args::<_, 3>(process.memory(), regs.esp)
+            .and_then(|[fd, buf, flags]| fd_stat_put(process, fd, buf, flags)),
+        Syscall::fd_read => args::<_, 3>(process.memory(), regs.esp)
+            .and_then(|[fd, iovs, n]| fd_read(process, fd, iovs, n))
+            .map(|n| (n, 0)),
+        Syscall::fd_write => args::<_, 3>(process.memory(), regs.esp)
+            .and_then(|[fd, iovs, n]| fd_write(process, fd, iovs, n))
+            .map(|n| (n, 0)),
+        Syscall::random_get => args::<_, 2>(process.memory(), regs.esp)
+            .and_then(|[buf, len]| random_get(process, rng, buf, len))
+            .map(|()| (0, 0)),
+        _ => Err(Errno::ENOSYS),
+    };
+    match result {
+        Ok((eax, edx)) => regs.succeed(eax, edx),
+        Err(e) => regs.fail(e),
+    }
+    SyscallAction::Resume
+}
+
+/// `fd_stat_get(fd, buf)`: writes the 24-byte `cloudabi_fdstat_t`.
+fn fd_stat_get<P: Process + ?Sized>(
+    process: &mut P,
+    fd: u32,
+    buf: UserAddr,
+) -> Result<(u32, u32), Errno> {
+    let (file, rights) = process.fd_table().get_file(fd_arg(fd)?)?;
+    let mut st = [0u8; FDSTAT_SIZE];
+    st[0] = file.file_type().raw();
+    st[8..16].copy_from_slice(&rights.base.bits().to_le_bytes());
+    st[16..24].copy_from_slice(&rights.inheriting.bits().to_le_bytes());
+    drop(file);
+    copyout(process.memory_mut(), buf, &st)?;
+    Ok((0, 0))
+}
+
+/// `fd_stat_put(fd, buf, flags)`: `FDSTAT_RIGHTS` narrows the rights (widening is
+/// `ENOTCAPABLE`); `FDSTAT_FLAGS` needs `FD_STAT_PUT_FLAGS` and accepts only no flags
+/// (capexec keeps no per-file status flags); other bits are `EINVAL`.
+fn fd_stat_put<P: Process + ?Sized>(
+    process: &mut P,
+    fd: u32,
+    buf: UserAddr,
+    flags: u32,
+) -> Result<(u32, u32), Errno> {
+    let fd = fd_arg(fd)?;
+    let known = u32::from(FDSTAT_FLAGS | FDSTAT_RIGHTS);
+    if flags & !known != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let mut st = [0u8; FDSTAT_SIZE];
+    copyin(process.memory(), buf, &mut st)?;
+    let mut table = process.fd_table().lock();
+    let current = table.get(fd)?.rights();
+    if flags & u32::from(FDSTAT_FLAGS) != 0 {
+        if !current.base.contains(Rights::FD_STAT_PUT_FLAGS) {
+            return Err(Errno::ENOTCAPABLE);
+        }
+        if u16::from_le_bytes([st[2], st[3]]) != 0 {
+            return Err(Errno::ENOTSUP);
+        }
+    }
+    if flags & u32::from(FDSTAT_RIGHTS) != 0 {
+        let word = |o: usize| {
+            u64::from_le_bytes([
+                st[o],
+                st[o + 1],
+                st[o + 2],
+                st[o + 3],
+                st[o + 4],
+                st[o + 5],
+                st[o + 6],
+                st[o + 7],
+            ])
+        };
+        // Unknown bits are rights nobody has: asking for them is widening.
+        let base = Rights::from_bits(word(8)).ok_or(Errno::ENOTCAPABLE)?;
+        let inheriting = Rights::from_bits(word(16)).ok_or(Errno::ENOTCAPABLE)?;
+        table.narrow_rights(fd, FdRights::new(base, inheriting))?;
+    }
+    Ok((0, 0))
+}
+
+/// The file of `fd` if its base rights include `need` (`EBADF`, `ENOTCAPABLE`).
+fn file_with<P: Process + ?Sized>(
+    process: &P,
+    fd: u32,
+    need: Rights,
+) -> Result<Arc<P::File>, Errno> {
+    let (file, rights) = process.fd_table().get_file(fd_arg(fd)?)?;
+    if !rights.base.contains(need) {
+        return Err(Errno::ENOTCAPABLE);
+    }
+    Ok(file)
+}
+
+/// Reads iovec `i` of the array at `iovs`.
+fn iovec<M: UserMemory + ?Sized>(mem: &M, iovs: UserAddr, i: u32) -> Result<(u32, u32), Errno> {
+    let off = i
+        .checked_mul(8)
+        .and_then(|o| iovs.checked_add(o))
+        .ok_or(Errno::EFAULT)?;
+    let mut b = [0u8; IOVEC32_SIZE];
+    copyin(mem, off, &mut b)?;
+    Ok((
+        u32::from_le_bytes([b[0], b[1], b[2], b[3]]),
+        u32::from_le_bytes([b[4], b[5], b[6], b[7]]),
+    ))
+}
+
+const BOUNCE: usize = 512;
+
+/// `fd_write(fd, iovs, iovs_len) -> nwritten`: gathers through a stack bounce buffer.
+fn fd_write<P>(process: &mut P, fd: u32, iovs: UserAddr, n: u32) -> Result<u32, Errno>
+where
+    P: Process + ?Sized,
+    P::File: FileIo,
+{
+    if n > IOV_MAX {
+        return Err(Errno::EINVAL);
+    }
+    let file = file_with(process, fd, Rights::FD_WRITE)?;
+    let mem = process.memory();
+    let mut total: u32 = 0;
+    let mut bounce = [0u8; BOUNCE];
+    for i in 0..n {
+        let (buf, len) = iovec(mem, iovs, i)?;
+        super::super::exec::check_user_range(buf, len as usize)?;
+        let mut done = 0u32;
+        while done < len {
+            let chunk = (len - done).min(BOUNCE as u32);
+            let dst = &mut bounce[..chunk as usize];
+            copyin(mem, buf + done, dst)?;
+            let wrote = file.write(dst)?;
+            let wrote = u32::try_from(wrote.min(dst.len())).unwrap_or(0);
+            total = total.checked_add(wrote).ok_or(Errno::EOVERFLOW)?;
+            done += wrote;
+            if wrote < chunk {
+                return Ok(total);
+            }
+        }
+    }
+    Ok(total)
+}
+
+/// `fd_read(fd, iovs, iovs_len) -> nread`: scatters through a stack bounce buffer.
+fn fd_read<P>(process: &mut P, fd: u32, iovs: UserAddr, n: u32) -> Result<u32, Errno>
+where
+    P: Process + ?Sized,
+    P::File: FileIo,
+{
+    if n > IOV_MAX {
+        return Err(Errno::EINVAL);
+    }
+    let file = file_with(process, fd, Rights::FD_READ)?;
+    let mut total: u32 = 0;
+    let mut bounce = [0u8; BOUNCE];
+    for i in 0..n {
+        let (buf, len) = iovec(process.memory(), iovs, i)?;
+        super::super::exec::check_user_range(buf, len as usize)?;
+        let mut done = 0u32;
+        while done < len {
+            let chunk = (len - done).min(BOUNCE as u32);
+            let dst = &mut bounce[..chunk as usize];
+            let got = file.read(dst)?.min(dst.len());
+            copyout(process.memory_mut(), buf + done, &dst[..got])?;
+            let got = u32::try_from(got).unwrap_or(0);
+            total = total.checked_add(got).ok_or(Errno::EOVERFLOW)?;
+            done += got;
+            if got < chunk {
+                return Ok(total);
+            }
+        }
+    }
+    Ok(total)
+}
+
+/// `random_get(buf, len)`: fills user memory from the kernel's randomness.
+fn random_get<P: Process + ?Sized>(
+    process: &mut P,
+    rng: &mut dyn Entropy,
+    buf: UserAddr,
+    len: u32,
+) -> Result<(), Errno> {
+    super::super::exec::check_user_range(buf, len as usize)?;
+    let mut bounce = [0u8; BOUNCE];
+    let mut done = 0u32;
+    while done < len {
+        let chunk = (len - done).min(BOUNCE as u32);
+        let dst = &mut bounce[..chunk as usize];
+        rng.fill(dst);
+        copyout(process.memory_mut(), buf + done, dst)?;
+        done += chunk;
+    }
+    Ok(())
+}

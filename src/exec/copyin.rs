@@ -1,0 +1,137 @@
+//! `exec_copyin_data_fds`: copy the argument data and the descriptor list in from user
+//! memory and build the remapped table.
+
+use alloc::vec::Vec;
+
+use arrayvec::ArrayVec;
+
+use super::image_args::ImageArgs;
+use super::usermem::{UserAddr, UserMemory, check_user_range, copyin};
+use crate::Errno;
+use crate::abi::cloudabi32::ARG_MAX;
+use crate::fdtable::{File, SharedFdTable};
+
+/// Descriptor lists up to this length are kept on the stack.
+pub const SMALL_FD_LIST: usize = 64;
+
+/// The copied-in descriptor list: on the stack when short, one fallible allocation when
+/// long.
+#[allow(clippy::large_enum_variant)] // On the stack on purpose: no heap for short lists.
+enum FdList {
+    Small(ArrayVec<i32, SMALL_FD_LIST>),
+    Large(Vec<i32>),
+}
+
+impl FdList {
+    fn with_capacity(n: usize) -> Result<FdList, Errno> {
+        if n <= SMALL_FD_LIST {
+            Ok(FdList::Small(ArrayVec::new()))
+        } else {
+            let mut v = Vec::new();
+            v.try_reserve_exact(n).map_err(|_| Errno::ENOMEM)?;
+            Ok(FdList::Large(v))
+        }
+    }
+
+    #[inline]
+    fn push(&mut self, fd: i32) {
+        match self {
+            // Capacity was checked in `with_capacity`; a full list drops nothing silently
+            // because `try_push` only fails past SMALL_FD_LIST, which `with_capacity`
+            // never chooses for longer lists.
+            FdList::Small(a) => {
+                let _ = a.try_push(fd);
+            }
+            FdList::Large(v) => v.push(fd),
+        }
+    }
+
+    #[inline]
+    fn as_slice(&self) -> &[i32] {
+        match self {
+            FdList::Small(a) => a,
+            FdList::Large(v) => v,
+        }
+    }
+}
+
+/// Copies in the data and the descriptor list of a `proc_exec` and builds the new
+/// table, in FreeBSD's order (the first failure wins and leaves nothing behind):
+///
+/// 1. `data_len >= ARG_MAX` gives `E2BIG`;
+/// 2. `fds_len > lastfile + 1` of the caller's table gives `E2BIG` (before any
+///    allocation or copy; this also bounds `fds_len * 4`);
+/// 3. the argument buffer and the list are allocated fallibly (`ENOMEM`); lists of up to
+///    [`SMALL_FD_LIST`] descriptors stay on the stack;
+/// 4. the data is copied in (`EFAULT`) and a NUL appended: the buffer is
+///    `data_len + 1` bytes, or empty when `data_len == 0`;
+/// 5. the list is copied in once (`EFAULT`); each `cloudabi_fd_t` is read as a signed
+///    32-bit number, so values of 2^31 and above are negative and fail in step 6;
+/// 6. [`fdcopy_remapped`](crate::fdtable::fdcopy_remapped) in one lock section of the
+///    caller's table (`E2BIG`, `EBADF`, `EINVAL`, `ENOMEM`).
+///
+/// # References
+/// - FreeBSD r285622, `sys/kern/kern_exec.c` `exec_copyin_data_fds`.
+pub fn exec_copyin_data_fds<F, M>(
+    table: &SharedFdTable<F>,
+    mem: &M,
+    data: UserAddr,
+    data_len: u32,
+    fds: UserAddr,
+    fds_len: u32,
+) -> Result<ImageArgs<F>, Errno>
+where
+    F: ?Sized + File,
+    M: UserMemory + ?Sized,
+{
+    // 1.
+    if data_len >= ARG_MAX {
+        return Err(Errno::E2BIG);
+    }
+    // 2.
+    let nfiles = table
+        .lock()
+        .lastfile()
+        .map_or(0u64, |l| l.index() as u64 + 1);
+    if u64::from(fds_len) > nfiles {
+        return Err(Errno::E2BIG);
+    }
+    let data_len = usize::try_from(data_len).map_err(|_| Errno::E2BIG)?;
+    let n = usize::try_from(fds_len).map_err(|_| Errno::E2BIG)?;
+    // 3.
+    let mut buf = Vec::new();
+    if data_len > 0 {
+        buf.try_reserve_exact(data_len + 1)
+            .map_err(|_| Errno::ENOMEM)?;
+        buf.resize(data_len + 1, 0);
+    }
+    let mut list = FdList::with_capacity(n)?;
+    // 4.
+    if let Some(dst) = buf.get_mut(..data_len) {
+        copyin(mem, data, dst)?;
+    }
+    // 5.
+    let bytes = n.checked_mul(4).ok_or(Errno::EFAULT)?;
+    if bytes > 0 {
+        check_user_range(fds, bytes)?;
+    }
+    let mut chunk = [0u8; 256];
+    let mut addr = fds;
+    let mut left = bytes;
+    while left > 0 {
+        let len = left.min(chunk.len());
+        copyin(mem, addr, &mut chunk[..len])?;
+        for w in chunk[..len].chunks_exact(4) {
+            list.push(i32::from_le_bytes([w[0], w[1], w[2], w[3]]));
+        }
+        left -= len;
+        // `check_user_range` above proved the whole list fits below 4 GiB.
+        addr = addr.wrapping_add(u32::try_from(len).map_err(|_| Errno::EFAULT)?);
+    }
+    // 6.
+    let new = table.fdcopy_remapped(list.as_slice())?;
+    Ok(ImageArgs {
+        buf,
+        table: Some(new),
+    })
+}

@@ -1,0 +1,198 @@
+//! The reference image format: static ELF32 i386 CloudABI executables.
+//!
+//! Accepted (decision 15): ELF32, little-endian, `EM_386`, `EI_OSABI` =
+//! `ELFOSABI_CLOUDABI` (17), no `PT_INTERP`; `ET_EXEC` at its linked addresses or
+//! `ET_DYN` at a base the kernel chooses (reported as `AT_BASE`). Headers are parsed with
+//! the `elf` crate; capexec adds the CloudABI checks and bounds every size so a hostile
+//! image cannot make it allocate or loop without limit.
+//!
+//! # References
+//! - System V ABI, Intel386 supplement; FreeBSD `sys/kern/imgact_elf.c`.
+//! - FreeBSD `sys/compat/cloudabi32/cloudabi32_module.c` (the CloudABI brand).
+
+use arrayvec::ArrayVec;
+use elf::abi::{EM_386, ET_DYN, ET_EXEC, PT_INTERP, PT_LOAD, PT_PHDR};
+use elf::endian::LittleEndian;
+use elf::file::{Class, FileHeader, parse_ident};
+use elf::segment::SegmentTable;
+
+use super::image::{AddressSpace, ImageFile, Protection, read_exact_at};
+use super::usermem::copyout;
+use crate::Errno;
+
+/// `EI_OSABI` value of CloudABI executables.
+pub const ELFOSABI_CLOUDABI: u8 = 17;
+/// Most program headers accepted.
+pub const MAX_PHNUM: usize = 64;
+/// Most `PT_LOAD` segments accepted.
+pub const MAX_LOAD_SEGMENTS: usize = 16;
+
+const EHDR32_SIZE: usize = 52;
+const PHDR32_SIZE: usize = 32;
+
+/// One `PT_LOAD` segment, relocated by the load base.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LoadSegment {
+    /// Address of the first byte in memory.
+    pub vaddr: u32,
+    /// Bytes in memory (the part past `filesz` is zero: `.bss`).
+    pub memsz: u32,
+    /// Bytes taken from the file.
+    pub filesz: u32,
+    /// Offset of those bytes in the file.
+    pub offset: u32,
+    /// Final protection.
+    pub prot: Protection,
+}
+
+/// A checked CloudABI ELF32 image: what loading needs and what the auxiliary vector
+/// reports.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ElfImage {
+    /// Entry point (relocated).
+    pub entry: u32,
+    /// Address of the program headers in memory (`AT_PHDR`), 0 if not loaded.
+    pub phdr: u32,
+    /// Number of program headers (`AT_PHNUM`).
+    pub phnum: u32,
+    /// Load base (`AT_BASE`): 0 for `ET_EXEC`, the kernel's base for `ET_DYN`.
+    pub base: u32,
+    /// The `PT_LOAD` segments in file order.
+    pub segments: ArrayVec<LoadSegment, MAX_LOAD_SEGMENTS>,
+}
+
+fn noexec<T>(_: T) -> Errno {
+    Errno::ENOEXEC
+}
+
+impl ElfImage {
+    /// Reads and checks the headers of `file`. `ENOEXEC` for anything that is not a
+    /// static i386 CloudABI image; `dyn_base` is where an `ET_DYN` image is placed.
+    /// Reads at most 52 + 64 * 32 bytes into stack buffers; allocates nothing.
+    pub fn parse<F: ImageFile + ?Sized>(file: &F, dyn_base: u32) -> Result<ElfImage, Errno> {
+        let mut ehdr = [0u8; EHDR32_SIZE];
+        read_exact_at(file, 0, &mut ehdr)?;
+        let ident = parse_ident::<LittleEndian>(&ehdr).map_err(noexec)?;
+        if ident.1 != Class::ELF32 || ident.2 != ELFOSABI_CLOUDABI {
+            return Err(Errno::ENOEXEC);
+        }
+        let tail = ehdr.get(elf::abi::EI_NIDENT..).ok_or(Errno::ENOEXEC)?;
+        let hdr = FileHeader::parse_tail(ident, tail).map_err(noexec)?;
+        if hdr.e_machine != EM_386 || usize::from(hdr.e_phentsize) != PHDR32_SIZE {
+            return Err(Errno::ENOEXEC);
+        }
+        let base = match hdr.e_type {
+            ET_EXEC => 0,
+            ET_DYN => dyn_base,
+            _ => return Err(Errno::ENOEXEC),
+        };
+        let phnum = usize::from(hdr.e_phnum);
+        if phnum == 0 || phnum > MAX_PHNUM {
+            return Err(Errno::ENOEXEC);
+        }
+        let mut phbuf = [0u8; MAX_PHNUM * PHDR32_SIZE];
+        let phbytes = phbuf.get_mut(..phnum * PHDR32_SIZE).ok_or(Errno::ENOEXEC)?;
+        read_exact_at(file, hdr.e_phoff, phbytes)?;
+        let table = SegmentTable::new(LittleEndian, Class::ELF32, phbytes);
+
+        let reloc = |a: u64| -> Result<u32, Errno> {
+            u32::try_from(a)
+                .ok()
+                .and_then(|a| a.checked_add(base))
+                .ok_or(Errno::ENOEXEC)
+        };
+        let entry = reloc(hdr.e_entry)?;
+        let mut segments = ArrayVec::new();
+        let mut phdr_addr = None;
+        for ph in table.iter() {
+            match ph.p_type {
+                PT_INTERP => return Err(Errno::ENOEXEC),
+                PT_PHDR => phdr_addr = Some(reloc(ph.p_vaddr)?),
+                PT_LOAD => {
+                    if ph.p_filesz > ph.p_memsz || ph.p_memsz == 0 {
+                        return Err(Errno::ENOEXEC);
+                    }
+                    let seg = LoadSegment {
+                        vaddr: reloc(ph.p_vaddr)?,
+                        memsz: u32::try_from(ph.p_memsz).map_err(noexec)?,
+                        filesz: u32::try_from(ph.p_filesz).map_err(noexec)?,
+                        offset: u32::try_from(ph.p_offset).map_err(noexec)?,
+                        prot: Protection::from_bits_truncate(ph.p_flags),
+                    };
+                    // The segment must fit below 4 GiB, in memory and in the file.
+                    seg.vaddr.checked_add(seg.memsz - 1).ok_or(Errno::ENOEXEC)?;
+                    seg.offset.checked_add(seg.filesz).ok_or(Errno::ENOEXEC)?;
+                    segments.try_push(seg).map_err(noexec)?;
+                }
+                _ => {}
+            }
+        }
+        if segments.is_empty() {
+            return Err(Errno::ENOEXEC);
+        }
+        // Without PT_PHDR, the headers are visible if a segment maps them from the file.
+        let phdr = match phdr_addr {
+            Some(a) => a,
+            None => segments
+                .iter()
+                .find(|s| {
+                    u64::from(s.offset) <= hdr.e_phoff
+                        && hdr.e_phoff + (phnum * PHDR32_SIZE) as u64
+                            <= u64::from(s.offset) + u64::from(s.filesz)
+                })
+                .map_or(0, |s| {
+                    s.vaddr
+                        .wrapping_add((hdr.e_phoff - u64::from(s.offset)) as u32)
+                }),
+        };
+        Ok(ElfImage {
+            entry,
+            phdr,
+            phnum: u32::try_from(phnum).map_err(noexec)?,
+            base,
+            segments,
+        })
+    }
+
+    /// Maps and fills the segments into `mem` (after the point of no return; the caller
+    /// has reset the address space). Copies through a 512-byte stack buffer.
+    pub fn load<F: ImageFile + ?Sized, M: AddressSpace + ?Sized>(
+        &self,
+        file: &F,
+        mem: &mut M,
+    ) -> Result<(), Errno> {
+        for s in &self.segments {
+            mem.map_region(s.vaddr, s.memsz, s.prot)?;
+            let mut buf = [0u8; 512];
+            let mut done = 0u32;
+            while done < s.filesz {
+                let n = (s.filesz - done).min(512);
+                let chunk = buf.get_mut(..n as usize).ok_or(Errno::EFAULT)?;
+                read_exact_at(file, u64::from(s.offset) + u64::from(done), chunk)?;
+                copyout(mem, s.vaddr + done, chunk)?;
+                done += n;
+            }
+            mem.protect_region(s.vaddr, s.memsz, s.prot)?;
+        }
+        Ok(())
+    }
+}
+
+/// An image held in memory (for tests, and for kernels that keep executables in RAM).
+impl ImageFile for [u8] {
+    fn read_at(&self, offset: u64, buf: &mut [u8]) -> Result<usize, Errno> {
+        let Ok(off) = usize::try_from(offset) else {
+            return Ok(0);
+        };
+        let src = self.get(off..).unwrap_or(&[]);
+        let n = src.len().min(buf.len());
+        buf[..n].copy_from_slice(&src[..n]);
+        Ok(n)
+    }
+}
+
+impl crate::fdtable::File for [u8] {
+    fn file_type(&self) -> crate::fdtable::FileType {
+        crate::fdtable::FileType::RegularFile
+    }
+}

@@ -1,0 +1,242 @@
+//! A simulated 32-bit user address space, for host tests and demos.
+//!
+//! Page granular (4 KiB): a range is mapped or not, and any access that touches an
+//! unmapped page is `EFAULT`, exactly as a kernel's `copyin` reports it. Pages can be
+//! mapped read-only to test faulting copy-outs. Kernel authors can use it in their own
+//! host tests; it allocates with the global allocator when pages are mapped (it is test
+//! tooling, not a syscall path).
+
+use alloc::boxed::Box;
+use alloc::collections::BTreeMap;
+
+use super::image::{AddressSpace, Protection};
+use super::usermem::{UserAddr, UserMemory};
+use crate::Errno;
+
+/// Size of one simulated page.
+pub const SIM_PAGE_SIZE: u32 = 4096;
+const PAGE: usize = SIM_PAGE_SIZE as usize;
+
+struct Page {
+    bytes: Box<[u8; PAGE]>,
+    writable: bool,
+}
+
+/// A simulated 32-bit address space: a sparse set of 4 KiB pages.
+#[derive(Default)]
+pub struct SimAddressSpace {
+    pages: BTreeMap<u32, Page>,
+}
+
+impl core::fmt::Debug for SimAddressSpace {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("SimAddressSpace")
+            .field("pages", &self.pages.len())
+            .finish()
+    }
+}
+
+fn page_range(addr: UserAddr, len: u32) -> Option<(u32, u32)> {
+    if len == 0 {
+        return None;
+    }
+    let first = addr / SIM_PAGE_SIZE;
+    let last = (u64::from(addr) + u64::from(len) - 1) / u64::from(SIM_PAGE_SIZE);
+    Some((first, u32::try_from(last).ok()?))
+}
+
+impl SimAddressSpace {
+    /// An empty address space (every access faults).
+    pub fn new() -> SimAddressSpace {
+        SimAddressSpace::default()
+    }
+
+    /// Maps the pages covering `addr..addr+len`, zero-filled, readable and writable.
+    /// Pages already mapped keep their contents. A range wrapping past 4 GiB maps up to
+    /// the end.
+    pub fn map(&mut self, addr: UserAddr, len: u32) {
+        self.map_with(addr, len, true);
+    }
+
+    /// Maps the pages covering the range read-only (writes fault).
+    pub fn map_readonly(&mut self, addr: UserAddr, len: u32) {
+        self.map_with(addr, len, false);
+    }
+
+    fn map_with(&mut self, addr: UserAddr, len: u32, writable: bool) {
+        let Some((first, last)) = page_range(addr, len) else {
+            return;
+        };
+        for p in first..=last {
+            self.pages
+                .entry(p)
+                .and_modify(|pg| pg.writable = writable)
+                .or_insert_with(|| Page {
+                    bytes: Box::new([0; PAGE]),
+                    writable,
+                });
+        }
+    }
+
+    /// Unmaps the pages covering the range.
+    pub fn unmap(&mut self, addr: UserAddr, len: u32) {
+        let Some((first, last)) = page_range(addr, len) else {
+            return;
+        };
+        let doomed: alloc::vec::Vec<u32> =
+            self.pages.range(first..=last).map(|(&k, _)| k).collect();
+        for p in doomed {
+            self.pages.remove(&p);
+        }
+    }
+
+    /// Unmaps everything.
+    pub fn clear(&mut self) {
+        self.pages.clear();
+    }
+
+    /// Whether the byte at `addr` is mapped.
+    pub fn is_mapped(&self, addr: UserAddr) -> bool {
+        self.pages.contains_key(&(addr / SIM_PAGE_SIZE))
+    }
+
+    /// Number of mapped pages.
+    pub fn mapped_pages(&self) -> usize {
+        self.pages.len()
+    }
+}
+
+impl UserMemory for SimAddressSpace {
+    fn read_user(&self, addr: UserAddr, buf: &mut [u8]) -> Result<(), Errno> {
+        let mut a = u64::from(addr);
+        let mut done = 0;
+        while done < buf.len() {
+            let page = u32::try_from(a / u64::from(SIM_PAGE_SIZE)).map_err(|_| Errno::EFAULT)?;
+            let off = usize::try_from(a % u64::from(SIM_PAGE_SIZE)).map_err(|_| Errno::EFAULT)?;
+            let pg = self.pages.get(&page).ok_or(Errno::EFAULT)?;
+            let n = (PAGE - off).min(buf.len() - done);
+            buf[done..done + n].copy_from_slice(&pg.bytes[off..off + n]);
+            done += n;
+            a += n as u64;
+        }
+        Ok(())
+    }
+
+    fn write_user(&mut self, addr: UserAddr, data: &[u8]) -> Result<(), Errno> {
+        let mut a = u64::from(addr);
+        let mut done = 0;
+        while done < data.len() {
+            let page = u32::try_from(a / u64::from(SIM_PAGE_SIZE)).map_err(|_| Errno::EFAULT)?;
+            let off = usize::try_from(a % u64::from(SIM_PAGE_SIZE)).map_err(|_| Errno::EFAULT)?;
+            let pg = self.pages.get_mut(&page).ok_or(Errno::EFAULT)?;
+            if !pg.writable {
+                return Err(Errno::EFAULT);
+            }
+            let n = (PAGE - off).min(data.len() - done);
+            pg.bytes[off..off + n].copy_from_slice(&data[done..done + n]);
+            done += n;
+            a += n as u64;
+        }
+        Ok(())
+    }
+}
+
+impl AddressSpace for SimAddressSpace {
+    fn reset(&mut self) {
+        self.clear();
+    }
+
+    fn map_region(&mut self, addr: UserAddr, len: u32, prot: Protection) -> Result<(), Errno> {
+        super::usermem::check_user_range(addr, len as usize)?;
+        // Segments are filled through copyout after mapping, so map writable first and
+        // drop write access afterwards in `protect_region`.
+        let _ = prot;
+        self.map(addr, len);
+        Ok(())
+    }
+
+    fn protect_region(&mut self, addr: UserAddr, len: u32, prot: Protection) -> Result<(), Errno> {
+        if !prot.contains(Protection::WRITE) {
+            self.map_readonly(addr, len);
+        }
+        Ok(())
+    }
+}
+
+/// A simulated process: a shared descriptor table and a [`SimAddressSpace`], enough to
+/// drive [`proc_exec`](super::proc_exec) and the i386 shim in host tests.
+pub struct SimProcess<F: ?Sized> {
+    /// The process's descriptor table.
+    pub table: crate::fdtable::SharedFdTable<F>,
+    /// The process's memory.
+    pub mem: SimAddressSpace,
+}
+
+impl<F: ?Sized> SimProcess<F> {
+    /// A process with `table` and an empty address space.
+    pub fn new(table: crate::fdtable::FdTable<F>) -> SimProcess<F> {
+        SimProcess {
+            table: crate::fdtable::SharedFdTable::new(table),
+            mem: SimAddressSpace::new(),
+        }
+    }
+}
+
+impl<F: ?Sized + crate::fdtable::File> super::Process for SimProcess<F> {
+    type File = F;
+    type Memory = SimAddressSpace;
+
+    fn fd_table(&self) -> &crate::fdtable::SharedFdTable<F> {
+        &self.table
+    }
+
+    fn memory(&self) -> &SimAddressSpace {
+        &self.mem
+    }
+
+    fn memory_mut(&mut self) -> &mut SimAddressSpace {
+        &mut self.mem
+    }
+}
+
+/// Builds a minimal static ELF32 i386 CloudABI executable (`ET_EXEC`, one `PT_LOAD`
+/// read+execute segment holding the headers and `code` at `load_addr`, entry at the
+/// first byte of `code`), for tests and simulated programs. `load_addr` should be page
+/// aligned. Returns the file bytes.
+pub fn minimal_cloudabi_elf(load_addr: u32, code: &[u8]) -> alloc::vec::Vec<u8> {
+    const EH: u32 = 52;
+    const PH: u32 = 32;
+    let code_len = u32::try_from(code.len()).unwrap_or(u32::MAX - EH - PH);
+    let file_len = EH + PH + code_len;
+    let mut v = alloc::vec::Vec::with_capacity(file_len as usize);
+    let entry = load_addr.wrapping_add(EH + PH);
+    // e_ident: magic, ELFCLASS32, ELFDATA2LSB, EV_CURRENT, ELFOSABI_CLOUDABI.
+    v.extend_from_slice(&[0x7f, b'E', b'L', b'F', 1, 1, 1, super::ELFOSABI_CLOUDABI]);
+    v.extend_from_slice(&[0; 8]);
+    let h16 = |v: &mut alloc::vec::Vec<u8>, x: u16| v.extend_from_slice(&x.to_le_bytes());
+    let h32 = |v: &mut alloc::vec::Vec<u8>, x: u32| v.extend_from_slice(&x.to_le_bytes());
+    h16(&mut v, 2); // ET_EXEC
+    h16(&mut v, 3); // EM_386
+    h32(&mut v, 1); // EV_CURRENT
+    h32(&mut v, entry);
+    h32(&mut v, EH); // e_phoff
+    h32(&mut v, 0); // e_shoff
+    h32(&mut v, 0); // e_flags
+    h16(&mut v, EH as u16);
+    h16(&mut v, PH as u16);
+    h16(&mut v, 1); // e_phnum
+    h16(&mut v, 40); // e_shentsize
+    h16(&mut v, 0); // e_shnum
+    h16(&mut v, 0); // e_shstrndx
+    // PT_LOAD covering the whole file.
+    h32(&mut v, 1);
+    h32(&mut v, 0);
+    h32(&mut v, load_addr);
+    h32(&mut v, load_addr);
+    h32(&mut v, file_len);
+    h32(&mut v, file_len);
+    h32(&mut v, 5); // PF_R | PF_X
+    h32(&mut v, SIM_PAGE_SIZE);
+    v.extend_from_slice(code);
+    v
+}
