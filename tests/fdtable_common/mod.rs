@@ -2,16 +2,28 @@
 //! shorthands, table builders and whole-table snapshots.
 #![allow(dead_code)]
 
-use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Weak};
 
 use capexec::Errno;
-use capexec::fdtable::{Fd, FdRights, FdTable, File, FileType, Rights};
+use capexec::fdtable::{Fd, FdRights, FdTable, File, FileType, Rights, SharedFdTable};
+
+/// A file type with an identity the snapshots can report.
+pub trait HasId {
+    fn ident(&self) -> usize;
+}
 
 /// An open file for the tests: an identity and whether fork/remap may copy it.
 #[derive(Debug)]
 pub struct TestFile {
     pub id: usize,
     pub passable: bool,
+}
+
+impl HasId for TestFile {
+    fn ident(&self) -> usize {
+        self.id
+    }
 }
 
 impl File for TestFile {
@@ -95,7 +107,7 @@ pub struct Slot {
 
 /// Every open descriptor of `t`, in increasing order, checked against `get`, `is_open`
 /// and `cloexec`.
-pub fn snapshot(t: &Table) -> Vec<Slot> {
+pub fn snapshot<F: HasId + ?Sized>(t: &FdTable<F>) -> Vec<Slot> {
     let slots: Vec<Slot> = t
         .iter()
         .map(|(n, e)| {
@@ -104,8 +116,8 @@ pub fn snapshot(t: &Table) -> Vec<Slot> {
             assert!(t.is_open(n));
             Slot {
                 fd: n.raw(),
-                ptr: Arc::as_ptr(e.file()) as usize,
-                id: e.file().id,
+                ptr: Arc::as_ptr(e.file()) as *const () as usize,
+                id: e.file().ident(),
                 rights: e.rights(),
                 cloexec: t.cloexec(n).expect("open descriptor has a flag"),
             }
@@ -126,13 +138,13 @@ pub fn snapshot(t: &Table) -> Vec<Slot> {
 }
 
 /// Open descriptor numbers of `t`.
-pub fn open_fds(t: &Table) -> Vec<i32> {
+pub fn open_fds<F: ?Sized>(t: &FdTable<F>) -> Vec<i32> {
     t.iter().map(|(n, _)| n.raw()).collect()
 }
 
 /// The lowest free descriptor computed the slow way (lowest number not open), or
 /// `EMFILE` when it is not below the limit.
-pub fn slow_lowest_free(t: &Table, min: usize) -> Result<Fd, Errno> {
+pub fn slow_lowest_free<F: ?Sized>(t: &FdTable<F>, min: usize) -> Result<Fd, Errno> {
     let open = open_fds(t);
     let mut n = min;
     while open.binary_search(&(n as i32)).is_ok() {
@@ -146,7 +158,7 @@ pub fn slow_lowest_free(t: &Table, min: usize) -> Result<Fd, Errno> {
 }
 
 /// Number of entries of `tables` whose file is `f` (pointer identity).
-pub fn holders(f: &Arc<TestFile>, tables: &[&Table]) -> usize {
+pub fn holders<F: ?Sized>(f: &Arc<F>, tables: &[&FdTable<F>]) -> usize {
     tables
         .iter()
         .map(|t| t.iter().filter(|(_, e)| Arc::ptr_eq(e.file(), f)).count())
@@ -156,13 +168,88 @@ pub fn holders(f: &Arc<TestFile>, tables: &[&Table]) -> usize {
 /// Asserts that each file's strong count is 1 (the test's own handle) plus the number
 /// of entries holding it across `tables`.
 #[track_caller]
-pub fn assert_refcounts(files: &[Arc<TestFile>], tables: &[&Table]) {
+pub fn assert_refcounts<F: HasId>(files: &[Arc<F>], tables: &[&FdTable<F>]) {
     for f in files {
         assert_eq!(
             Arc::strong_count(f),
             1 + holders(f, tables),
             "reference count of file {} is off",
-            f.id
+            f.ident()
         );
     }
+}
+
+/// What the destructors of [`LockFile`]s saw.
+#[derive(Debug, Default)]
+pub struct DropLog {
+    /// Destructors run.
+    pub total: AtomicUsize,
+    /// Destructors run while the watched table's lock was held.
+    pub under_lock: AtomicUsize,
+}
+
+impl DropLog {
+    pub fn total(&self) -> usize {
+        self.total.load(Ordering::SeqCst)
+    }
+
+    pub fn under_lock(&self) -> usize {
+        self.under_lock.load(Ordering::SeqCst)
+    }
+}
+
+/// A file whose destructor records whether the lock of a shared table was held.
+pub struct LockFile {
+    pub id: usize,
+    pub passable: bool,
+    pub table: Weak<SharedFdTable<LockFile>>,
+    pub log: Arc<DropLog>,
+}
+
+impl HasId for LockFile {
+    fn ident(&self) -> usize {
+        self.id
+    }
+}
+
+impl File for LockFile {
+    fn file_type(&self) -> FileType {
+        FileType::CharacterDevice
+    }
+
+    fn is_passable(&self) -> bool {
+        self.passable
+    }
+}
+
+impl Drop for LockFile {
+    fn drop(&mut self) {
+        self.log.total.fetch_add(1, Ordering::SeqCst);
+        if self.table.upgrade().is_some_and(|t| t.is_locked()) {
+            self.log.under_lock.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+}
+
+/// A fresh shared table of `limit` and a maker of files watching it.
+pub fn watched(
+    limit: usize,
+) -> (
+    Arc<SharedFdTable<LockFile>>,
+    Arc<DropLog>,
+    impl Fn(usize, bool) -> Arc<LockFile>,
+) {
+    let shared = Arc::new(SharedFdTable::new(FdTable::with_limit(limit)));
+    let log = Arc::new(DropLog::default());
+    let weak = Arc::downgrade(&shared);
+    let log2 = Arc::clone(&log);
+    let make = move |id, passable| {
+        Arc::new(LockFile {
+            id,
+            passable,
+            table: weak.clone(),
+            log: Arc::clone(&log2),
+        })
+    };
+    (shared, log, make)
 }
