@@ -15,7 +15,7 @@ use std::hint::black_box;
 use std::sync::Arc;
 use std::time::Duration;
 
-use capexec::fdtable::{CloseRange, DEFAULT_LIMIT, Fd, FdRights, FdTable, File, FileType};
+use capexec::fdtable::{CloseRange, DEFAULT_LIMIT, Entry, Fd, FdRights, FdTable, File, FileType};
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 
 /// A kernel's open file, as small as it gets: the table only ever touches the `Arc`.
@@ -76,26 +76,38 @@ fn config() -> Criterion {
 // Baselines.
 // ---------------------------------------------------------------------------------------
 
-/// What most Rust kernels do: a vector of optional files and a linear scan for the
+/// The allocation baselines hold the same slot payload as capexec (the file and the
+/// descriptor's rights, `Option<Entry<F>>`, 24 bytes), so that the comparison is about
+/// finding the lowest free slot, not about slot size.
+type Slot = Option<Entry<MyFile>>;
+
+fn slots_of(files: &[Arc<MyFile>]) -> Vec<Slot> {
+    files
+        .iter()
+        .map(|f| Some(Entry::new(f.clone(), FdRights::ALL)))
+        .collect()
+}
+
+/// What most Rust kernels do: a vector of optional entries and a linear scan for the
 /// lowest free slot.
 struct LinearTable {
-    slots: Vec<Option<Arc<MyFile>>>,
+    slots: Vec<Slot>,
 }
 
 impl LinearTable {
     fn dense(files: &[Arc<MyFile>]) -> LinearTable {
         LinearTable {
-            slots: files.iter().cloned().map(Some).collect(),
+            slots: slots_of(files),
         }
     }
 
     #[inline]
-    fn close(&mut self, fd: usize) -> Option<Arc<MyFile>> {
+    fn close(&mut self, fd: usize) -> Option<Entry<MyFile>> {
         self.slots.get_mut(fd)?.take()
     }
 
     #[inline]
-    fn alloc(&mut self, f: Arc<MyFile>) -> usize {
+    fn alloc(&mut self, f: Entry<MyFile>) -> usize {
         match self.slots.iter().position(Option::is_none) {
             Some(i) => {
                 self.slots[i] = Some(f);
@@ -113,7 +125,7 @@ impl LinearTable {
 /// the words for the first that is not full. With `hint`, the scan starts at a lower
 /// bound of the lowest free slot (FreeBSD `fd_freefile`).
 struct OneLevelTable {
-    slots: Vec<Option<Arc<MyFile>>>,
+    slots: Vec<Slot>,
     words: Vec<u64>,
     hint: Option<usize>,
 }
@@ -126,14 +138,14 @@ impl OneLevelTable {
             words[i / 64] |= 1 << (i % 64);
         }
         OneLevelTable {
-            slots: files.iter().cloned().map(Some).collect(),
+            slots: slots_of(files),
             words,
             hint: hint.then_some(n),
         }
     }
 
     #[inline]
-    fn close(&mut self, fd: usize) -> Option<Arc<MyFile>> {
+    fn close(&mut self, fd: usize) -> Option<Entry<MyFile>> {
         let f = self.slots.get_mut(fd)?.take()?;
         self.words[fd / 64] &= !(1 << (fd % 64));
         if let Some(h) = &mut self.hint {
@@ -143,7 +155,7 @@ impl OneLevelTable {
     }
 
     #[inline]
-    fn alloc(&mut self, f: Arc<MyFile>) -> usize {
+    fn alloc(&mut self, f: Entry<MyFile>) -> usize {
         let start = self.hint.unwrap_or(0) / 64;
         let fd = match self.words[start.min(self.words.len())..]
             .iter()
@@ -401,11 +413,12 @@ fn close_range(c: &mut Criterion) {
         drop(t);
 
         let mut lin = LinearTable {
-            slots: vec![None; slots],
+            slots: (0..slots).map(|_| None).collect(),
         };
         for (i, f) in fs.iter().enumerate() {
-            lin.slots[i] = Some(f.clone());
+            lin.slots[i] = Some(Entry::new(f.clone(), FdRights::ALL));
         }
+        let mut buf = Vec::with_capacity(FEW_OPEN);
         g.bench_function(BenchmarkId::new("linear", slots), |b| {
             b.iter(|| {
                 buf.extend(lin.slots[3..].iter_mut().filter_map(Option::take));
@@ -440,10 +453,11 @@ fn cloexec_sweep(c: &mut Criterion) {
         drop(t);
 
         // The linear table keeps the flag in the slot and visits every slot.
-        let mut lin: Vec<Option<(Arc<MyFile>, bool)>> = vec![None; slots];
+        let mut lin: Vec<Option<(Entry<MyFile>, bool)>> = (0..slots).map(|_| None).collect();
         for (i, f) in fs.iter().enumerate() {
-            lin[i] = Some((f.clone(), i >= 3));
+            lin[i] = Some((Entry::new(f.clone(), FdRights::ALL), i >= 3));
         }
+        let mut buf = Vec::with_capacity(FEW_OPEN);
         g.bench_function(BenchmarkId::new("linear", slots), |b| {
             b.iter(|| {
                 for s in lin.iter_mut() {

@@ -1,0 +1,181 @@
+//! Memory use of the descriptor table (issue 7, group 9).
+//!
+//! Prints the bytes per descriptor slot and per table at N open descriptors, computed
+//! from the capacity (slot size times capacity, plus the bitmaps: one open bit and one
+//! close-on-exec bit per slot, plus the `full` and `any` summaries, one bit per 64-slot
+//! word each) and checked against the heap bytes a counting global allocator sees. Also
+//! checks that an empty table allocates nothing.
+//!
+//! Run: `cargo run --release --example memory`.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::hint::black_box;
+use std::mem::size_of;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use capexec::fdtable::{Entry, FdRights, FdTable, File, FileType, fdcopy_remapped};
+
+/// Counts allocations and live heap bytes.
+struct Counting;
+
+static ALLOCS: AtomicUsize = AtomicUsize::new(0);
+static LIVE: AtomicUsize = AtomicUsize::new(0);
+
+// SAFETY: forwards every call to the system allocator unchanged; only counts.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        ALLOCS.fetch_add(1, Ordering::Relaxed);
+        LIVE.fetch_add(layout.size(), Ordering::Relaxed);
+        // SAFETY: the caller's contract is passed on.
+        unsafe { System.alloc(layout) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
+        // SAFETY: the caller's contract is passed on.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        ALLOCS.fetch_add(1, Ordering::Relaxed);
+        LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
+        LIVE.fetch_add(new_size, Ordering::Relaxed);
+        // SAFETY: the caller's contract is passed on.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+struct MyFile {
+    #[allow(dead_code)]
+    id: u64,
+}
+
+impl File for MyFile {
+    fn file_type(&self) -> FileType {
+        FileType::RegularFile
+    }
+}
+
+/// Allocations made by `f` (its result is kept alive until counted).
+fn allocations<T>(f: impl FnOnce() -> T) -> (usize, T) {
+    let before = ALLOCS.load(Ordering::Relaxed);
+    let out = black_box(f());
+    (ALLOCS.load(Ordering::Relaxed) - before, out)
+}
+
+/// Bitmap bytes for `capacity` slots: open + close-on-exec words (2 bits per slot,
+/// rounded up to whole 64-bit words, at least one each) and the `full` + `any` summary
+/// words (one bit per level-0 word, at least one each). The first word of each of the
+/// four arrays lives inline in the table; the rest is on the heap.
+fn bitmap_bytes(capacity: usize) -> (usize, usize) {
+    let words = capacity.div_ceil(64).max(1);
+    let summary = words.div_ceil(64).max(1);
+    let total = (2 * words + 2 * summary) * 8;
+    let heap = (2 * (words - 1) + 2 * (summary - 1)) * 8;
+    (total, heap)
+}
+
+fn main() {
+    let slot = size_of::<Option<Entry<MyFile>>>();
+    let table = size_of::<FdTable<MyFile>>();
+    println!(
+        "slot (Option<Entry<MyFile>>): {slot} bytes (Arc<F> 8 + FdRights 16; the None niche is the Arc pointer)"
+    );
+    println!(
+        "table header (FdTable<MyFile>, inline, includes the 4 inline bitmap words): {table} bytes"
+    );
+    println!();
+
+    let mut failures = Vec::new();
+
+    // An empty table makes no allocation, nor do copies of it.
+    let (n, empty) = allocations(FdTable::<MyFile>::new);
+    println!("FdTable::new(): {n} allocations");
+    if n != 0 {
+        failures.push(format!("FdTable::new() made {n} allocations"));
+    }
+    let (n, _) = allocations(|| FdTable::<MyFile>::with_limit(1 << 20));
+    println!("FdTable::with_limit(1<<20): {n} allocations");
+    if n != 0 {
+        failures.push(format!("FdTable::with_limit made {n} allocations"));
+    }
+    let (n, _) = allocations(|| empty.fork_copy().expect("fork copy"));
+    println!("fork_copy of an empty table: {n} allocations");
+    let (n, _) = allocations(|| fdcopy_remapped(&empty, &[]).expect("remap"));
+    println!("fdcopy_remapped(empty, []): {n} allocations");
+    println!();
+
+    println!(
+        "{:>9} {:>9} {:>12} {:>11} {:>13} {:>13} {:>10} {:>12}",
+        "N open",
+        "capacity",
+        "slots B",
+        "bitmap B",
+        "table B",
+        "heap (seen)",
+        "B/slot",
+        "B/open fd"
+    );
+    for n in [0usize, 20, 64, 1024, 1 << 20] {
+        let files: Vec<Arc<MyFile>> = (0..n as u64).map(|id| Arc::new(MyFile { id })).collect();
+        let live_before = LIVE.load(Ordering::Relaxed);
+        let mut t = FdTable::<MyFile>::new();
+        for f in &files {
+            t.open(f.clone(), FdRights::ALL).expect("open");
+        }
+        let heap_seen = LIVE.load(Ordering::Relaxed) - live_before;
+        let cap = t.capacity();
+        let slots_bytes = slot * cap;
+        let (bitmap_total, bitmap_heap) = bitmap_bytes(cap);
+        // Heap: slots plus the non-inline bitmap words. An unused table has no slot
+        // array and its bitmap is the inline words only.
+        let heap_computed = slots_bytes + if cap == 0 { 0 } else { bitmap_heap };
+        let total = table + heap_computed;
+        let per_slot = if cap == 0 {
+            "-".to_string()
+        } else {
+            format!("{:.3}", (slots_bytes + bitmap_total) as f64 / cap as f64)
+        };
+        let per_open = if n == 0 {
+            "-".to_string()
+        } else {
+            format!("{:.3}", total as f64 / n as f64)
+        };
+        println!(
+            "{n:>9} {cap:>9} {slots_bytes:>12} {bitmap_total:>11} {total:>13} {heap_seen:>13} {per_slot:>10} {per_open:>12}"
+        );
+        if heap_seen != heap_computed {
+            failures.push(format!(
+                "N={n}: heap seen {heap_seen} B, computed {heap_computed} B"
+            ));
+        }
+        drop(t);
+    }
+    println!();
+    println!(
+        "B/slot = (slot x capacity + bitmaps) / capacity; table B = header + heap; \
+         B/open fd = table B / N. Bitmaps: 2 bits/slot (open, close-on-exec) + 2 summary \
+         bits per 64 slots, in whole u64 words."
+    );
+
+    let goal = slot <= 24;
+    println!(
+        "goal: at most 24 bytes per slot plus bitmaps: {} ({slot} bytes)",
+        if goal { "met" } else { "MISSED" }
+    );
+    if !goal {
+        failures.push(format!("slot is {slot} bytes"));
+    }
+    if failures.is_empty() {
+        println!("all checks passed");
+    } else {
+        for f in &failures {
+            eprintln!("FAILED: {f}");
+        }
+        std::process::exit(1);
+    }
+}
