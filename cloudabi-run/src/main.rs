@@ -1,1 +1,240 @@
-fn main() {}
+//! `cloudabi-run`: start a CloudABI program with exactly the descriptors a YAML
+//! description names, on a simulated kernel built from capexec.
+//!
+//! The YAML becomes argdata; the launcher process (a simulated 32-bit CloudABI process
+//! holding the host's standard streams and the files the YAML opens) traps into the i386
+//! `proc_exec` system call with a real register frame; the new program reads its
+//! argument data and descriptors only through the program's side of the ABI.
+
+mod config;
+mod host;
+mod programs;
+mod sim;
+
+use std::io::Read;
+use std::process::ExitCode;
+
+use capexec::argdata::Value;
+
+use crate::host::{Access, HostFile, HostKind, host_file_type};
+use crate::sim::{Ended, Launcher, builtin_image, std_streams};
+
+/// The man page example: three times standard output.
+pub const MAN_PAGE_EXAMPLE: &str = "%TAG ! tag:nuxi.nl,2015:cloudabi/
+---
+- !fd stdout
+- !fd stdout
+- !fd stdout
+";
+
+const USAGE: &str = "usage: cloudabi-run [--trace] [--raw FILE] [PROGRAM [CONFIG]]
+
+  PROGRAM   built-in program to start: hello (default), argdata, procstat
+  CONFIG    YAML file describing the argument data ('-' for standard input);
+            without it, the man page example runs
+  --raw FILE  use FILE's bytes as the argument data unchanged, with no descriptors
+  --trace     print what crosses the system call boundary to standard error
+";
+
+struct Options {
+    program: String,
+    config: Option<String>,
+    raw: Option<String>,
+    trace: bool,
+}
+
+fn parse_args() -> Result<Options, String> {
+    let mut o = Options {
+        program: "hello".into(),
+        config: None,
+        raw: None,
+        trace: false,
+    };
+    let mut positional = Vec::new();
+    let mut args = std::env::args().skip(1);
+    while let Some(a) = args.next() {
+        match a.as_str() {
+            "-h" | "--help" => {
+                print!("{USAGE}");
+                std::process::exit(0);
+            }
+            "--trace" => o.trace = true,
+            "--raw" => o.raw = Some(args.next().ok_or("--raw needs a file")?),
+            "-" => positional.push(a),
+            s if s.starts_with('-') => return Err(format!("unknown option {s}\n{USAGE}")),
+            _ => positional.push(a),
+        }
+    }
+    let mut positional = positional.into_iter();
+    if let Some(p) = positional.next() {
+        o.program = p;
+    }
+    o.config = positional.next();
+    if let Some(extra) = positional.next() {
+        return Err(format!("unexpected argument {extra}\n{USAGE}"));
+    }
+    if !matches!(o.program.as_str(), "hello" | "argdata" | "procstat") {
+        return Err(format!(
+            "unknown program {:?} (built-in programs: hello, argdata, procstat)",
+            o.program
+        ));
+    }
+    if o.raw.is_some() && o.config.is_some() {
+        return Err("--raw and CONFIG cannot be used together".into());
+    }
+    Ok(o)
+}
+
+/// Resolves the YAML's descriptor tags against the launcher.
+struct Resolver<'a> {
+    launcher: &'a mut Launcher,
+    exe: i32,
+}
+
+impl config::Descriptors for Resolver<'_> {
+    fn host_fd(&mut self, n: i32) -> Result<i32, String> {
+        let fd = capexec::fdtable::Fd::from_raw(n).map_err(|e| e.to_string())?;
+        if self.launcher.proc.table.lock().is_open(fd) {
+            Ok(n)
+        } else {
+            Err(format!("descriptor {n} is not open in the launcher"))
+        }
+    }
+
+    fn open_file(&mut self, path: &str) -> Result<i32, String> {
+        let f = std::fs::File::open(path).map_err(|e| format!("cannot open {path}: {e}"))?;
+        let meta = f
+            .metadata()
+            .map_err(|e| format!("cannot stat {path}: {e}"))?;
+        let t = host_file_type(&meta);
+        let access = Access {
+            read: true,
+            write: false,
+        };
+        self.launcher.insert(HostFile {
+            kind: HostKind::File(f.into(), t, access),
+            name: path.to_string(),
+        })
+    }
+
+    fn executable(&mut self) -> Result<i32, String> {
+        Ok(self.exe)
+    }
+}
+
+/// Opens the launcher's own host descriptor `n` (inherited from its parent) through
+/// `/proc/self/fd`, with the access mode it has (`/proc/self/fdinfo`), appending when
+/// it writes so output lands after what is there.
+fn inherited(n: i32) -> Result<HostFile, String> {
+    let path = format!("/proc/self/fd/{n}");
+    let target = std::fs::read_link(&path)
+        .map_err(|_| format!("descriptor {n} is not open in the launcher"))?;
+    let info = std::fs::read_to_string(format!("/proc/self/fdinfo/{n}")).unwrap_or_default();
+    let flags = info
+        .lines()
+        .find_map(|l| l.strip_prefix("flags:"))
+        .and_then(|f| u32::from_str_radix(f.trim(), 8).ok())
+        .unwrap_or(2);
+    let access = match flags & 3 {
+        0 => Access {
+            read: true,
+            write: false,
+        },
+        1 => Access {
+            read: false,
+            write: true,
+        },
+        _ => Access {
+            read: true,
+            write: true,
+        },
+    };
+    let f = std::fs::OpenOptions::new()
+        .read(access.read)
+        .append(access.write)
+        .open(&path)
+        .map_err(|e| format!("descriptor {n}: {e}"))?;
+    let t = f
+        .metadata()
+        .map(|m| host_file_type(&m))
+        .unwrap_or(capexec::fdtable::FileType::Unknown);
+    Ok(HostFile {
+        kind: HostKind::File(f.into(), t, access),
+        name: target.display().to_string(),
+    })
+}
+
+fn read_config(path: &str) -> Result<String, String> {
+    if path == "-" {
+        let mut s = String::new();
+        std::io::stdin()
+            .read_to_string(&mut s)
+            .map_err(|e| format!("reading standard input: {e}"))?;
+        Ok(s)
+    } else {
+        std::fs::read_to_string(path).map_err(|e| format!("cannot read {path}: {e}"))
+    }
+}
+
+fn launch(o: &Options) -> Result<u32, String> {
+    let mut launcher = Launcher::new(o.trace);
+    for (fd, f) in (0..).zip(std_streams()) {
+        launcher.insert_at(fd, f)?;
+    }
+    if let Some(raw) = &o.raw {
+        let exe = launcher.insert(image_file(&o.program))?;
+        let data = std::fs::read(raw).map_err(|e| format!("cannot read {raw}: {e}"))?;
+        return finish(&mut launcher, exe, &data, &[]);
+    }
+    let text = match &o.config {
+        Some(path) => read_config(path)?,
+        None => MAN_PAGE_EXAMPLE.to_string(),
+    };
+    let events = config::events(&text).map_err(|e| e.to_string())?;
+    // Reserve the named host descriptors before anything else takes a number.
+    for n in config::named_host_fds(&events).map_err(|e| e.to_string())? {
+        if n > 2 {
+            launcher.insert_at(n, inherited(n)?)?;
+        }
+    }
+    let exe = launcher.insert(image_file(&o.program))?;
+    let mut resolver = Resolver {
+        launcher: &mut launcher,
+        exe,
+    };
+    let value: Value<'static> =
+        config::to_argdata(&events, &mut resolver).map_err(|e| e.to_string())?;
+    let (data, fds) = value
+        .serialize_with_fds()
+        .map_err(|e| format!("serialising argdata: {e}"))?;
+    finish(&mut launcher, exe, &data, &fds)
+}
+
+fn image_file(program: &str) -> HostFile {
+    HostFile {
+        kind: HostKind::Image(builtin_image(program)),
+        name: format!("builtin:{program}"),
+    }
+}
+
+fn finish(launcher: &mut Launcher, exe: i32, data: &[u8], fds: &[i32]) -> Result<u32, String> {
+    match launcher.exec_and_run(exe, data, fds)? {
+        Ended::Exit(code) => Ok(code),
+        Ended::ExecFailed(e) => Err(format!("proc_exec failed: {e}")),
+        Ended::Killed(why) => Err(why),
+    }
+}
+
+fn main() -> ExitCode {
+    let result = parse_args().and_then(|o| launch(&o));
+    match result {
+        Ok(code) => ExitCode::from(u8::try_from(code).unwrap_or(u8::MAX)),
+        Err(msg) => {
+            eprintln!("cloudabi-run: {}", msg.lines().next().unwrap_or(""));
+            if msg.contains('\n') {
+                eprint!("{}", msg.split_once('\n').map_or("", |(_, rest)| rest));
+            }
+            ExitCode::from(127)
+        }
+    }
+}

@@ -1,0 +1,256 @@
+//! The built-in programs. Each runs as the new image would: it learns its argument data
+//! from the initial stack and auxiliary vector (the program's side of the ABI), and does
+//! its I/O with real CloudABI system calls, trapped through the i386 shim with register
+//! frames on its own simulated stack.
+
+use std::io::Write;
+
+use capexec::Errno;
+use capexec::abi::cloudabi32::{FDSTAT_SIZE, Syscall};
+use capexec::abi::{
+    Cloudabi32Activator, Layout32, Regs32, SyscallAction, read_argdata, read_start_info, syscall32,
+};
+use capexec::argdata::{ArgdataRef, print_yaml};
+use capexec::exec::{SimProcess, copyin, copyout};
+use capexec::fdtable::{Fd, FileType, Rights};
+
+use crate::host::HostFile;
+use crate::sim::HostEntropy;
+
+/// How a program ended.
+pub enum Exit {
+    /// `proc_exit(code)`.
+    Code(u32),
+    /// The process died.
+    Killed(String),
+}
+
+/// A running built-in program: its process and registers.
+pub struct User<'a> {
+    proc: &'a mut SimProcess<HostFile>,
+    regs: Regs32,
+    trace: bool,
+    /// Bottom of the scratch area the program uses on its stack.
+    scratch: u32,
+}
+
+impl<'a> User<'a> {
+    /// The program that starts with `regs` (the entry state the shim returned).
+    pub fn new(proc: &'a mut SimProcess<HostFile>, regs: Regs32, trace: bool) -> User<'a> {
+        let scratch = regs.esp.saturating_sub(0x1_0000);
+        User {
+            proc,
+            regs,
+            trace,
+            scratch,
+        }
+    }
+
+    /// Traps system call `call` with `args` as the vDSO would: the words at `esp + 4`.
+    fn syscall(&mut self, call: Syscall, args: &[u32]) -> Result<Result<(u32, u32), Errno>, Exit> {
+        let esp = self.scratch;
+        let words: Vec<u8> = args.iter().flat_map(|w| w.to_le_bytes()).collect();
+        if let Err(e) = copyout(&mut self.proc.mem, esp + 4, &words) {
+            return Err(Exit::Killed(format!("stack fault: {e}")));
+        }
+        let saved = self.regs;
+        self.regs.eax = call.raw();
+        self.regs.esp = esp;
+        let mut exec_rng = HostEntropy::new();
+        let mut rng = HostEntropy::new();
+        let mut act = Cloudabi32Activator::new(Layout32::default(), &mut exec_rng);
+        let action = syscall32(self.proc, &mut act, &mut rng, &mut self.regs);
+        if self.trace {
+            let args: Vec<String> = args.iter().map(|a| format!("{a:#x}")).collect();
+            let args = args.join(", ");
+            match action {
+                SyscallAction::Resume if self.regs.carry() => {
+                    eprintln!(
+                        "  {}({args}) -> error {}",
+                        call.name(),
+                        crate::sim::errno_text(self.regs.eax)
+                    )
+                }
+                SyscallAction::Resume => {
+                    eprintln!("  {}({args}) -> {:#x}", call.name(), self.regs.eax)
+                }
+                _ => eprintln!("  {}({args})", call.name()),
+            }
+        }
+        match action {
+            SyscallAction::Resume => {
+                let r = if self.regs.carry() {
+                    Err(u16::try_from(self.regs.eax)
+                        .ok()
+                        .and_then(Errno::from_raw)
+                        .unwrap_or(Errno::EIO))
+                } else {
+                    Ok((self.regs.eax, self.regs.edx))
+                };
+                self.regs.esp = saved.esp;
+                Ok(r)
+            }
+            SyscallAction::Exit(c) => Err(Exit::Code(c)),
+            SyscallAction::Kill(e) => Err(Exit::Killed(format!("killed: {e}"))),
+            SyscallAction::Exec(_) => Err(Exit::Killed("unexpected exec".into())),
+        }
+    }
+
+    /// `fd_write(fd, [data])` with the buffer and the iovec on the program's stack.
+    fn write(&mut self, fd: i32, data: &[u8]) -> Result<Result<u32, Errno>, Exit> {
+        let fd = u32::try_from(fd).unwrap_or(u32::MAX);
+        let iov = self.scratch + 0x100;
+        let buf = self.scratch + 0x200;
+        let len = u32::try_from(data.len()).unwrap_or(0).min(0x8000);
+        let mut v = buf.to_le_bytes().to_vec();
+        v.extend_from_slice(&len.to_le_bytes());
+        let copied = copyout(&mut self.proc.mem, iov, &v)
+            .and_then(|()| copyout(&mut self.proc.mem, buf, &data[..len as usize]));
+        if let Err(e) = copied {
+            return Err(Exit::Killed(format!("stack fault: {e}")));
+        }
+        Ok(self
+            .syscall(Syscall::fd_write, &[fd, iov, 1])?
+            .map(|(n, _)| n))
+    }
+
+    /// `fd_stat_get(fd)`: the 24-byte `cloudabi_fdstat_t`.
+    fn fd_stat_get(&mut self, fd: u32) -> Result<Result<[u8; FDSTAT_SIZE], Errno>, Exit> {
+        let buf = self.scratch + 0x100;
+        match self.syscall(Syscall::fd_stat_get, &[fd, buf])? {
+            Ok(_) => {
+                let mut st = [0u8; FDSTAT_SIZE];
+                copyin(&self.proc.mem, buf, &mut st)
+                    .map_err(|e| Exit::Killed(format!("fault: {e}")))?;
+                Ok(Ok(st))
+            }
+            Err(e) => Ok(Err(e)),
+        }
+    }
+
+    /// `proc_exit(code)`.
+    fn exit(&mut self, code: u32) -> Exit {
+        match self.syscall(Syscall::proc_exit, &[code]) {
+            Err(end) => end,
+            Ok(_) => Exit::Killed("proc_exit returned".into()),
+        }
+    }
+
+    /// The argument data, found as cloudlibc's crt0 finds it.
+    fn argdata(&self) -> Result<Vec<u8>, Exit> {
+        let info = read_start_info(&self.proc.mem, self.regs.esp)
+            .map_err(|e| Exit::Killed(format!("reading the auxiliary vector: {e}")))?;
+        read_argdata(&self.proc.mem, &info)
+            .map_err(|e| Exit::Killed(format!("reading the argument data: {e}")))
+    }
+}
+
+/// `hello`: writes `Hello, world` to every descriptor in its sequence (the man page's
+/// program). Elements that are not descriptors are skipped.
+pub fn hello(u: &mut User<'_>) -> Exit {
+    run(u, |u, data| {
+        let ad = ArgdataRef::for_program(data);
+        if let Ok(seq) = ad.seq() {
+            for item in seq.map_while(Result::ok) {
+                if let Ok(fd) = item.read_fd() {
+                    u.write(fd, b"Hello, world\n")?.ok();
+                }
+            }
+        }
+        Ok(0)
+    })
+}
+
+/// `argdata`: prints its argument data as YAML on the launcher's standard output,
+/// exactly as `argdata_print_yaml` does.
+pub fn argdata(u: &mut User<'_>) -> Exit {
+    run(u, |_, data| {
+        let mut out = String::new();
+        if let Err(e) = print_yaml(ArgdataRef::for_program(data), &mut out) {
+            eprintln!("argdata: {e}");
+            return Ok(1);
+        }
+        let mut stdout = std::io::stdout().lock();
+        let ok = stdout
+            .write_all(out.as_bytes())
+            .and_then(|()| stdout.flush())
+            .is_ok();
+        Ok(if ok { 0 } else { 1 })
+    })
+}
+
+fn type_name(raw: u8) -> &'static str {
+    match FileType::from_raw(raw) {
+        Some(FileType::Unknown) | None => "UNKNOWN",
+        Some(FileType::BlockDevice) => "BLOCK_DEVICE",
+        Some(FileType::CharacterDevice) => "CHARACTER_DEVICE",
+        Some(FileType::Directory) => "DIRECTORY",
+        Some(FileType::Process) => "PROCESS",
+        Some(FileType::RegularFile) => "REGULAR_FILE",
+        Some(FileType::SharedMemory) => "SHARED_MEMORY",
+        Some(FileType::SocketDgram) => "SOCKET_DGRAM",
+        Some(FileType::SocketStream) => "SOCKET_STREAM",
+        Some(FileType::SymbolicLink) => "SYMBOLIC_LINK",
+    }
+}
+
+/// The names of the rights in `bits`, joined with `|`.
+pub fn rights_names(bits: u64) -> String {
+    let r = Rights::from_bits_retain(bits);
+    let names: Vec<&str> = r.iter_names().map(|(n, _)| n).collect();
+    if names.is_empty() {
+        "-".into()
+    } else {
+        names.join("|")
+    }
+}
+
+/// `procstat`: lists its descriptor table like `procstat -f`, asking the kernel with
+/// `fd_stat_get` on 0, 1, 2, ... until `EBADF`. What each descriptor refers to comes from
+/// the simulator's view of the kernel table (a window no real program has).
+pub fn procstat(u: &mut User<'_>) -> Exit {
+    run(u, |u, _| {
+        let mut out =
+            String::from("  FD TYPE             BASE RIGHTS        INHERITING         NAME\n");
+        for fd in 0u32.. {
+            let st = match u.fd_stat_get(fd)? {
+                Ok(st) => st,
+                Err(Errno::EBADF) => break,
+                Err(e) => {
+                    out.push_str(&format!("{fd:4} error {e}\n"));
+                    break;
+                }
+            };
+            let base = u64::from_le_bytes(st[8..16].try_into().unwrap_or([0; 8]));
+            let inh = u64::from_le_bytes(st[16..24].try_into().unwrap_or([0; 8]));
+            let name = i32::try_from(fd)
+                .ok()
+                .and_then(|n| Fd::from_raw(n).ok())
+                .and_then(|f| u.proc.table.lock().file(f).ok().map(|f| f.name.clone()))
+                .unwrap_or_default();
+            out.push_str(&format!(
+                "{fd:4} {:<16} {base:#018x} {inh:#018x} {name}\n",
+                type_name(st[0])
+            ));
+            out.push_str(&format!("     rights: {}\n", rights_names(base)));
+        }
+        let mut stdout = std::io::stdout().lock();
+        let ok = stdout
+            .write_all(out.as_bytes())
+            .and_then(|()| stdout.flush())
+            .is_ok();
+        Ok(if ok { 0 } else { 1 })
+    })
+}
+
+/// Runs `body` with the program's argument data, then `proc_exit`s with its value.
+fn run(u: &mut User<'_>, body: impl FnOnce(&mut User<'_>, &[u8]) -> Result<u32, Exit>) -> Exit {
+    let data = match u.argdata() {
+        Ok(d) => d,
+        Err(end) => return end,
+    };
+    match body(u, &data) {
+        Ok(code) => u.exit(code),
+        Err(end) => end,
+    }
+}
