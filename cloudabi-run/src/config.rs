@@ -428,3 +428,128 @@ pub fn parse_timestamp(v: &str) -> Option<(i64, i64)> {
     }
     Some((secs, nanos))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_scalars_resolve_by_the_core_schema() {
+        let cases: &[(&str, Value<'static>)] = &[
+            ("", Value::Null),
+            ("~", Value::Null),
+            ("NULL", Value::Null),
+            ("True", Value::Bool(true)),
+            ("FALSE", Value::Bool(false)),
+            ("yes", Value::Str(Cow::Borrowed("yes"))),
+            ("0", Value::Int(0)),
+            ("-17", Value::Int(-17)),
+            ("+5", Value::Int(5)),
+            ("0o17", Value::Int(15)),
+            ("0x1F", Value::Int(31)),
+            ("0x", Value::Str(Cow::Borrowed("0x"))),
+            (
+                "18446744073709551615",
+                Value::Int(18_446_744_073_709_551_615),
+            ),
+            ("1.5", Value::Float(1.5)),
+            (".5", Value::Float(0.5)),
+            ("-2e3", Value::Float(-2000.0)),
+            ("-.inf", Value::Float(f64::NEG_INFINITY)),
+            (".Inf", Value::Float(f64::INFINITY)),
+            ("1.2.3", Value::Str(Cow::Borrowed("1.2.3"))),
+            ("e5", Value::Str(Cow::Borrowed("e5"))),
+            ("hello", Value::Str(Cow::Borrowed("hello"))),
+        ];
+        for (text, want) in cases {
+            assert_eq!(&plain(text), want, "{text:?}");
+        }
+        assert!(matches!(plain(".nan"), Value::Float(f) if f.is_nan()));
+        assert!(matches!(plain("-.nan"), Value::Str(_)));
+    }
+
+    #[test]
+    fn timestamps() {
+        let cases: &[(&str, Option<(i64, i64)>)] = &[
+            ("1970-01-01", Some((0, 0))),
+            (
+                "2015-07-14T06:39:59.073238121Z",
+                Some((1_436_855_999, 73_238_121)),
+            ),
+            (
+                "2001-12-14t21:59:43.10-05:00",
+                Some((1_008_385_183, 100_000_000)),
+            ),
+            (
+                "2001-12-14 21:59:43.10 -5",
+                Some((1_008_385_183, 100_000_000)),
+            ),
+            ("1969-12-31T23:59:59Z", Some((-1, 0))),
+            ("2001-13-01", None),
+            ("2001-12-14T25:00:00Z", None),
+            ("2001-12-14T21:59:43.1234567890Z", None),
+            ("yesterday", None),
+        ];
+        for (text, want) in cases {
+            assert_eq!(parse_timestamp(text), *want, "{text:?}");
+        }
+    }
+
+    struct Nope;
+    impl Descriptors for Nope {
+        fn host_fd(&mut self, n: i32) -> Result<i32, String> {
+            Ok(n + 100)
+        }
+        fn open_file(&mut self, path: &str) -> Result<i32, String> {
+            Err(format!("no {path}"))
+        }
+        fn executable(&mut self) -> Result<i32, String> {
+            Ok(7)
+        }
+    }
+
+    #[test]
+    fn descriptor_tags_with_and_without_the_tag_directive() {
+        for doc in [
+            "%TAG ! tag:nuxi.nl,2015:cloudabi/\n---\n[!fd stdout, !executable, !fd 4]\n",
+            "[!fd stdout, !executable, !fd 4]\n",
+        ] {
+            let ev = events(doc).unwrap();
+            assert_eq!(named_host_fds(&ev).unwrap(), vec![1, 4]);
+            let v = to_argdata(&ev, &mut Nope).unwrap();
+            assert_eq!(
+                v,
+                Value::Seq(vec![Value::Fd(101), Value::Fd(7), Value::Fd(104)])
+            );
+        }
+    }
+
+    #[test]
+    fn explicit_core_tags() {
+        let ev = events(
+            "[!!str 12, !!int \"12\", !!float 2, !!bool true, !!null '', !!binary 'AAE=']\n",
+        )
+        .unwrap();
+        let v = to_argdata(&ev, &mut Nope).unwrap();
+        assert_eq!(
+            v,
+            Value::Seq(vec![
+                Value::Str(Cow::Borrowed("12")),
+                Value::Int(12),
+                Value::Float(2.0),
+                Value::Bool(true),
+                Value::Null,
+                Value::Binary(Cow::Borrowed(&[0, 1])),
+            ])
+        );
+        let ev = events("!!int twelve\n").unwrap();
+        assert!(
+            to_argdata(&ev, &mut Nope)
+                .unwrap_err()
+                .0
+                .contains("not a valid int")
+        );
+        let ev = events("!fd -1\n").unwrap();
+        assert!(named_host_fds(&ev).is_err());
+    }
+}
