@@ -30,3 +30,8 @@ pub mod exec;
 pub mod fdtable;
 
 pub use errno::Errno;
+
+/// The README's examples, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
