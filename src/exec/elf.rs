@@ -137,13 +137,14 @@ impl ElfImage {
                 .iter()
                 .find(|s| {
                     u64::from(s.offset) <= hdr.e_phoff
-                        && hdr.e_phoff + (phnum * PHDR32_SIZE) as u64
+                        && hdr.e_phoff.saturating_add((phnum * PHDR32_SIZE) as u64)
                             <= u64::from(s.offset) + u64::from(s.filesz)
                 })
-                .map_or(0, |s| {
-                    s.vaddr
-                        .wrapping_add((hdr.e_phoff - u64::from(s.offset)) as u32)
-                }),
+                .and_then(|s| {
+                    let off = u32::try_from(hdr.e_phoff - u64::from(s.offset)).ok()?;
+                    s.vaddr.checked_add(off)
+                })
+                .unwrap_or(0),
         };
         Ok(ElfImage {
             entry,
