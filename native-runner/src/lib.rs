@@ -1,30 +1,43 @@
-//! Runs real i386 CloudABI programs natively on a Linux x86_64 host.
+//! Runs real i386 CloudABI programs natively on a Linux x86_64 host, with
+//! every system call served by capexec's i386 shim.
 //!
 //! A small static Linux i386 stub (`programs/stub.S`) is started under
-//! `ptrace`. While it is stopped, the runner injects Linux system calls
-//! (`mmap2`, `mprotect`, `munmap`) through an `int $0x80` inside the stub
-//! to map a program's segments and a stack, writes them with
-//! `process_vm_writev`, sets `eip`, `esp` and the `%gs` base, and resumes it
-//! with `PTRACE_SYSEMU`: every `int $0x80` of the program then stops in
-//! the tracer instead of reaching Linux, and a [`SyscallHandler`] serves it
-//! by reading and writing the tracee's registers ([`I386Regs`]) and memory
-//! ([`TraceeMemory`]).
+//! `ptrace`; it is the [`NativeProcess`], capexec's
+//! [`Process`](capexec::exec::Process) with the caller's descriptor table.
+//! The launcher's `proc_exec` goes through [`capexec::abi::syscall32`] like
+//! any trapped call: capexec's ELF activator maps the image and the initial
+//! stack through the [`TraceeAddressSpace`] (which injects `mmap2`,
+//! `mprotect` and `munmap` into the stopped stub and copies with
+//! `process_vm_writev`), and the runner sets `eip`, `esp` and the `%gs`
+//! base. The program then runs under `PTRACE_SYSEMU`: each `int $0x80`
+//! stops in the tracer instead of reaching Linux, and `syscall32` serves it
+//! from the tracee's registers and memory.
+//!
+//! Entry points: [`run_program`] (what `cloudabi-run --native` calls),
+//! [`HostFile`] (host descriptors and executables as capexec files),
+//! [`build_programs`] (the C programs and the stub). The lower layer,
+//! [`Tracee`] with a [`SyscallHandler`], serves calls without capexec (to
+//! measure the cost of a trap alone).
 //!
 //! The crate is empty on anything but Linux on x86_64.
 #![cfg(all(target_os = "linux", target_arch = "x86_64"))]
 #![warn(missing_docs)]
 
-mod image;
+mod host;
 mod memory;
+mod process;
+mod programs;
 mod regs;
+mod space;
 mod tracee;
 
-pub use image::{ImageError, ImageLayout, Prot, Segment};
+pub use host::{HostFile, errno_from_io, rights};
 pub use memory::{Fault, TraceeMemory};
+pub use process::{HostEntropy, NATIVE_LAYOUT, NativeProcess, run_program};
+pub use programs::{build_programs, programs_source_dir};
 pub use regs::I386Regs;
-pub use tracee::{
-    Action, Error, Exec, StackBuilder, StackRegion, StackStart, SyscallHandler, Termination, Tracee,
-};
+pub use space::{PAGE_SIZE, TraceeAddressSpace};
+pub use tracee::{Action, Error, SyscallHandler, Termination, Tracee};
 
 /// Whether this process may trace a child (ptrace can be forbidden by a
 /// container's seccomp policy or Yama). Tests use it to skip.

@@ -1,5 +1,6 @@
 //! The i386 view of a stopped tracee's registers.
 
+use capexec::abi::Regs32;
 use nix::libc::user_regs_struct;
 
 /// The eight general registers, `eip` and `eflags` of a 32-bit tracee, as
@@ -63,6 +64,39 @@ impl I386Regs {
     pub fn return_errno(&mut self, errno: u16) {
         self.eax = u32::from(errno);
         self.set_carry(true);
+    }
+
+    /// capexec's view of these registers, with the `%gs` base.
+    pub fn to_regs32(&self, gs_base: u32) -> Regs32 {
+        Regs32 {
+            eax: self.eax,
+            ebx: self.ebx,
+            ecx: self.ecx,
+            edx: self.edx,
+            esi: self.esi,
+            edi: self.edi,
+            ebp: self.ebp,
+            esp: self.esp,
+            eip: self.eip,
+            eflags: self.eflags,
+            gs_base,
+        }
+    }
+
+    /// These registers from capexec's view (the `%gs` base is set apart).
+    pub fn from_regs32(r: &Regs32) -> Self {
+        I386Regs {
+            eax: r.eax,
+            ebx: r.ebx,
+            ecx: r.ecx,
+            edx: r.edx,
+            esi: r.esi,
+            edi: r.edi,
+            ebp: r.ebp,
+            esp: r.esp,
+            eip: r.eip,
+            eflags: r.eflags,
+        }
     }
 
     /// Reads the 32-bit registers out of the x86_64 register block. With

@@ -1,7 +1,7 @@
 //! The traced stub process: starting it, injecting Linux system calls,
-//! mapping images and serving trapped CloudABI system calls.
+//! starting an image at its entry state, and stopping at each trapped
+//! CloudABI system call.
 
-use std::collections::BTreeMap;
 use std::fmt;
 use std::os::unix::process::CommandExt;
 use std::path::Path;
@@ -14,11 +14,8 @@ use nix::sys::signal::{self, Signal};
 use nix::sys::wait::{WaitStatus, waitpid};
 use nix::unistd::Pid;
 
-use crate::image::{ImageError, ImageLayout, Prot};
 use crate::memory::{Fault, TraceeMemory};
 use crate::regs::I386Regs;
-
-const PAGE: u32 = 4096;
 
 /// Linux i386 system call numbers the runner injects.
 const LINUX_MUNMAP: u32 = 91;
@@ -28,7 +25,6 @@ const LINUX_MMAP2: u32 = 192;
 const MAP_PRIVATE: u32 = 0x02;
 const MAP_ANONYMOUS: u32 = 0x20;
 const MAP_FIXED_NOREPLACE: u32 = 0x10_0000;
-const PROT_RW: u32 = 3;
 
 /// The first TLS slot of the GDT for 32-bit tasks on an x86_64 kernel, and
 /// its user-mode selector (index 12, GDT, RPL 3).
@@ -57,10 +53,21 @@ pub enum Error {
         /// The Linux errno it returned.
         errno: Errno,
     },
-    /// The image cannot be loaded.
-    Image(ImageError),
-    /// A tracee address could not be read or written while loading.
+    /// A tracee address could not be read or written by the runner itself.
     Memory(Fault),
+    /// The launcher's `proc_exec` failed before its point of no return: the
+    /// program never started (`EBADF` for a closed descriptor in the list,
+    /// `ENOEXEC` for an image capexec does not run, ...).
+    Exec(capexec::Errno),
+    /// capexec killed the program: its `proc_exec` failed after the point of
+    /// no return (`SyscallAction::Kill`). `cause` is the host error behind
+    /// it, when the runner saw one (an injected `mmap2` that failed, ...).
+    Killed {
+        /// The errno capexec reported.
+        errno: capexec::Errno,
+        /// The host failure that produced it, if any.
+        cause: Option<Box<Error>>,
+    },
     /// The tracee stopped or ended in a way the runner did not expect.
     Unexpected(String),
 }
@@ -71,20 +78,21 @@ impl fmt::Display for Error {
             Error::Host { what, errno } => write!(f, "{what}: {errno}"),
             Error::Spawn(e) => write!(f, "starting the stub: {e}"),
             Error::Injected { call, errno } => write!(f, "injected {call} failed: {errno}"),
-            Error::Image(e) => write!(f, "image: {e}"),
-            Error::Memory(e) => write!(f, "loading: {e}"),
+            Error::Memory(e) => write!(f, "tracee memory: {e}"),
+            Error::Exec(e) => write!(f, "proc_exec failed: {}", e.name()),
+            Error::Killed { errno, cause } => {
+                write!(f, "killed by a failed exec: {}", errno.name())?;
+                if let Some(c) = cause {
+                    write!(f, " ({c})")?;
+                }
+                Ok(())
+            }
             Error::Unexpected(s) => write!(f, "unexpected tracee state: {s}"),
         }
     }
 }
 
 impl std::error::Error for Error {}
-
-impl From<ImageError> for Error {
-    fn from(e: ImageError) -> Self {
-        Error::Image(e)
-    }
-}
 
 impl From<Fault> for Error {
     fn from(e: Fault) -> Self {
@@ -97,69 +105,18 @@ fn host(what: &'static str) -> impl FnOnce(Errno) -> Error {
     move |errno| Error::Host { what, errno }
 }
 
-/// A region of tracee memory mapped read-write for the initial stack.
+/// What the runner does after a [`SyscallHandler`] served a system call.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct StackRegion {
-    /// Lowest address.
-    pub base: u32,
-    /// Size in bytes (a multiple of the page size).
-    pub size: u32,
-}
-
-impl StackRegion {
-    /// One past the highest address (where a downward stack starts).
-    pub fn top(&self) -> u32 {
-        self.base.wrapping_add(self.size)
-    }
-}
-
-/// Where a new image starts: the initial stack pointer and the `%gs` base.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct StackStart {
-    /// Initial `esp`.
-    pub esp: u32,
-    /// Base address of the `%gs` segment (CloudABI: the initial `esp`).
-    pub gs_base: u32,
-}
-
-/// Fills a freshly mapped stack region and says where execution starts.
-/// This is where a kernel's stack builder (argdata, auxv, TCB) plugs in.
-pub type StackBuilder =
-    Box<dyn FnOnce(&mut TraceeMemory, StackRegion) -> Result<StackStart, Fault>>;
-
-/// A new image for the tracee: what [`Tracee::exec`] and
-/// [`Action::ReplaceImage`] load.
-pub struct Exec {
-    /// The segments to map and the entry point.
-    pub image: ImageLayout,
-    /// Size of the stack region to map (rounded up to pages).
-    pub stack_size: u32,
-    /// Writes the initial stack into the new region.
-    pub build_stack: StackBuilder,
-}
-
-impl fmt::Debug for Exec {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Exec")
-            .field("image", &self.image)
-            .field("stack_size", &self.stack_size)
-            .finish_non_exhaustive()
-    }
-}
-
-/// What the runner does after a handler served a system call.
-#[derive(Debug)]
 pub enum Action {
     /// Write the (possibly changed) registers back and resume the program.
     Continue,
     /// End the program with this exit value (`proc_exit`).
     Exit(u32),
-    /// Replace the program's image (a successful `proc_exec`). Past this
-    /// point a loading failure kills the program.
-    ReplaceImage(Exec),
 }
 
-/// Serves the CloudABI system calls a tracee makes.
+/// Serves trapped system calls without capexec: the raw runner, for
+/// measuring the cost of a trap alone. [`crate::NativeProcess::serve`] is
+/// the real kernel.
 pub trait SyscallHandler {
     /// Handles one trapped system call: `regs.eax` is its number, its
     /// arguments are in `mem` from `regs.esp + 4`. Results go into `regs`
@@ -170,11 +127,22 @@ pub trait SyscallHandler {
 /// How a served program ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Termination {
-    /// The handler ended it with [`Action::Exit`].
+    /// The program called `proc_exit` with this value.
     Exited(u32),
     /// It stopped on a signal (a fault such as `SIGSEGV`, or one sent from
     /// outside) and was killed.
     Signaled(Signal),
+}
+
+/// What one `PTRACE_SYSEMU` run ended with.
+// Returned by value once per trapped call and matched at once: boxing the
+// register block would add an allocation to every system call.
+#[allow(clippy::large_enum_variant)]
+pub(crate) enum Trap {
+    /// A trapped system call; the registers as Linux saved them.
+    Syscall(user_regs_struct),
+    /// The program ended (the tracee was killed and reaped).
+    Ended(Termination),
 }
 
 /// Which ptrace stop the tracee is in; it decides how an injection starts.
@@ -196,8 +164,6 @@ pub struct Tracee {
     /// Address of an `int $0x80` instruction inside the stub.
     syscall_insn: u32,
     stop: Stop,
-    /// Page runs mapped for the current image and stack.
-    mapped: Vec<(u32, u32)>,
     alive: bool,
 }
 
@@ -221,7 +187,6 @@ impl Tracee {
             mem: TraceeMemory::new(pid),
             syscall_insn: 0,
             stop: Stop::User,
-            mapped: Vec::new(),
             alive: true,
         };
         match waitpid(pid, None).map_err(host("waitpid"))? {
@@ -254,7 +219,12 @@ impl Tracee {
     }
 
     /// The tracee's memory.
-    pub fn memory(&mut self) -> &mut TraceeMemory {
+    pub fn memory(&self) -> &TraceeMemory {
+        &self.mem
+    }
+
+    /// The tracee's memory, for writing.
+    pub fn memory_mut(&mut self) -> &mut TraceeMemory {
         &mut self.mem
     }
 
@@ -265,6 +235,9 @@ impl Tracee {
         match waitpid(self.pid, None).map_err(host("waitpid"))? {
             WaitStatus::PtraceSyscall(_) => {}
             other => {
+                if matches!(other, WaitStatus::Exited(..) | WaitStatus::Signaled(..)) {
+                    self.alive = false;
+                }
                 return Err(Error::Unexpected(format!(
                     "injecting a system call: {other:?}"
                 )));
@@ -322,8 +295,10 @@ impl Tracee {
         Ok(r)
     }
 
-    /// Maps anonymous memory in the tracee with `mmap2`; `fixed` asks for
-    /// exactly `addr` and fails rather than replace an existing mapping.
+    /// Maps anonymous memory in the tracee with `mmap2` (Linux `PROT_*` bits
+    /// in `prot`); `fixed` asks for exactly `addr` and fails rather than
+    /// replace an existing mapping (`MAP_FIXED_NOREPLACE`), so the stub's own
+    /// mappings can never be overwritten.
     pub fn mmap(&mut self, addr: u32, len: u32, prot: u32, fixed: bool) -> Result<u32, Error> {
         let mut flags = MAP_PRIVATE | MAP_ANONYMOUS;
         if fixed {
@@ -354,146 +329,84 @@ impl Tracee {
             .map(drop)
     }
 
-    /// Maps the segments of `image` at their addresses: pages are mapped
-    /// read-write, filled, then given the union of the protections of the
-    /// segments that share them. Returns the entry point.
-    fn load_image(&mut self, image: &ImageLayout) -> Result<u32, Error> {
-        let mut pages: BTreeMap<u32, Prot> = BTreeMap::new();
-        for s in image.segments.iter().filter(|s| s.mem_size > 0) {
-            if s.data.len() > s.mem_size as usize {
-                return Err(Error::Image(ImageError::BadSegment));
-            }
-            let end = s
-                .vaddr
-                .checked_add(s.mem_size - 1)
-                .ok_or(Error::Image(ImageError::BadSegment))?;
-            for page in s.vaddr / PAGE..=end / PAGE {
-                let p = pages.entry(page).or_default();
-                *p = p.union(s.prot);
-            }
-        }
-        // Runs of consecutive pages, then runs of equal protection.
-        let mut runs: Vec<(u32, u32, Prot)> = Vec::new();
-        for (&page, &prot) in &pages {
-            match runs.last_mut() {
-                Some((start, n, p)) if *start + *n == page && *p == prot => *n += 1,
-                _ => runs.push((page, 1, prot)),
-            }
-        }
-        let mut maps: Vec<(u32, u32)> = Vec::new();
-        for &(start, n, _) in &runs {
-            match maps.last_mut() {
-                Some((s, m)) if *s + *m == start => *m += n,
-                _ => maps.push((start, n)),
-            }
-        }
-        for &(start, n) in &maps {
-            self.mmap(start * PAGE, n * PAGE, PROT_RW, true)?;
-            self.mapped.push((start * PAGE, n * PAGE));
-        }
-        for s in &image.segments {
-            self.mem.copy_out(s.vaddr, &s.data)?;
-        }
-        for &(start, n, prot) in &runs {
-            if prot.linux_bits() != PROT_RW {
-                self.mprotect(start * PAGE, n * PAGE, prot.linux_bits())?;
-            }
-        }
-        Ok(image.entry)
-    }
-
-    /// Points the tracee's `%gs` at a flat 4 GiB data segment based at
-    /// `base`: a TLS descriptor through `PTRACE_SET_THREAD_AREA`, then the
-    /// selector and base in the register block.
-    fn set_gs_base(&mut self, base: u32, regs: &mut user_regs_struct) -> Result<(), Error> {
-        set_thread_area(self.pid, TLS_ENTRY, base).map_err(host("PTRACE_SET_THREAD_AREA"))?;
-        regs.gs = TLS_SELECTOR;
-        regs.gs_base = u64::from(base);
-        Ok(())
-    }
-
-    /// Replaces whatever the tracee runs with `exec`: unmaps the previous
-    /// image and stack, maps the new segments and a stack, lets the stack
-    /// builder fill it, and sets `eip`, `esp` and `%gs`. The tracee stays
-    /// stopped until [`Tracee::serve`].
-    pub fn exec(&mut self, exec: Exec) -> Result<(), Error> {
-        for (addr, len) in std::mem::take(&mut self.mapped) {
-            self.munmap(addr, len)?;
-        }
-        let entry = self.load_image(&exec.image)?;
-        let size = exec
-            .stack_size
-            .max(PAGE)
-            .checked_next_multiple_of(PAGE)
-            .ok_or(Error::Image(ImageError::BadSegment))?;
-        let base = self.mmap(0, size, PROT_RW, false)?;
-        self.mapped.push((base, size));
-        let start = (exec.build_stack)(&mut self.mem, StackRegion { base, size })?;
-
+    /// Sets the registers a new image starts with: `eip`, `esp`, the `%gs`
+    /// base (a flat 4 GiB data segment through `PTRACE_SET_THREAD_AREA`),
+    /// `eflags` as after `execve`, every other general register zero. The
+    /// tracee stays stopped until it is served.
+    pub fn start_image(&mut self, eip: u32, esp: u32, gs_base: u32) -> Result<(), Error> {
         let mut regs = ptrace::getregs(self.pid).map_err(host("PTRACE_GETREGS"))?;
         let init = I386Regs {
-            esp: start.esp,
-            eip: entry,
+            esp,
+            eip,
             // Reserved bit 1 and interrupts enabled, as after execve.
             eflags: 0x202,
             ..I386Regs::default()
         };
         init.store(&mut regs);
-        self.set_gs_base(start.gs_base, &mut regs)?;
+        set_thread_area(self.pid, TLS_ENTRY, gs_base).map_err(host("PTRACE_SET_THREAD_AREA"))?;
+        regs.gs = TLS_SELECTOR;
+        regs.gs_base = u64::from(gs_base);
         ptrace::setregs(self.pid, regs).map_err(host("PTRACE_SETREGS"))?;
         Ok(())
     }
 
-    /// Runs the tracee with `PTRACE_SYSEMU` so that each system call stops
-    /// here instead of reaching Linux, and hands each one to `handler`,
-    /// until the handler ends the program or a signal does.
+    /// Runs the tracee with `PTRACE_SYSEMU` until its next system call,
+    /// which stops here instead of reaching Linux, or until a signal ends it.
+    pub(crate) fn next_syscall(&mut self) -> Result<Trap, Error> {
+        ptrace::sysemu(self.pid, None).map_err(host("PTRACE_SYSEMU"))?;
+        match waitpid(self.pid, None).map_err(host("waitpid"))? {
+            WaitStatus::PtraceSyscall(_) => {}
+            WaitStatus::Stopped(_, sig) => {
+                self.kill();
+                return Ok(Trap::Ended(Termination::Signaled(sig)));
+            }
+            WaitStatus::Signaled(_, sig, _) => {
+                self.alive = false;
+                return Ok(Trap::Ended(Termination::Signaled(sig)));
+            }
+            other => {
+                self.alive = !matches!(other, WaitStatus::Exited(..));
+                return Err(Error::Unexpected(format!("while serving: {other:?}")));
+            }
+        }
+        self.stop = Stop::SysemuEntry;
+        let raw = ptrace::getregs(self.pid).map_err(host("PTRACE_GETREGS"))?;
+        Ok(Trap::Syscall(raw))
+    }
+
+    /// Writes a served call's registers back (`raw` is the block
+    /// [`next_syscall`](Self::next_syscall) returned, updated).
+    pub(crate) fn set_regs(&mut self, raw: user_regs_struct) -> Result<(), Error> {
+        ptrace::setregs(self.pid, raw).map_err(host("PTRACE_SETREGS"))
+    }
+
+    /// Serves the program with `handler` instead of capexec (no image
+    /// replacement), until the handler ends it or a signal does.
     pub fn serve<H: SyscallHandler + ?Sized>(
         &mut self,
         handler: &mut H,
     ) -> Result<Termination, Error> {
         loop {
-            ptrace::sysemu(self.pid, None).map_err(host("PTRACE_SYSEMU"))?;
-            let status = waitpid(self.pid, None).map_err(host("waitpid"))?;
-            match status {
-                WaitStatus::PtraceSyscall(_) => {}
-                WaitStatus::Stopped(_, sig) => {
-                    self.kill();
-                    return Ok(Termination::Signaled(sig));
-                }
-                WaitStatus::Signaled(_, sig, _) => {
-                    self.alive = false;
-                    return Ok(Termination::Signaled(sig));
-                }
-                other => {
-                    self.alive = !matches!(other, WaitStatus::Exited(..));
-                    return Err(Error::Unexpected(format!("while serving: {other:?}")));
-                }
-            }
-            self.stop = Stop::SysemuEntry;
-            let mut raw = ptrace::getregs(self.pid).map_err(host("PTRACE_GETREGS"))?;
+            let mut raw = match self.next_syscall()? {
+                Trap::Syscall(raw) => raw,
+                Trap::Ended(t) => return Ok(t),
+            };
             let mut regs = I386Regs::from_user(&raw, true);
             match handler.syscall(&mut regs, &mut self.mem) {
                 Action::Continue => {
                     regs.store(&mut raw);
-                    ptrace::setregs(self.pid, raw).map_err(host("PTRACE_SETREGS"))?;
+                    self.set_regs(raw)?;
                 }
                 Action::Exit(code) => {
                     self.kill();
                     return Ok(Termination::Exited(code));
-                }
-                Action::ReplaceImage(exec) => {
-                    if let Err(e) = self.exec(exec) {
-                        // Past the point of no return: the program dies.
-                        self.kill();
-                        return Err(e);
-                    }
                 }
             }
         }
     }
 
     /// Kills the tracee and reaps it.
-    fn kill(&mut self) {
+    pub fn kill(&mut self) {
         if self.alive {
             let _ = signal::kill(self.pid, Signal::SIGKILL);
             while let Ok(status) = waitpid(self.pid, None) {
@@ -503,6 +416,11 @@ impl Tracee {
             }
             self.alive = false;
         }
+    }
+
+    /// Whether the tracee still exists (not yet killed or reaped).
+    pub fn is_alive(&self) -> bool {
+        self.alive
     }
 }
 

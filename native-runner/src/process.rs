@@ -1,0 +1,258 @@
+//! A traced process as capexec's `Process`, the serving loop that hands
+//! every trapped system call to capexec's i386 shim, and the launcher.
+
+use std::path::Path;
+
+use capexec::Errno;
+use capexec::abi::{Cloudabi32Activator, Entropy, Layout32, Regs32, SyscallAction, syscall32};
+use capexec::exec::{ImageFile, Process, copyout};
+use capexec::fdtable::{FdTable, File, FileIo, SharedFdTable};
+
+use crate::regs::I386Regs;
+use crate::space::TraceeAddressSpace;
+use crate::tracee::{Error, Termination, Tracee, Trap};
+
+/// The i386 system call number of `proc_exec`.
+const PROC_EXEC: u32 = 38;
+
+/// The host's randomness (`getrandom(2)`), for `random_get` and for the
+/// canary and process id of each new image.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct HostEntropy;
+
+impl Entropy for HostEntropy {
+    fn fill(&mut self, buf: &mut [u8]) {
+        // getrandom(2) does not fail for a valid buffer on Linux >= 3.17;
+        // a host without it cannot give programs their canary.
+        if let Err(e) = getrandom::fill(buf) {
+            panic!("the host has no randomness: {e}");
+        }
+    }
+}
+
+/// Where images go in the stub: below the stub (linked at `0x6000_0000`)
+/// and its Linux stack and vDSO (near the top of the 4 GiB space), above
+/// the programs (linked at `0x0804_8000`). A 1 MiB stack ends at
+/// `0x5000_0000`; `ET_DYN` images load at 4 MiB.
+pub const NATIVE_LAYOUT: Layout32 = Layout32 {
+    stack_top: 0x5000_0000,
+    stack_size: 1 << 20,
+    dyn_base: 0x0040_0000,
+    ncpus: 1,
+    tid: 1,
+    sysinfo_ehdr: 0,
+};
+
+/// A CloudABI process running natively: a traced stub whose address space
+/// capexec builds and whose descriptor table capexec keeps.
+///
+/// It is capexec's [`Process`]: `Memory` is the [`TraceeAddressSpace`]
+/// (copies through `process_vm_readv`/`writev`, mappings through injected
+/// `mmap2`/`mprotect`/`munmap`), `File` is the caller's file type.
+pub struct NativeProcess<F: ?Sized> {
+    table: SharedFdTable<F>,
+    space: TraceeAddressSpace,
+    layout: Layout32,
+    syscalls: u64,
+}
+
+impl<F: ?Sized + File> Process for NativeProcess<F> {
+    type File = F;
+    type Memory = TraceeAddressSpace;
+
+    fn fd_table(&self) -> &SharedFdTable<F> {
+        &self.table
+    }
+
+    fn memory(&self) -> &TraceeAddressSpace {
+        &self.space
+    }
+
+    fn memory_mut(&mut self) -> &mut TraceeAddressSpace {
+        &mut self.space
+    }
+}
+
+impl<F: ?Sized> std::fmt::Debug for NativeProcess<F> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NativeProcess")
+            .field("space", &self.space)
+            .field("layout", &self.layout)
+            .field("syscalls", &self.syscalls)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The errno a failed call left in `regs` (carry set, CloudABI number in
+/// `eax`).
+fn errno_of(regs: &Regs32) -> Errno {
+    u16::try_from(regs.eax)
+        .ok()
+        .and_then(Errno::from_raw)
+        .unwrap_or(Errno::ENOSYS)
+}
+
+impl<F> NativeProcess<F>
+where
+    F: ?Sized + File + FileIo + ImageFile,
+{
+    /// Starts the stub (`programs/stub.S`, built by
+    /// [`build_programs`](crate::build_programs)) under ptrace as a process
+    /// holding `table` and no image yet: the launcher process.
+    pub fn spawn(stub: &Path, table: FdTable<F>) -> Result<Self, Error> {
+        Ok(NativeProcess {
+            table: SharedFdTable::new(table),
+            space: TraceeAddressSpace::new(Tracee::spawn(stub)?),
+            layout: NATIVE_LAYOUT,
+            syscalls: 0,
+        })
+    }
+
+    /// Uses `layout` instead of [`NATIVE_LAYOUT`] for the images to come.
+    pub fn set_layout(&mut self, layout: Layout32) {
+        self.layout = layout;
+    }
+
+    /// The address space (and, through it, the tracee).
+    pub fn address_space(&self) -> &TraceeAddressSpace {
+        &self.space
+    }
+
+    /// The address space, for injecting calls or serving without capexec.
+    pub fn address_space_mut(&mut self) -> &mut TraceeAddressSpace {
+        &mut self.space
+    }
+
+    /// System calls served by [`serve`](Self::serve) so far.
+    pub fn syscalls(&self) -> u64 {
+        self.syscalls
+    }
+
+    /// The launcher's `proc_exec(exe_fd, argdata, fds)`, made exactly as the
+    /// program would make it: the argument data and descriptor list are
+    /// copied into a scratch region of the stub, a trap frame is built with
+    /// `eax` = 38 and the five argument words at `esp + 4`, and capexec's
+    /// [`syscall32`] serves it. On success the new image is in place and
+    /// stopped at its entry point (the scratch region went with the old
+    /// image); [`serve`](Self::serve) runs it.
+    ///
+    /// A failure before the point of no return is [`Error::Exec`] and
+    /// leaves the table as it was; one after it is [`Error::Killed`].
+    pub fn exec(&mut self, exe_fd: u32, argdata: &[u8], fds: &[u32]) -> Result<(), Error> {
+        let too_big = || Error::Exec(Errno::E2BIG);
+        // [esp] return address, [esp+4..esp+24] the five words, the data,
+        // then the list on a word boundary.
+        let data_at: u32 = 24;
+        let data_len = u32::try_from(argdata.len()).map_err(|_| too_big())?;
+        let fds_len = u32::try_from(fds.len()).map_err(|_| too_big())?;
+        let list_at = data_at
+            .checked_add(data_len)
+            .and_then(|e| e.checked_next_multiple_of(4))
+            .ok_or_else(too_big)?;
+        let total = fds_len
+            .checked_mul(4)
+            .and_then(|l| l.checked_add(list_at))
+            .ok_or_else(too_big)?;
+        let esp = self.space.map_anywhere(total)?;
+
+        let mut frame = Vec::with_capacity(total as usize);
+        for w in [0, exe_fd, esp + data_at, data_len, esp + list_at, fds_len] {
+            frame.extend_from_slice(&w.to_le_bytes());
+        }
+        frame.extend_from_slice(argdata);
+        frame.resize(list_at as usize, 0);
+        for fd in fds {
+            frame.extend_from_slice(&fd.to_le_bytes());
+        }
+        copyout(&mut self.space, esp, &frame)
+            .map_err(|_| Error::Memory(crate::Fault { addr: esp }))?;
+
+        let mut regs = Regs32 {
+            eax: PROC_EXEC,
+            esp,
+            eflags: 0x202,
+            ..Regs32::default()
+        };
+        let mut image_rng = HostEntropy;
+        let mut call_rng = HostEntropy;
+        let mut activator = Cloudabi32Activator::new(self.layout, &mut image_rng);
+        match syscall32(self, &mut activator, &mut call_rng, &mut regs) {
+            SyscallAction::Exec(entry) => self.start(entry.eip, entry.esp, entry.gs_base),
+            SyscallAction::Resume => {
+                let errno = errno_of(&regs);
+                // The launcher stays as it was, scratch region included.
+                Err(Error::Exec(errno))
+            }
+            SyscallAction::Kill(errno) => Err(self.killed(errno)),
+            SyscallAction::Exit(_) => Err(Error::Unexpected("proc_exec exited".into())),
+        }
+    }
+
+    /// Starts the new image at its entry state; a failure kills it.
+    fn start(&mut self, eip: u32, esp: u32, gs_base: u32) -> Result<(), Error> {
+        let r = self.space.tracee_mut().start_image(eip, esp, gs_base);
+        if r.is_err() {
+            self.space.tracee_mut().kill();
+        }
+        r
+    }
+
+    /// Kills the tracee after capexec's `Kill`, keeping the host cause.
+    fn killed(&mut self, errno: Errno) -> Error {
+        self.space.tracee_mut().kill();
+        Error::Killed {
+            errno,
+            cause: self.space.take_error().map(Box::new),
+        }
+    }
+
+    /// Runs the program, serving each trapped system call with capexec's
+    /// [`syscall32`] (a `proc_exec` replaces the image in place), until it
+    /// calls `proc_exit` or a signal ends it. The tracee is gone afterwards;
+    /// the descriptor table stays for inspection.
+    pub fn serve(&mut self) -> Result<Termination, Error> {
+        let mut image_rng = HostEntropy;
+        let mut call_rng = HostEntropy;
+        let mut activator = Cloudabi32Activator::new(self.layout, &mut image_rng);
+        loop {
+            let mut raw = match self.space.tracee_mut().next_syscall()? {
+                Trap::Syscall(raw) => raw,
+                Trap::Ended(t) => return Ok(t),
+            };
+            self.syscalls += 1;
+            let mut regs = I386Regs::from_user(&raw, true).to_regs32(raw.gs_base as u32);
+            match syscall32(self, &mut activator, &mut call_rng, &mut regs) {
+                SyscallAction::Resume => {
+                    I386Regs::from_regs32(&regs).store(&mut raw);
+                    self.space.tracee_mut().set_regs(raw)?;
+                }
+                SyscallAction::Exec(entry) => self.start(entry.eip, entry.esp, entry.gs_base)?,
+                SyscallAction::Exit(code) => {
+                    self.space.tracee_mut().kill();
+                    return Ok(Termination::Exited(code));
+                }
+                SyscallAction::Kill(errno) => return Err(self.killed(errno)),
+            }
+        }
+    }
+}
+
+/// Runs a CloudABI program natively, as `cloudabi-run --native` does: the
+/// stub at `stub` becomes a launcher process holding `launcher_table`,
+/// which calls `proc_exec(exe_fd, argdata, fds)` through capexec; the new
+/// program is then served until it exits. The program gets exactly the
+/// descriptors `fds` names, renumbered from 0.
+pub fn run_program<F>(
+    stub: &Path,
+    launcher_table: FdTable<F>,
+    exe_fd: u32,
+    argdata: &[u8],
+    fds: &[u32],
+) -> Result<Termination, Error>
+where
+    F: File + FileIo + ImageFile,
+{
+    let mut p = NativeProcess::spawn(stub, launcher_table)?;
+    p.exec(exe_fd, argdata, fds)?;
+    p.serve()
+}

@@ -1,0 +1,276 @@
+//! capexec's user address space for a traced process: copies through
+//! `process_vm_readv` / `process_vm_writev`, mappings through injected
+//! `mmap2` / `mprotect` / `munmap`.
+
+use std::collections::BTreeMap;
+
+use capexec::Errno;
+use capexec::exec::{AddressSpace, Protection, UserAddr, UserMemory};
+
+use crate::tracee::{Error, Tracee};
+
+/// Page size of the i386 tracee.
+pub const PAGE_SIZE: u32 = 4096;
+
+const LINUX_PROT_READ: u32 = 1;
+const LINUX_PROT_WRITE: u32 = 2;
+const LINUX_PROT_EXEC: u32 = 4;
+
+/// The Linux `PROT_*` bits of a capexec protection.
+fn linux_prot(p: Protection) -> u32 {
+    let mut bits = 0;
+    if p.contains(Protection::READ) {
+        bits |= LINUX_PROT_READ;
+    }
+    if p.contains(Protection::WRITE) {
+        bits |= LINUX_PROT_WRITE;
+    }
+    if p.contains(Protection::EXEC) {
+        bits |= LINUX_PROT_EXEC;
+    }
+    bits
+}
+
+/// One page the runner mapped.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct PageState {
+    /// The protection the page has now.
+    current: Protection,
+    /// The union of every final protection asked for the page (segments
+    /// can share a page), once `protect_region` has been called for it.
+    wanted: Option<Protection>,
+}
+
+/// Pages `first..=last` covering `len` bytes at `addr`; `None` for an empty
+/// range, an error for one that runs past 4 GiB.
+fn pages(addr: UserAddr, len: u32) -> Result<Option<(u32, u32)>, Errno> {
+    if len == 0 {
+        return Ok(None);
+    }
+    let last = (u64::from(addr) + u64::from(len) - 1) / u64::from(PAGE_SIZE);
+    let last = u32::try_from(last).map_err(|_| Errno::ENOMEM)?;
+    Ok(Some((addr / PAGE_SIZE, last)))
+}
+
+/// Groups sorted `(page, value)` pairs into runs of consecutive pages with
+/// equal values: `(first page, page count, value)`.
+fn runs<T: PartialEq + Copy>(items: impl IntoIterator<Item = (u32, T)>) -> Vec<(u32, u32, T)> {
+    let mut out: Vec<(u32, u32, T)> = Vec::new();
+    for (page, v) in items {
+        match out.last_mut() {
+            Some((start, n, w)) if *start + *n == page && *w == v => *n += 1,
+            _ => out.push((page, 1, v)),
+        }
+    }
+    out
+}
+
+/// The address space of the traced process, as capexec's activator and
+/// system calls reach it ([`UserMemory`], [`AddressSpace`]).
+///
+/// It owns the [`Tracee`], so that mapping a region can inject system
+/// calls into it. Every page mapped through it (image segments, the stack,
+/// the launcher's scratch page) is tracked; [`AddressSpace::reset`] unmaps
+/// exactly those and leaves the stub's own mappings alone. New mappings use
+/// `MAP_FIXED_NOREPLACE`, so an image that overlaps the stub fails to load
+/// (`ENOMEM`) instead of overwriting it.
+///
+/// capexec's traits report only an errno; the host failure behind an
+/// `ENOMEM` (or behind a `reset` that could not unmap) is kept and can be
+/// taken with [`take_error`](Self::take_error).
+#[derive(Debug)]
+pub struct TraceeAddressSpace {
+    tracee: Tracee,
+    pages: BTreeMap<u32, PageState>,
+    error: Option<Error>,
+}
+
+impl TraceeAddressSpace {
+    /// The address space of `tracee`; nothing is tracked yet.
+    pub fn new(tracee: Tracee) -> Self {
+        TraceeAddressSpace {
+            tracee,
+            pages: BTreeMap::new(),
+            error: None,
+        }
+    }
+
+    /// The traced process.
+    pub fn tracee(&self) -> &Tracee {
+        &self.tracee
+    }
+
+    /// The traced process, for injecting calls or serving it directly.
+    pub fn tracee_mut(&mut self) -> &mut Tracee {
+        &mut self.tracee
+    }
+
+    /// Number of pages the runner has mapped and tracks.
+    pub fn mapped_pages(&self) -> usize {
+        self.pages.len()
+    }
+
+    /// Whether the runner mapped the page holding `addr`.
+    pub fn is_mapped(&self, addr: UserAddr) -> bool {
+        self.pages.contains_key(&(addr / PAGE_SIZE))
+    }
+
+    /// The first host failure since the last call, if any.
+    pub fn take_error(&mut self) -> Option<Error> {
+        self.error.take()
+    }
+
+    fn record<T>(&mut self, r: Result<T, Error>, errno: Errno) -> Result<T, Errno> {
+        r.map_err(|e| {
+            self.error.get_or_insert(e);
+            errno
+        })
+    }
+
+    /// Maps `len` bytes of read-write memory wherever Linux chooses and
+    /// tracks them (so the next [`reset`](AddressSpace::reset) removes them).
+    /// The launcher uses this for the `proc_exec` frame it builds.
+    pub fn map_anywhere(&mut self, len: u32) -> Result<UserAddr, Error> {
+        let size = len
+            .max(1)
+            .checked_next_multiple_of(PAGE_SIZE)
+            .ok_or(Error::Unexpected("scratch region too large".into()))?;
+        let prot = LINUX_PROT_READ | LINUX_PROT_WRITE;
+        let base = self.tracee.mmap(0, size, prot, false)?;
+        let rw = Protection::READ | Protection::WRITE;
+        for p in base / PAGE_SIZE..(base / PAGE_SIZE) + size / PAGE_SIZE {
+            self.pages.insert(
+                p,
+                PageState {
+                    current: rw,
+                    wanted: Some(rw),
+                },
+            );
+        }
+        Ok(base)
+    }
+
+    /// Gives each listed page its protection, one `mprotect` per run.
+    fn apply(&mut self, targets: Vec<(u32, Protection)>) -> Result<(), Errno> {
+        let changes: Vec<(u32, Protection)> = targets
+            .into_iter()
+            .filter(|(p, t)| self.pages.get(p).is_some_and(|s| s.current != *t))
+            .collect();
+        for (start, n, prot) in runs(changes) {
+            let r = self
+                .tracee
+                .mprotect(start * PAGE_SIZE, n * PAGE_SIZE, linux_prot(prot));
+            self.record(r, Errno::ENOMEM)?;
+            for p in start..start + n {
+                if let Some(s) = self.pages.get_mut(&p) {
+                    s.current = prot;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+impl UserMemory for TraceeAddressSpace {
+    fn read_user(&self, addr: UserAddr, buf: &mut [u8]) -> Result<(), Errno> {
+        self.tracee
+            .memory()
+            .copy_in(addr, buf)
+            .map_err(|_| Errno::EFAULT)
+    }
+
+    fn write_user(&mut self, addr: UserAddr, data: &[u8]) -> Result<(), Errno> {
+        self.tracee
+            .memory_mut()
+            .copy_out(addr, data)
+            .map_err(|_| Errno::EFAULT)
+    }
+}
+
+impl AddressSpace for TraceeAddressSpace {
+    fn reset(&mut self) {
+        let all = std::mem::take(&mut self.pages);
+        for (start, n, ()) in runs(all.keys().map(|&p| (p, ()))) {
+            let r = self.tracee.munmap(start * PAGE_SIZE, n * PAGE_SIZE);
+            if let Err(e) = r {
+                self.error.get_or_insert(e);
+            }
+        }
+    }
+
+    fn map_region(&mut self, addr: UserAddr, len: u32, prot: Protection) -> Result<(), Errno> {
+        let Some((first, last)) = pages(addr, len)? else {
+            return Ok(());
+        };
+        let initial = prot | Protection::READ | Protection::WRITE;
+        // Fresh pages: mapped read-write (and executable if asked) at once.
+        let fresh: Vec<(u32, ())> = (first..=last)
+            .filter(|p| !self.pages.contains_key(p))
+            .map(|p| (p, ()))
+            .collect();
+        for (start, n, ()) in runs(fresh) {
+            let r = self
+                .tracee
+                .mmap(start * PAGE_SIZE, n * PAGE_SIZE, linux_prot(initial), true);
+            self.record(r, Errno::ENOMEM)?;
+            for p in start..start + n {
+                self.pages.insert(
+                    p,
+                    PageState {
+                        current: initial,
+                        wanted: None,
+                    },
+                );
+            }
+        }
+        // Pages another segment already mapped and protected: writable again
+        // until this segment's contents are in.
+        let reopen: Vec<(u32, Protection)> = (first..=last)
+            .filter_map(|p| {
+                let s = self.pages.get(&p)?;
+                (!s.current.contains(Protection::WRITE)).then_some((p, s.current | initial))
+            })
+            .collect();
+        self.apply(reopen)
+    }
+
+    fn protect_region(&mut self, addr: UserAddr, len: u32, prot: Protection) -> Result<(), Errno> {
+        let Some((first, last)) = pages(addr, len)? else {
+            return Ok(());
+        };
+        let mut targets = Vec::new();
+        for p in first..=last {
+            let s = self.pages.get_mut(&p).ok_or(Errno::ENOMEM)?;
+            let want = s.wanted.map_or(prot, |w| w | prot);
+            s.wanted = Some(want);
+            targets.push((p, want));
+        }
+        self.apply(targets)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn runs_group_consecutive_equal_pages() {
+        let r = runs([(1, 'a'), (2, 'a'), (3, 'b'), (5, 'b'), (6, 'b')]);
+        assert_eq!(r, vec![(1, 2, 'a'), (3, 1, 'b'), (5, 2, 'b')]);
+        assert!(runs::<()>([]).is_empty());
+    }
+
+    #[test]
+    fn page_ranges() {
+        assert_eq!(pages(0x1000, 0), Ok(None));
+        assert_eq!(pages(0x1fff, 2), Ok(Some((1, 2))));
+        assert_eq!(pages(0xffff_f000, 0x1000), Ok(Some((0xfffff, 0xfffff))));
+    }
+
+    #[test]
+    fn protections_convert_to_linux_bits() {
+        assert_eq!(linux_prot(Protection::READ | Protection::EXEC), 5);
+        assert_eq!(linux_prot(Protection::READ | Protection::WRITE), 3);
+        assert_eq!(linux_prot(Protection::empty()), 0);
+    }
+}
