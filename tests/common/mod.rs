@@ -247,3 +247,125 @@ pub fn snapshot(p: &Proc) -> Vec<(i32, *const TFile, FdRights, bool)> {
         })
         .collect()
 }
+
+// ---------------------------------------------------------------------------------------
+// Additions for the exec and ABI suites.
+
+/// A user memory that forwards to `inner` and records every access: the number of
+/// `read_user` calls, and how many times each byte address was read or written.
+pub struct CountingMem<M> {
+    pub inner: M,
+    pub read_calls: std::cell::Cell<usize>,
+    pub reads: std::cell::RefCell<std::collections::BTreeMap<u32, usize>>,
+    pub writes: std::collections::BTreeMap<u32, usize>,
+}
+
+impl<M> CountingMem<M> {
+    pub fn new(inner: M) -> CountingMem<M> {
+        CountingMem {
+            inner,
+            read_calls: std::cell::Cell::new(0),
+            reads: std::cell::RefCell::new(std::collections::BTreeMap::new()),
+            writes: std::collections::BTreeMap::new(),
+        }
+    }
+    /// Total bytes read (a byte read twice counts twice).
+    pub fn bytes_read(&self) -> usize {
+        self.reads.borrow().values().sum()
+    }
+    /// How often the byte at `addr` was read.
+    pub fn read_count(&self, addr: u32) -> usize {
+        self.reads.borrow().get(&addr).copied().unwrap_or(0)
+    }
+    /// Forgets every access recorded so far.
+    pub fn reset_counts(&mut self) {
+        self.read_calls.set(0);
+        self.reads.borrow_mut().clear();
+        self.writes.clear();
+    }
+}
+
+impl<M: capexec::exec::UserMemory> capexec::exec::UserMemory for CountingMem<M> {
+    fn read_user(&self, addr: u32, buf: &mut [u8]) -> Result<(), Errno> {
+        self.read_calls.set(self.read_calls.get() + 1);
+        let mut r = self.reads.borrow_mut();
+        for i in 0..buf.len() {
+            *r.entry(addr.wrapping_add(i as u32)).or_default() += 1;
+        }
+        self.inner.read_user(addr, buf)
+    }
+    fn write_user(&mut self, addr: u32, data: &[u8]) -> Result<(), Errno> {
+        for i in 0..data.len() {
+            *self.writes.entry(addr.wrapping_add(i as u32)).or_default() += 1;
+        }
+        self.inner.write_user(addr, data)
+    }
+}
+
+/// The reference counts of `files`, in order.
+pub fn strong_counts(files: &[Arc<TFile>]) -> Vec<usize> {
+    files.iter().map(Arc::strong_count).collect()
+}
+
+/// A table whose descriptor i is `files[i]` (None = hole).
+pub fn table_with(files: &[Option<(Arc<TFile>, FdRights)>]) -> FdTable<TFile> {
+    let mut t = FdTable::new();
+    for (i, f) in files.iter().enumerate() {
+        if let Some((f, r)) = f {
+            let got = t.alloc(fd(i as i32), f.clone(), *r, false).unwrap();
+            assert_eq!(got, fd(i as i32));
+        }
+    }
+    t
+}
+
+/// The caller-side memory a test lays out (stack page, data region, fd-list region), read
+/// back byte for byte, plus the number of mapped pages: equal before and after a failed
+/// exec means the memory was not touched.
+pub fn memory_image(p: &Proc) -> (usize, Vec<u8>) {
+    use capexec::exec::UserMemory;
+    let mut out = Vec::new();
+    for (addr, len) in [
+        (CALLER_STACK, 0x1000),
+        (CALLER_DATA, 0x41000),
+        (CALLER_FDS, 0x10000),
+    ] {
+        let mut b = vec![0u8; len];
+        if p.mem.read_user(addr, &mut b).is_ok() {
+            out.extend_from_slice(&b);
+        }
+    }
+    (p.mem.mapped_pages(), out)
+}
+
+/// Every observable piece of a process a failed syscall must leave alone: the table
+/// (numbers, files, rights, close-on-exec), the reference counts of `files`, and the
+/// memory.
+pub type ProcState = (
+    Vec<(i32, *const TFile, FdRights, bool)>,
+    Vec<usize>,
+    (usize, Vec<u8>),
+);
+
+pub fn proc_state(p: &Proc, files: &[Arc<TFile>]) -> ProcState {
+    (snapshot(p), strong_counts(files), memory_image(p))
+}
+
+/// A stream file with `input` waiting to be read.
+pub fn stream_with_input(name: &'static str, input: &[u8]) -> Arc<TFile> {
+    Arc::new(TFile {
+        kind: Kind::Stream {
+            out: Mutex::new(Vec::new()),
+            input: Mutex::new(input.to_vec()),
+        },
+        passable: true,
+        name,
+    })
+}
+
+/// The bytes `TestRng(seed)` produces first.
+pub fn rng_bytes(seed: u64, n: usize) -> Vec<u8> {
+    let mut b = vec![0u8; n];
+    TestRng(seed).fill(&mut b);
+    b
+}
