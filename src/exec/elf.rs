@@ -68,7 +68,8 @@ fn noexec<T>(_: T) -> Errno {
 impl ElfImage {
     /// Reads and checks the headers of `file`. `ENOEXEC` for anything that is not a
     /// static i386 CloudABI image; `dyn_base` is where an `ET_DYN` image is placed.
-    /// Reads at most 52 + 64 * 32 bytes into stack buffers; allocates nothing.
+    /// Reads at most 52 + 64 * 32 bytes into stack buffers, plus the last byte of each
+    /// `PT_LOAD` segment's file range (a truncated image is `ENOEXEC`); allocates nothing.
     pub fn parse<F: ImageFile + ?Sized>(file: &F, dyn_base: u32) -> Result<ElfImage, Errno> {
         let mut ehdr = [0u8; EHDR32_SIZE];
         read_exact_at(file, 0, &mut ehdr)?;
@@ -122,6 +123,13 @@ impl ElfImage {
                     // The segment must fit below 4 GiB, in memory and in the file.
                     seg.vaddr.checked_add(seg.memsz - 1).ok_or(Errno::ENOEXEC)?;
                     seg.offset.checked_add(seg.filesz).ok_or(Errno::ENOEXEC)?;
+                    // The file must hold the segment's bytes: a truncated image is
+                    // refused here, before the point of no return, not found short
+                    // while loading after it.
+                    if seg.filesz > 0 {
+                        let last = u64::from(seg.offset) + u64::from(seg.filesz) - 1;
+                        read_exact_at(file, last, &mut [0u8; 1])?;
+                    }
                     segments.try_push(seg).map_err(noexec)?;
                 }
                 _ => {}
