@@ -23,6 +23,9 @@ pub enum Kind {
     Directory,
     /// A stream socket.
     Socket,
+    /// A file of some other type (symbolic link, block device, process, shared memory,
+    /// unknown, ...): no I/O, no image.
+    Other(FileType),
 }
 
 /// The test kernel's open file.
@@ -90,6 +93,7 @@ impl File for TFile {
             Kind::Stream { .. } => FileType::CharacterDevice,
             Kind::Directory => FileType::Directory,
             Kind::Socket => FileType::SocketStream,
+            Kind::Other(t) => t,
         }
     }
     fn is_passable(&self) -> bool {
@@ -368,4 +372,13 @@ pub fn rng_bytes(seed: u64, n: usize) -> Vec<u8> {
     let mut b = vec![0u8; n];
     TestRng(seed).fill(&mut b);
     b
+}
+
+/// A passable file of type `t` that does nothing else.
+pub fn typed(name: &'static str, t: FileType) -> Arc<TFile> {
+    Arc::new(TFile {
+        kind: Kind::Other(t),
+        passable: true,
+        name,
+    })
 }
