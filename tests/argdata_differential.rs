@@ -241,12 +241,15 @@ fn difference_leading_zero_subfield_length() {
     assert!(!ours.is_valid());
 }
 
+/// A table row: hex input, expected signed and unsigned reads.
+type Row = (&'static str, Result<i64, Errno>, Result<u64, Errno>);
+
 /// Difference: the crate reads integers of any length; capexec follows the C library's
 /// `intmax_t`/`uintmax_t` paths (`ERANGE` beyond 8 bytes signed, 9 with a leading `00`
 /// unsigned).
 #[test]
 fn difference_over_long_integers() {
-    let table: &[(&str, Result<i64, Errno>, Result<u64, Errno>)] = &[
+    let table: &[Row] = &[
         ("05000000000000000001", Err(Errno::ERANGE), Ok(1)),
         (
             "0500000000000000000001",

@@ -8,6 +8,9 @@ use capexec::argdata::{ArgdataRef, Timestamp, Type, program_fd};
 
 const EINVAL: Errno = Errno::EINVAL;
 
+/// One row of a table: hex input and the expected outcomes of two reads.
+type Row<A, B> = (&'static str, Result<A, Errno>, Result<B, Errno>);
+
 #[test]
 fn kinds() {
     let table: &[(&str, Result<Type, Errno>)] = &[
@@ -139,7 +142,7 @@ fn floats() {
 
 #[test]
 fn ints() {
-    let table: &[(&str, Result<i64, Errno>, Result<u64, Errno>)] = &[
+    let table: &[Row<i64, u64>] = &[
         ("05", Ok(0), Ok(0)),
         ("0500", Ok(0), Ok(0)),
         ("05ffff", Ok(-1), Err(Errno::ERANGE)),
@@ -172,7 +175,7 @@ fn ints() {
 
 #[test]
 fn strs() {
-    let table: &[(&str, Result<&str, Errno>, Result<&str, Errno>)] = &[
+    let table: &[Row<&str, &str>] = &[
         ("0800", Ok(""), Ok("")),
         ("0848656c6c6f00", Ok("Hello"), Ok("Hello")),
         ("084100420000", Ok("A\0B\0"), Err(Errno::EILSEQ)),
