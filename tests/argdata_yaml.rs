@@ -57,14 +57,14 @@ fn timestamps() {
             ts(951_782_400, 5),
             "!!timestamp \"2000-02-29T00:00:00.000000005Z\"",
         ),
-        // Year 0 and year -1 (C's %04d pads including the sign).
+        // Year 0 and year -1: at least four digits after the sign (decision 20).
         (
             ts(-719_528 * 86_400, 0),
             "!!timestamp \"0000-01-01T00:00:00.000000000Z\"",
         ),
         (
             ts(-719_529 * 86_400, 0),
-            "!!timestamp \"-001-12-31T00:00:00.000000000Z\"",
+            "!!timestamp \"-0001-12-31T00:00:00.000000000Z\"",
         ),
         (
             ts(253_402_300_800, 0),
