@@ -23,7 +23,8 @@ fn get_table() {
     assert!(cap > 130 && cap <= 200);
 
     // (raw descriptor, expected (file, rights, cloexec) or error)
-    let cases: Vec<(i32, Result<(&Arc<TestFile>, FdRights, bool), Errno>)> = vec![
+    type Want<'a> = Result<(&'a Arc<TestFile>, FdRights, bool), Errno>;
+    let cases: Vec<(i32, Want)> = vec![
         (0, Ok((&a, R_READ, false))),
         (1, Err(Errno::EBADF)),
         (2, Ok((&b, R_WRITE, true))),

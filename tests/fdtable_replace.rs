@@ -25,7 +25,8 @@ fn fixture() -> (Table, Vec<Arc<TestFile>>) {
 #[test]
 fn replace_table() {
     // (from, to, expected: Ok(id of the file handed back) or the error)
-    let cases: &[(i32, i32, Result<Option<usize>, Errno>)] = &[
+    type Case = (i32, i32, Result<Option<usize>, Errno>);
+    let cases: &[Case] = &[
         (0, 1, Ok(Some(1))),
         (1, 0, Ok(Some(0))),
         (1, 5, Ok(Some(2))),

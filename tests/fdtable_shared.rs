@@ -9,13 +9,15 @@ use capexec::Errno;
 use capexec::fdtable::{CloseRange, Fd, FdTable, SharedFdTable, fdinstall_remapped};
 use fdtable_common::*;
 
+type Call<'a> = Box<dyn Fn() -> Result<(), Errno> + 'a>;
+
 #[test]
 fn every_method_releases_the_lock() {
     let (shared, log, make) = watched(8);
     let a = make(0, true);
     shared.lock().open(Arc::clone(&a), R_RW).unwrap();
     // (name, result of the call as Result<(), Errno>)
-    let calls: Vec<(&str, Box<dyn Fn() -> Result<(), Errno>>)> = vec![
+    let calls: Vec<(&str, Call)> = vec![
         ("get_file ok", Box::new(|| shared.get_file(fd(0)).map(drop))),
         (
             "get_file bad",

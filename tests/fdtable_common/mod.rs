@@ -232,6 +232,7 @@ impl Drop for LockFile {
 }
 
 /// A fresh shared table of `limit` and a maker of files watching it.
+#[allow(clippy::type_complexity)]
 pub fn watched(
     limit: usize,
 ) -> (
