@@ -1,0 +1,102 @@
+//! "Small tables need no separate heap allocation for the bitmap": while a table of up
+//! to 64 descriptors fills up, the only heap requests are the slot array's doublings.
+//! One test in this binary, so the counting allocator sees no other test's requests.
+
+mod fdtable_common;
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+use capexec::fdtable::{Entry, FdRights};
+use fdtable_common::*;
+
+static ARMED: AtomicBool = AtomicBool::new(false);
+static COUNT: AtomicUsize = AtomicUsize::new(0);
+static SIZES: [AtomicUsize; 32] = [const { AtomicUsize::new(0) }; 32];
+
+fn record(size: usize) {
+    if ARMED.load(Ordering::SeqCst) {
+        let i = COUNT.fetch_add(1, Ordering::SeqCst);
+        if let Some(slot) = SIZES.get(i) {
+            slot.store(size, Ordering::SeqCst);
+        }
+    }
+}
+
+struct Counting;
+
+// SAFETY: forwards every call to `System` unchanged; it only records sizes.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        record(layout.size());
+        // SAFETY: same contract as the caller's.
+        unsafe { System.alloc(layout) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: `ptr` came from `System` through this allocator.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        record(new_size);
+        // SAFETY: same contract as the caller's.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static HEAP: Counting = Counting;
+
+/// Heap request sizes made while `f` runs.
+fn requests(f: impl FnOnce()) -> Vec<usize> {
+    COUNT.store(0, Ordering::SeqCst);
+    ARMED.store(true, Ordering::SeqCst);
+    f();
+    ARMED.store(false, Ordering::SeqCst);
+    let n = COUNT.load(Ordering::SeqCst).min(SIZES.len());
+    SIZES[..n]
+        .iter()
+        .map(|s| s.load(Ordering::SeqCst))
+        .collect()
+}
+
+#[test]
+fn small_tables_allocate_only_their_slots() {
+    let slot = std::mem::size_of::<Option<Entry<TestFile>>>();
+    // (limit, slot-array lengths expected while opening `limit` descriptors, and
+    // whether anything else may be requested)
+    let cases: [(usize, &[usize], bool); 3] = [
+        (64, &[8, 16, 32, 64], false),
+        (20, &[8, 16, 20], false),
+        (65, &[8, 16, 32, 64, 65], true),
+    ];
+    for (limit, slots, bitmap_grows) in cases {
+        let a = file(1);
+        let mut t = Table::with_limit(limit);
+        let files: Vec<_> = (0..limit).map(|_| Arc::clone(&a)).collect();
+        let seen = requests(|| {
+            for f in files {
+                t.open(f, FdRights::ALL).expect("below the limit");
+            }
+        });
+        let want: Vec<usize> = slots.iter().map(|n| n * slot).collect();
+        if bitmap_grows {
+            // Past 64 descriptors the bitmap needs heap words: the counter sees them.
+            assert!(seen.len() > want.len(), "limit {limit}: {seen:?}");
+            assert!(
+                want.iter().all(|w| seen.contains(w)),
+                "limit {limit}: {seen:?}"
+            );
+        } else {
+            assert_eq!(seen, want, "limit {limit}: unexpected heap requests");
+        }
+        assert_eq!(t.len(), limit);
+        // Forking a small table makes one request: its slot array; a bigger one also
+        // needs bitmap words.
+        let seen = requests(|| drop(t.fork_copy().expect("fork")));
+        assert_eq!(seen.first(), Some(&(limit * slot)), "fork: {seen:?}");
+        assert_eq!(seen.len() > 1, bitmap_grows, "fork: {seen:?}");
+    }
+}
