@@ -12,7 +12,7 @@ use capexec::abi::{
     Cloudabi32Activator, EFLAGS_CF, EntryState32, Layout32, Regs32, SyscallAction, syscall32,
 };
 use capexec::exec::{
-    AddressSpace, ImageArgs, Process, Protection, SimAddressSpace, UserMemory, copyin, copyout,
+    AddressSpace, ImageArgs, Process, Protection, SimAddressSpace, copyin, copyout,
 };
 use capexec::fdtable::{FdRights, Rights, SharedFdTable};
 use common::*;
@@ -290,7 +290,7 @@ fn hostile_model(fd: u32, data: u32, data_len: u32, fds: u32, fds_len: u32) -> O
         len == 0
             || (u64::from(a) + u64::from(len) <= 1 << 32
                 && (a as u64..u64::from(a) + u64::from(len))
-                    .all(|b| b < 0x1000 || b >= 0xffff_f000))
+                    .all(|b| !(0x1000..0xffff_f000).contains(&b)))
     };
     if data_len >= ARG_MAX {
         return Some(Errno::E2BIG);
