@@ -86,7 +86,15 @@ fn gen_rights(g: usize) -> FdRights {
 }
 
 /// A churner: dups, closes and dup2s descriptors at 8 and above, leaving 0..8 alone.
-fn churn_high(table: &SharedFdTable<TFile>, stop: &AtomicBool, ops: &AtomicUsize, seed: u64) {
+/// `dup` takes the lowest free descriptor, so it is only used (`with_dup`) while 0..8
+/// are all open.
+fn churn_high(
+    table: &SharedFdTable<TFile>,
+    stop: &AtomicBool,
+    ops: &AtomicUsize,
+    seed: u64,
+    with_dup: bool,
+) {
     let mut x = seed;
     while !stop.load(Ordering::Relaxed) {
         x ^= x << 13;
@@ -94,13 +102,13 @@ fn churn_high(table: &SharedFdTable<TFile>, stop: &AtomicBool, ops: &AtomicUsize
         x ^= x << 17;
         let src = fd((x % 8) as i32);
         match x % 3 {
-            0 => {
+            0 if with_dup => {
                 if let Ok(n) = table.dup(src) {
                     assert!(n.raw() >= 8, "dup landed on a listed descriptor");
                     let _ = table.close(n);
                 }
             }
-            1 => {
+            0 | 1 => {
                 let _ = table.dup2(src, fd(8 + (x % 40) as i32));
             }
             _ => {
@@ -141,7 +149,11 @@ fn exec_while_other_threads_churn_unlisted_descriptors() {
     std::thread::scope(|s| {
         for seed in 1..=3u64 {
             let (t, stop, ops) = (&table, &stop, &ops);
-            s.spawn(move || churn_high(t, stop, ops, seed * 0x9e37_79b9));
+            s.spawn(move || churn_high(t, stop, ops, seed * 0x9e37_79b9, true));
+        }
+        // Let the churners get going first.
+        while ops.load(Ordering::Relaxed) == 0 {
+            std::thread::yield_now();
         }
         for _ in 0..EXECS {
             let (out, new) = exec_once(&table, 7, &fds);
@@ -211,8 +223,17 @@ fn exec_while_other_threads_replace_or_close_listed_descriptors() {
                 opsr.fetch_add(1, Ordering::Relaxed);
             }
         });
-        s.spawn(move || churn_high(t, stopr, opsr, 77));
-        for _ in 0..EXECS {
+        s.spawn(move || churn_high(t, stopr, opsr, 77, false));
+        // Let the churners get going first.
+        while ops.load(Ordering::Relaxed) == 0 {
+            std::thread::yield_now();
+        }
+        // At least EXECS execs, and on until one succeeded: with few CPUs the churner
+        // can sit descheduled in its "all closed" state for a while.
+        let mut n = 0;
+        while n < EXECS || ok == 0 {
+            n += 1;
+            assert!(n < 100_000, "no exec ever succeeded");
             let (out, new) = exec_once(&table, 7, &fds);
             match out {
                 ExecOutcome::Replaced(()) => {
@@ -234,13 +255,19 @@ fn exec_while_other_threads_replace_or_close_listed_descriptors() {
                 ExecOutcome::Failed(Errno::EBADF) => {
                     assert!(new.is_none());
                     ebadf += 1;
+                    std::thread::yield_now();
                 }
                 other => panic!("{other:?}"),
             }
         }
         stop.store(true, Ordering::Relaxed);
     });
-    assert!(ok > 0, "no exec succeeded");
+    assert!(ok > 0, "no exec succeeded ({ebadf} EBADF)");
+        ok > 0,
+        "no exec succeeded ({ebadf} EBADF, {} ops, table {:?})",
+        ops.load(Ordering::Relaxed),
+        rows(&table.lock())
+    );
     let _ = ebadf;
     // No reference leaked or lost: holders are the pool and the shared table.
     let t = table.lock();
