@@ -263,11 +263,6 @@ fn exec_while_other_threads_replace_or_close_listed_descriptors() {
         stop.store(true, Ordering::Relaxed);
     });
     assert!(ok > 0, "no exec succeeded ({ebadf} EBADF)");
-        ok > 0,
-        "no exec succeeded ({ebadf} EBADF, {} ops, table {:?})",
-        ops.load(Ordering::Relaxed),
-        rows(&table.lock())
-    );
     let _ = ebadf;
     // No reference leaked or lost: holders are the pool and the shared table.
     let t = table.lock();
