@@ -8,6 +8,7 @@
 
 mod config;
 mod host;
+mod native;
 mod programs;
 mod sim;
 
@@ -27,13 +28,17 @@ pub const MAN_PAGE_EXAMPLE: &str = "%TAG ! tag:nuxi.nl,2015:cloudabi/
 - !fd stdout
 ";
 
-const USAGE: &str = "usage: cloudabi-run [--trace] [--raw FILE] [PROGRAM [CONFIG]]
+const USAGE: &str = "usage: cloudabi-run [--trace] [--raw FILE] [--native] [PROGRAM [CONFIG]]
 
-  PROGRAM   built-in program to start: hello (default), argdata, procstat
+  PROGRAM   built-in program to start: hello (default), argdata, procstat;
+            with --native, a compiled i386 CloudABI ELF file, or one of the bundled
+            C programs (hello, procstat, spawn, errors, loop), built on demand
   CONFIG    YAML file describing the argument data ('-' for standard input);
             without it, the man page example runs
   --raw FILE  use FILE's bytes as the argument data unchanged, with no descriptors
   --trace     print what crosses the system call boundary to standard error
+  --native    run real i386 machine code under ptrace, every system call served by
+              capexec (Linux x86_64; needs gcc-multilib for the bundled programs)
 ";
 
 struct Options {
@@ -41,6 +46,7 @@ struct Options {
     config: Option<String>,
     raw: Option<String>,
     trace: bool,
+    native: bool,
 }
 
 fn parse_args() -> Result<Options, String> {
@@ -49,6 +55,7 @@ fn parse_args() -> Result<Options, String> {
         config: None,
         raw: None,
         trace: false,
+        native: false,
     };
     let mut positional = Vec::new();
     let mut args = std::env::args().skip(1);
@@ -59,6 +66,7 @@ fn parse_args() -> Result<Options, String> {
                 std::process::exit(0);
             }
             "--trace" => o.trace = true,
+            "--native" => o.native = true,
             "--raw" => o.raw = Some(args.next().ok_or("--raw needs a file")?),
             "-" => positional.push(a),
             s if s.starts_with('-') => return Err(format!("unknown option {s}\n{USAGE}")),
@@ -73,7 +81,7 @@ fn parse_args() -> Result<Options, String> {
     if let Some(extra) = positional.next() {
         return Err(format!("unexpected argument {extra}\n{USAGE}"));
     }
-    if !matches!(o.program.as_str(), "hello" | "argdata" | "procstat") {
+    if !o.native && !matches!(o.program.as_str(), "hello" | "argdata" | "procstat") {
         return Err(format!(
             "unknown program {:?} (built-in programs: hello, argdata, procstat)",
             o.program
@@ -181,10 +189,27 @@ fn launch(o: &Options) -> Result<u32, String> {
     for (fd, f) in (0..).zip(std_streams()) {
         launcher.insert_at(fd, f)?;
     }
+    let native_dir = if o.native {
+        Some(native::programs_dir()?)
+    } else {
+        None
+    };
+    let image = match &native_dir {
+        Some(dir) => {
+            let path = native::resolve(&o.program, dir);
+            let bytes =
+                std::fs::read(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+            HostFile {
+                kind: HostKind::Image(bytes),
+                name: path.display().to_string(),
+            }
+        }
+        None => image_file(&o.program),
+    };
     if let Some(raw) = &o.raw {
-        let exe = launcher.insert(image_file(&o.program))?;
+        let exe = launcher.insert(image)?;
         let data = std::fs::read(raw).map_err(|e| format!("cannot read {raw}: {e}"))?;
-        return finish(&mut launcher, exe, &data, &[]);
+        return finish(launcher, native_dir.as_deref(), exe, &data, &[]);
     }
     let text = match &o.config {
         Some(path) => read_config(path)?,
@@ -197,7 +222,7 @@ fn launch(o: &Options) -> Result<u32, String> {
             launcher.insert_at(n, inherited(n)?)?;
         }
     }
-    let exe = launcher.insert(image_file(&o.program))?;
+    let exe = launcher.insert(image)?;
     let mut resolver = Resolver {
         launcher: &mut launcher,
         exe,
@@ -207,7 +232,7 @@ fn launch(o: &Options) -> Result<u32, String> {
     let (data, fds) = value
         .serialize_with_fds()
         .map_err(|e| format!("serialising argdata: {e}"))?;
-    finish(&mut launcher, exe, &data, &fds)
+    finish(launcher, native_dir.as_deref(), exe, &data, &fds)
 }
 
 fn image_file(program: &str) -> HostFile {
@@ -217,7 +242,24 @@ fn image_file(program: &str) -> HostFile {
     }
 }
 
-fn finish(launcher: &mut Launcher, exe: i32, data: &[u8], fds: &[i32]) -> Result<u32, String> {
+fn finish(
+    mut launcher: Launcher,
+    native_dir: Option<&std::path::Path>,
+    exe: i32,
+    data: &[u8],
+    fds: &[i32],
+) -> Result<u32, String> {
+    if let Some(dir) = native_dir {
+        if launcher.trace {
+            eprintln!(
+                "native: proc_exec(fd={exe}, data_len={}, fds={fds:?})",
+                data.len()
+            );
+        }
+        let code = native::run(dir, launcher.proc.table.into_inner(), exe, data, fds);
+        let _ = std::fs::remove_dir_all(dir);
+        return code;
+    }
     match launcher.exec_and_run(exe, data, fds)? {
         Ended::Exit(code) => Ok(code),
         Ended::ExecFailed(e) => Err(format!("proc_exec failed: {e}")),

@@ -278,3 +278,62 @@ fn inherited_descriptor_reaches_the_host_file() {
     assert_eq!(o.status.code(), Some(0));
     assert_eq!(std::fs::read_to_string(&out).unwrap(), "Hello, world\n");
 }
+
+/// `--native` runs compiled i386 code; skipped (by name) where the machine cannot.
+#[cfg(all(target_os = "linux", target_arch = "x86_64"))]
+fn native_or_skip(name: &str, args: &[&str], stdin: &str) -> Option<Output> {
+    let o = run(args, stdin);
+    let err = stderr(&o);
+    if o.status.code() == Some(127) && (err.contains("ptrace") || err.contains("gcc")) {
+        eprintln!("SKIPPED {name}: {}", err.trim());
+        return None;
+    }
+    Some(o)
+}
+
+#[cfg(all(target_os = "linux", target_arch = "x86_64"))]
+#[test]
+fn native_man_page_example_prints_three_lines() {
+    let Some(o) = native_or_skip(
+        "native_man_page_example_prints_three_lines",
+        &["--native"],
+        "",
+    ) else {
+        return;
+    };
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(stdout(&o), "Hello, world\nHello, world\nHello, world\n");
+}
+
+#[cfg(all(target_os = "linux", target_arch = "x86_64"))]
+#[test]
+fn native_procstat_shows_exactly_the_named_descriptors() {
+    let yaml = "out: !fd stdout\nlog: !fd stderr\nagain: !fd stdout\n";
+    let Some(o) = native_or_skip(
+        "native_procstat_shows_exactly_the_named_descriptors",
+        &["--native", "procstat", "-"],
+        yaml,
+    ) else {
+        return;
+    };
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(
+        stdout(&o),
+        "fd 0: type 17 flags 0x0 base 0x10000048 inheriting 0x0\nfd 1: type 17 flags 0x0 base 0x10000048 inheriting 0x0\n"
+    );
+}
+
+#[cfg(all(target_os = "linux", target_arch = "x86_64"))]
+#[test]
+fn native_exec_error_is_reported_by_name() {
+    // A file that is not an image: the exec fails before its point of no return.
+    let junk = tmp("not-an-elf", b"#!/bin/sh\necho hi\n");
+    let Some(o) = native_or_skip(
+        "native_exec_error_is_reported_by_name",
+        &["--native", junk.to_str().unwrap()],
+        "",
+    ) else {
+        return;
+    };
+    assert_launcher_error(&o, "proc_exec failed: ENOEXEC");
+}
