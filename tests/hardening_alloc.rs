@@ -1,0 +1,704 @@
+//! Allocation-failure injection: a global allocator that fails the k-th allocation (or
+//! every allocation from the k-th on) of the armed thread, swept over every allocation
+//! an operation makes. Each failure must give `ENOMEM`, leave every table and reference
+//! count as it was, and leak nothing (live bytes, tracked by the allocator, return to
+//! the baseline once the operation's state and results are dropped).
+//!
+//! Everything runs inside one `#[test]`, so the sweeps are serial; the counters are
+//! thread-local, so the harness's own threads never disturb them.
+
+mod hardening_common;
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+use std::sync::Arc;
+
+use capexec::Errno;
+use capexec::abi::{Cloudabi32Activator, Layout32, Regs32, SyscallAction, syscall32};
+use capexec::argdata::{ArgdataRef, Value};
+use capexec::exec::{
+    AddressSpace, Process, Protection, SimAddressSpace, UserAddr, UserMemory, exec_copyin_data_fds,
+    minimal_cloudabi_elf,
+};
+use capexec::fdtable::{CloseRange, Fd, FdRights, FdTable, Rights, SharedFdTable, fdcopy_remapped};
+use hardening_common::{HFile, HKind, Slot, XorShift, table_snapshot};
+
+// ---------------------------------------------------------------------------------------
+// The failing allocator.
+
+struct Failing;
+
+thread_local! {
+    static ARMED: Cell<bool> = const { Cell::new(false) };
+    static COUNT: Cell<u64> = const { Cell::new(0) };
+    static FAIL_AT: Cell<u64> = const { Cell::new(u64::MAX) };
+    static FAIL_REST: Cell<bool> = const { Cell::new(false) };
+    static FAILED: Cell<u64> = const { Cell::new(0) };
+    static LIVE: Cell<i64> = const { Cell::new(0) };
+}
+
+fn should_fail() -> bool {
+    ARMED
+        .try_with(|armed| {
+            if !armed.get() {
+                return false;
+            }
+            let c = COUNT.with(|c| {
+                c.set(c.get() + 1);
+                c.get()
+            });
+            let at = FAIL_AT.with(Cell::get);
+            let fail = c == at || (FAIL_REST.with(Cell::get) && c >= at);
+            if fail {
+                FAILED.with(|f| f.set(f.get() + 1));
+            }
+            fail
+        })
+        .unwrap_or(false)
+}
+
+fn live_add(d: i64) {
+    let _ = LIVE.try_with(|l| l.set(l.get() + d));
+}
+
+unsafe impl GlobalAlloc for Failing {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        if should_fail() {
+            return std::ptr::null_mut();
+        }
+        let p = unsafe { System.alloc(layout) };
+        if !p.is_null() {
+            live_add(layout.size() as i64);
+        }
+        p
+    }
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        if should_fail() {
+            return std::ptr::null_mut();
+        }
+        let p = unsafe { System.alloc_zeroed(layout) };
+        if !p.is_null() {
+            live_add(layout.size() as i64);
+        }
+        p
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        unsafe { System.dealloc(ptr, layout) };
+        live_add(-(layout.size() as i64));
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        if should_fail() {
+            return std::ptr::null_mut();
+        }
+        let p = unsafe { System.realloc(ptr, layout, new_size) };
+        if !p.is_null() {
+            live_add(new_size as i64 - layout.size() as i64);
+        }
+        p
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Failing = Failing;
+
+fn live() -> i64 {
+    LIVE.with(Cell::get)
+}
+
+/// Arms the allocator: allocation `at` (1-based) fails, and every later one if `rest`.
+fn arm(at: u64, rest: bool) {
+    COUNT.with(|c| c.set(0));
+    FAILED.with(|c| c.set(0));
+    FAIL_AT.with(|c| c.set(at));
+    FAIL_REST.with(|c| c.set(rest));
+    ARMED.with(|a| a.set(true));
+}
+
+/// Disarms; returns (allocations attempted, allocations failed).
+fn disarm() -> (u64, u64) {
+    ARMED.with(|a| a.set(false));
+    (COUNT.with(Cell::get), FAILED.with(Cell::get))
+}
+
+// ---------------------------------------------------------------------------------------
+// The sweep.
+
+struct Report {
+    name: &'static str,
+    points: u64,
+    tolerated: u64,
+}
+
+/// Runs `op` once unarmed to count its allocations, then once per allocation point in
+/// both modes (fail only the k-th; fail the k-th and all later ones). Every injected
+/// failure must give an error in `errors`, leave `snap` unchanged, and leak nothing.
+fn sweep<S, Snap, R>(
+    name: &'static str,
+    setup: impl Fn() -> S,
+    snap: impl Fn(&S) -> Snap,
+    op: impl Fn(&mut S) -> Result<R, Errno>,
+    errors: &[Errno],
+) -> Report
+where
+    Snap: PartialEq + std::fmt::Debug,
+{
+    let base = live();
+    let points = {
+        let mut s = setup();
+        arm(u64::MAX, false);
+        let r = op(&mut s);
+        let (n, _) = disarm();
+        assert!(r.is_ok(), "{name}: fails without injection: {:?}", r.err());
+        drop(r);
+        drop(s);
+        n
+    };
+    assert_eq!(live(), base, "{name}: the successful run leaked");
+    let mut tolerated = 0;
+    for rest in [false, true] {
+        for k in 1..=points {
+            let base = live();
+            {
+                let mut s = setup();
+                let before = snap(&s);
+                arm(k, rest);
+                let r = op(&mut s);
+                let (_, failed) = disarm();
+                match &r {
+                    Err(e) => assert!(
+                        errors.contains(e),
+                        "{name}: allocation {k} (rest {rest}) failed with {e:?}"
+                    ),
+                    Ok(_) => {
+                        assert!(failed > 0 || k > points);
+                        tolerated += 1;
+                    }
+                }
+                if r.is_err() {
+                    let after = snap(&s);
+                    assert_eq!(
+                        after, before,
+                        "{name}: allocation {k} (rest {rest}) failed but changed the state"
+                    );
+                }
+                drop(r);
+                drop(s);
+            }
+            assert_eq!(
+                live(),
+                base,
+                "{name}: allocation {k} (rest {rest}) failed and leaked"
+            );
+        }
+    }
+    Report {
+        name,
+        points,
+        tolerated,
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Fixtures.
+
+fn pool() -> Vec<Arc<HFile>> {
+    vec![
+        HFile::new(
+            HKind::Regular(minimal_cloudabi_elf(0x0804_8000, &[0x90; 16])),
+            true,
+        ),
+        HFile::new(HKind::Stream, true),
+        HFile::new(HKind::Stream, false),
+        HFile::new(HKind::Directory, true),
+    ]
+}
+
+fn exe_rights() -> FdRights {
+    FdRights::new(Rights::FD_READ | Rights::PROC_EXEC, Rights::empty())
+}
+
+/// `n` descriptors from the pool (every seventh a hole), plus one at `high`.
+fn table(pool: &[Arc<HFile>], n: usize, high: Option<usize>) -> FdTable<HFile> {
+    let mut t = FdTable::new();
+    for i in 0..n {
+        if i % 7 == 6 {
+            continue;
+        }
+        let f = pool[i % pool.len()].clone();
+        let r = if i % pool.len() == 0 {
+            exe_rights()
+        } else {
+            FdRights::ALL
+        };
+        assert!(
+            t.alloc(Fd::from_index(i).unwrap(), f, r, i % 3 == 0)
+                .is_ok()
+        );
+    }
+    if let Some(h) = high {
+        let f = pool[1].clone();
+        assert!(
+            t.alloc(Fd::from_index(h).unwrap(), f, FdRights::ALL, true)
+                .is_ok()
+        );
+    }
+    t
+}
+
+type TableState = (Vec<Slot>, Vec<usize>, usize);
+
+fn table_state(t: &FdTable<HFile>, pool: &[Arc<HFile>]) -> TableState {
+    (
+        table_snapshot(t),
+        pool.iter().map(Arc::strong_count).collect(),
+        t.capacity(),
+    )
+}
+
+struct TS {
+    pool: Vec<Arc<HFile>>,
+    t: FdTable<HFile>,
+}
+
+fn ts(n: usize, high: Option<usize>) -> TS {
+    let pool = pool();
+    let t = table(&pool, n, high);
+    TS { pool, t }
+}
+
+fn ts_state(s: &TS) -> TableState {
+    table_state(&s.t, &s.pool)
+}
+
+/// A list of `n` open descriptors of a `ts(300, Some(5000))` table (passable ones).
+fn passable_list(s: &TS, n: usize) -> Vec<i32> {
+    let open: Vec<i32> =
+        s.t.iter()
+            .filter(|(_, e)| e.file().passable)
+            .map(|(fd, _)| fd.raw())
+            .collect();
+    (0..n).map(|i| open[(i * 7) % open.len()]).collect()
+}
+
+// ---------------------------------------------------------------------------------------
+// A user memory that never allocates after it is built: fixed regions, preallocated.
+
+struct ArenaMem {
+    regions: Vec<(u32, Vec<u8>, bool)>,
+}
+
+impl ArenaMem {
+    fn new(regions: &[(u32, usize)]) -> ArenaMem {
+        ArenaMem {
+            regions: regions
+                .iter()
+                .map(|&(base, len)| (base, vec![0u8; len], true))
+                .collect(),
+        }
+    }
+    fn find(&self, addr: u32, len: usize) -> Option<(usize, usize)> {
+        self.regions
+            .iter()
+            .enumerate()
+            .find_map(|(i, (b, v, mapped))| {
+                let off = addr.checked_sub(*b)? as usize;
+                (*mapped && off.checked_add(len)? <= v.len()).then_some((i, off))
+            })
+    }
+    fn image(&self) -> Vec<(u32, bool, u64)> {
+        self.regions
+            .iter()
+            .map(|(b, v, m)| {
+                let sum = v.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &x| {
+                    (h ^ u64::from(x)).wrapping_mul(0x100_0000_01b3)
+                });
+                (*b, *m, sum)
+            })
+            .collect()
+    }
+}
+
+impl UserMemory for ArenaMem {
+    fn read_user(&self, addr: UserAddr, buf: &mut [u8]) -> Result<(), Errno> {
+        let (i, off) = self.find(addr, buf.len()).ok_or(Errno::EFAULT)?;
+        buf.copy_from_slice(&self.regions[i].1[off..off + buf.len()]);
+        Ok(())
+    }
+    fn write_user(&mut self, addr: UserAddr, data: &[u8]) -> Result<(), Errno> {
+        let (i, off) = self.find(addr, data.len()).ok_or(Errno::EFAULT)?;
+        self.regions[i].1[off..off + data.len()].copy_from_slice(data);
+        Ok(())
+    }
+}
+
+impl AddressSpace for ArenaMem {
+    fn reset(&mut self) {
+        for r in &mut self.regions {
+            r.1.fill(0);
+            r.2 = false;
+        }
+    }
+    fn map_region(&mut self, addr: UserAddr, len: u32, _: Protection) -> Result<(), Errno> {
+        let r = self
+            .regions
+            .iter_mut()
+            .find(|(b, v, _)| addr >= *b && (addr - *b) as usize + len as usize <= v.len())
+            .ok_or(Errno::ENOMEM)?;
+        r.2 = true;
+        Ok(())
+    }
+    fn protect_region(&mut self, _: UserAddr, _: u32, _: Protection) -> Result<(), Errno> {
+        Ok(())
+    }
+}
+
+const STACK: u32 = 0x7000_0000;
+const DATA: u32 = 0x6000_0000;
+const FDS: u32 = 0x5000_0000;
+const STACK_TOP: u32 = 0x4000_0000;
+const STACK_SIZE: u32 = 0x2_0000;
+
+struct AProc {
+    pool: Vec<Arc<HFile>>,
+    table: SharedFdTable<HFile>,
+    mem: ArenaMem,
+}
+
+impl Process for AProc {
+    type File = HFile;
+    type Memory = ArenaMem;
+    fn fd_table(&self) -> &SharedFdTable<HFile> {
+        &self.table
+    }
+    fn memory(&self) -> &ArenaMem {
+        &self.mem
+    }
+    fn memory_mut(&mut self) -> &mut ArenaMem {
+        &mut self.mem
+    }
+}
+
+/// A process with a 300-descriptor table, `data_len` bytes of data and `nfds` list
+/// entries laid out for a `proc_exec(0, DATA, data_len, FDS, nfds)` frame.
+fn exec_proc(data_len: usize, nfds: usize) -> AProc {
+    let pool = pool();
+    let t = table(&pool, 300, Some(5000));
+    let s = TS { pool, t };
+    let list = passable_list(&s, nfds);
+    let TS { pool, t } = s;
+    let mut mem = ArenaMem::new(&[
+        (STACK, 0x1000),
+        (DATA, data_len.max(1)),
+        (FDS, (nfds * 4).max(4)),
+        (0x0804_8000, 0x1000),
+        (STACK_TOP - STACK_SIZE, STACK_SIZE as usize),
+    ]);
+    let data: Vec<u8> = (0..data_len).map(|i| i as u8).collect();
+    mem.write_user(DATA, &data).ok();
+    let words: Vec<u8> = list.iter().flat_map(|f| f.to_le_bytes()).collect();
+    mem.write_user(FDS, &words).ok();
+    let args: Vec<u8> = [0, DATA, data_len as u32, FDS, nfds as u32]
+        .iter()
+        .flat_map(|w| w.to_le_bytes())
+        .collect();
+    mem.write_user(STACK + 0x104, &args).unwrap();
+    AProc {
+        pool,
+        table: SharedFdTable::new(t),
+        mem,
+    }
+}
+
+type ProcState = (Vec<Slot>, Vec<usize>, Vec<(u32, bool, u64)>);
+
+fn proc_state(p: &AProc) -> ProcState {
+    (
+        table_snapshot(&p.table.lock()),
+        p.pool.iter().map(Arc::strong_count).collect(),
+        p.mem.image(),
+    )
+}
+
+fn exec_via_syscall(p: &mut AProc) -> Result<(), Errno> {
+    let mut rng_exec = XorShift(7);
+    let mut rng = XorShift(9);
+    let layout = Layout32 {
+        stack_top: STACK_TOP,
+        stack_size: STACK_SIZE,
+        ..Layout32::default()
+    };
+    let mut act = Cloudabi32Activator::new(layout, &mut rng_exec);
+    let mut regs = Regs32 {
+        eax: 38,
+        esp: STACK + 0x100,
+        ..Regs32::default()
+    };
+    match syscall32(p, &mut act, &mut rng, &mut regs) {
+        SyscallAction::Exec(_) => Ok(()),
+        SyscallAction::Resume if regs.carry() => {
+            Err(Errno::from_raw(regs.eax as u16).expect("an errno"))
+        }
+        other => panic!("proc_exec: {other:?} {regs:?}"),
+    }
+}
+
+fn deep_tree(depth: usize) -> Value<'static> {
+    let mut v = Value::Fd(depth as i32);
+    for i in 0..depth {
+        v = if i % 3 == 0 {
+            Value::Map(vec![(Value::Fd((i % 50) as i32), v)])
+        } else {
+            Value::Seq(vec![Value::from("x"), v, Value::Fd(-1)])
+        };
+    }
+    v
+}
+
+fn wide_tree(n: usize) -> Value<'static> {
+    let mut items = Vec::new();
+    for i in 0..n {
+        items.push(match i % 4 {
+            0 => Value::Fd(i as i32),
+            1 => Value::Map(vec![(Value::Fd((i / 2) as i32), Value::Int(i as i128))]),
+            2 => Value::Binary(vec![i as u8; i % 40].into()),
+            _ => Value::Seq(vec![Value::Fd(i as i32), Value::Null]),
+        });
+    }
+    Value::Seq(items)
+}
+
+// ---------------------------------------------------------------------------------------
+
+#[test]
+fn every_allocation_point_fails_cleanly() {
+    let nomem = &[Errno::ENOMEM][..];
+    let mut reports = Vec::new();
+
+    // Table growth.
+    reports.push(sweep(
+        "alloc at fd 1000 (growth)",
+        || ts(10, None),
+        ts_state,
+        |s| {
+            let f = s.pool[1].clone();
+            s.t.alloc(Fd::from_raw(1000).unwrap(), f, FdRights::ALL, false)
+                .map_err(|r| r.errno)
+        },
+        nomem,
+    ));
+    reports.push(sweep(
+        "alloc on an empty table",
+        || ts(0, None),
+        ts_state,
+        |s| {
+            s.t.open(s.pool[1].clone(), FdRights::ALL)
+                .map_err(|r| r.errno)
+        },
+        nomem,
+    ));
+    reports.push(sweep(
+        "dup2 into fd 100000 (growth)",
+        || ts(10, Some(5000)),
+        ts_state,
+        |s| {
+            s.t.dup2(Fd::from_raw(1).unwrap(), Fd::from_raw(100_000).unwrap())
+                .map(|(fd, c)| (fd, c.map(|c| c.into_file())))
+        },
+        nomem,
+    ));
+    reports.push(sweep(
+        "dup_min from 70000 (growth)",
+        || ts(10, None),
+        ts_state,
+        |s| {
+            s.t.dup_min(Fd::from_raw(1).unwrap(), Fd::from_raw(70_000).unwrap())
+        },
+        nomem,
+    ));
+    reports.push(sweep(
+        "close_range collecting 300",
+        || ts(300, Some(5000)),
+        ts_state,
+        |s| {
+            s.t.close_range(Fd::STDIN, Fd::MAX, CloseRange::Close)
+                .map(|c| c.into_files())
+        },
+        nomem,
+    ));
+    reports.push(sweep(
+        "close_on_exec collecting",
+        || ts(300, Some(5000)),
+        ts_state,
+        |s| s.t.close_on_exec().map(|c| c.into_files()),
+        nomem,
+    ));
+
+    // Fork copy.
+    reports.push(sweep(
+        "fork_copy (300 + fd 5000)",
+        || ts(300, Some(5000)),
+        ts_state,
+        |s| s.t.fork_copy(),
+        nomem,
+    ));
+    reports.push(sweep(
+        "SharedFdTable::fork_copy",
+        || {
+            let s = ts(100, None);
+            (s.pool, SharedFdTable::new(s.t))
+        },
+        |(p, t)| table_state(&t.lock(), p),
+        |(_, t)| t.fork_copy(),
+        nomem,
+    ));
+
+    // Remapped copy.
+    for (name, n) in [
+        ("fdcopy_remapped (3)", 3usize),
+        ("fdcopy_remapped (1000)", 1000),
+        ("fdcopy_remapped (5001)", 5001),
+    ] {
+        reports.push(sweep(
+            name,
+            move || {
+                let s = ts(300, Some(5000));
+                let list = passable_list(&s, n);
+                (s, list)
+            },
+            |(s, _)| ts_state(s),
+            |(s, list)| fdcopy_remapped(&s.t, list),
+            nomem,
+        ));
+    }
+
+    // exec_copyin_data_fds: large data and > 64 descriptors (the Vec path), and small.
+    for (name, data_len, nfds) in [
+        (
+            "exec_copyin_data_fds (64 KiB, 200 fds)",
+            65536usize,
+            200usize,
+        ),
+        ("exec_copyin_data_fds (16 B, 10 fds)", 16, 10),
+    ] {
+        reports.push(sweep(
+            name,
+            move || {
+                let s = ts(300, Some(5000));
+                let list = passable_list(&s, nfds);
+                let mut mem = SimAddressSpace::new();
+                mem.map(DATA, data_len as u32);
+                mem.map(FDS, (nfds * 4) as u32);
+                let words: Vec<u8> = list.iter().flat_map(|f| f.to_le_bytes()).collect();
+                mem.write_user(FDS, &words).unwrap();
+                (s.pool, SharedFdTable::new(s.t), mem)
+            },
+            |(p, t, _)| table_state(&t.lock(), p),
+            |(_, t, mem)| {
+                exec_copyin_data_fds(t, mem, DATA, data_len as u32, FDS, nfds as u32)
+                    .map(|a| a.data_len())
+            },
+            nomem,
+        ));
+    }
+
+    // proc_exec through the i386 entry.
+    for (name, data_len, nfds) in [
+        (
+            "proc_exec via syscall32 (8 KiB, 100 fds)",
+            8192usize,
+            100usize,
+        ),
+        ("proc_exec via syscall32 (no data, 3 fds)", 0, 3),
+    ] {
+        reports.push(sweep(
+            name,
+            move || exec_proc(data_len, nfds),
+            proc_state,
+            exec_via_syscall,
+            nomem,
+        ));
+    }
+
+    // argdata serialisation (and the other fallible tree walkers).
+    // Serialisation sweeps use big trees (few allocation points each); the decoder and
+    // clone allocate per container, so their sweeps (quadratic) use smaller trees.
+    let deep = deep_tree(3000);
+    let wide = wide_tree(4000);
+    let small_deep = deep_tree(300);
+    let small_wide = wide_tree(400);
+    let [deep_bytes, wide_bytes, small_deep_bytes, small_wide_bytes] =
+        [&deep, &wide, &small_deep, &small_wide].map(|t| t.to_bytes().unwrap());
+    reports.push(sweep(
+        "serialize_with_fds deep (3000)",
+        || (),
+        |_| (),
+        |_| deep.serialize_with_fds(),
+        nomem,
+    ));
+    reports.push(sweep(
+        "serialize_with_fds wide (4000)",
+        || (),
+        |_| (),
+        |_| wide.serialize_with_fds(),
+        nomem,
+    ));
+    reports.push(sweep(
+        "encoded re-serialise deep (3000)",
+        || (),
+        |_| (),
+        |_| Value::encoded(ArgdataRef::for_program(&deep_bytes)).serialize_with_fds(),
+        nomem,
+    ));
+    reports.push(sweep(
+        "encoded re-serialise wide (4000)",
+        || (),
+        |_| (),
+        |_| Value::encoded(ArgdataRef::for_program(&wide_bytes)).serialize_with_fds(),
+        nomem,
+    ));
+    reports.push(sweep(
+        "to_value deep (300)",
+        || (),
+        |_| (),
+        |_| ArgdataRef::for_program(&small_deep_bytes).to_value(),
+        nomem,
+    ));
+    reports.push(sweep(
+        "to_value wide (400)",
+        || (),
+        |_| (),
+        |_| ArgdataRef::for_program(&small_wide_bytes).to_value(),
+        nomem,
+    ));
+    reports.push(sweep(
+        "try_clone deep (300)",
+        || (),
+        |_| (),
+        |_| small_deep.try_clone(),
+        nomem,
+    ));
+    reports.push(sweep(
+        "try_clone wide (400)",
+        || (),
+        |_| (),
+        |_| small_wide.try_clone(),
+        nomem,
+    ));
+
+    let mut total = 0;
+    for r in &reports {
+        eprintln!(
+            "{:50} {:6} allocation points swept{}",
+            r.name,
+            r.points,
+            if r.tolerated > 0 {
+                format!(" ({} tolerated)", r.tolerated)
+            } else {
+                String::new()
+            }
+        );
+        total += r.points;
+        assert!(r.points > 0, "{}: made no allocation", r.name);
+    }
+    eprintln!("total: {total} allocation points, each failed alone and failed onwards");
+}
