@@ -257,20 +257,52 @@ impl FdBitmap {
         Some(next * BITS + (!self.open.get(next)).trailing_zeros() as usize)
     }
 
-    /// The lowest open descriptor at or above `from`, if any.
+    /// The lowest open descriptor at or above `from` and below `end`, if any. The
+    /// summary scan stops at `end`, so a walk costs the open descriptors plus one summary
+    /// word per 4,096 slots *below the highest open descriptor*, whatever the capacity.
     #[inline]
-    pub(crate) fn next_open(&self, from: usize) -> Option<usize> {
-        let cap = self.capacity();
-        if from >= cap {
+    pub(crate) fn next_open(&self, from: usize, end: usize) -> Option<usize> {
+        let end = end.min(self.capacity());
+        if from >= end {
             return None;
         }
         let w = from / BITS;
         let masked = self.open.get(w) & (!0u64 << (from % BITS));
-        if masked != 0 {
-            return Some(w * BITS + masked.trailing_zeros() as usize);
+        let found = if masked != 0 {
+            w * BITS + masked.trailing_zeros() as usize
+        } else {
+            let next = self.any.next_set(w + 1, end.div_ceil(BITS), |s| s)?;
+            next * BITS + self.open.get(next).trailing_zeros() as usize
+        };
+        (found < end).then_some(found)
+    }
+
+    /// Copies the first `words` level-0 words (open and close-on-exec bits) and their
+    /// summaries from `src`; `self` must already cover them (`try_grow`).
+    pub(crate) fn copy_prefix(&mut self, src: &FdBitmap, words: usize) {
+        for i in 0..words {
+            if let Some(w) = self.open.word_mut(i) {
+                *w = src.open.get(i);
+            }
+            if let Some(w) = self.cloexec.word_mut(i) {
+                *w = src.cloexec.get(i);
+            }
         }
-        let next = self.any.next_set(w + 1, cap / BITS, |s| s)?;
-        Some(next * BITS + self.open.get(next).trailing_zeros() as usize)
+        let summary_words = words.div_ceil(BITS);
+        for i in 0..summary_words {
+            // Summary bits past `words` describe level-0 words not copied: mask them off.
+            let valid = if (i + 1) * BITS <= words {
+                !0
+            } else {
+                !(!0u64 << (words % BITS))
+            };
+            if let Some(w) = self.full.word_mut(i) {
+                *w = src.full.get(i) & valid;
+            }
+            if let Some(w) = self.any.word_mut(i) {
+                *w = src.any.get(i) & valid;
+            }
+        }
     }
 
     /// The highest open descriptor at or below `from`, if any.

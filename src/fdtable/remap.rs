@@ -25,6 +25,7 @@ use crate::Errno;
 ///
 /// # References
 /// - FreeBSD r285622, `sys/kern/kern_descrip.c` `fdcopy_remapped`.
+#[inline]
 pub fn fdcopy_remapped<F: ?Sized + File>(
     old: &FdTable<F>,
     fds: &[i32],

@@ -177,7 +177,7 @@ impl<F: ?Sized> FdTable<F> {
     pub fn iter(&self) -> impl Iterator<Item = (Fd, &Entry<F>)> + '_ {
         let mut next = 0usize;
         core::iter::from_fn(move || {
-            let fd = self.map.next_open(next).filter(|&fd| fd < self.end)?;
+            let fd = self.map.next_open(next, self.end)?;
             next = fd + 1;
             let e = self.slots.get(fd)?.as_ref()?;
             Some((Fd::from_index(fd)?, e))
@@ -388,13 +388,10 @@ impl<F: ?Sized> FdTable<F> {
         if first > last {
             return Err(Errno::EINVAL);
         }
-        let last = last.index();
+        let stop = last.index().saturating_add(1);
         let mut n = 0;
         let mut pos = first.index();
-        while let Some(fd) = self.map.next_open(pos) {
-            if fd > last || fd >= self.end {
-                break;
-            }
+        while let Some(fd) = self.map.next_open(pos, stop.min(self.end)) {
             match mode {
                 CloseRange::Close => {
                     if let Some(e) = self.remove(fd) {
@@ -433,10 +430,10 @@ impl<F: ?Sized> FdTable<F> {
     fn count_open(&self, first: usize, last: usize) -> usize {
         let mut n = 0;
         let mut pos = first;
-        while let Some(fd) = self.map.next_open(pos) {
-            if fd > last {
-                break;
-            }
+        while let Some(fd) = self
+            .map
+            .next_open(pos, last.saturating_add(1).min(self.end))
+        {
             n += 1;
             pos = fd + 1;
         }
@@ -449,7 +446,7 @@ impl<F: ?Sized> FdTable<F> {
     pub fn close_on_exec_with(&mut self, mut release: impl FnMut(Arc<F>)) -> usize {
         let mut n = 0;
         let mut pos = 0;
-        while let Some(fd) = self.map.next_open(pos) {
+        while let Some(fd) = self.map.next_open(pos, self.end) {
             if self.map.cloexec(fd) {
                 if let Some(e) = self.remove(fd) {
                     release(e.file);
@@ -475,6 +472,7 @@ impl<F: ?Sized> FdTable<F> {
     }
 
     /// An empty table with room for exactly `n` dense descriptors and this table's limit.
+    #[inline]
     pub(crate) fn with_dense_capacity(limit: usize, n: usize) -> Result<FdTable<F>, Errno> {
         let mut t = FdTable::with_limit(limit);
         if n > 0 {
@@ -492,6 +490,7 @@ impl<F: ?Sized> FdTable<F> {
     }
 
     /// Finishes a dense table of `slots.len()` entries: bitmap and counters.
+    #[inline]
     pub(crate) fn finish_dense(&mut self) {
         let n = self.slots.len();
         self.map.set_dense(n);
@@ -519,25 +518,27 @@ impl<F: ?Sized + File> FdTable<F> {
         let cap = n.max(MIN_SLOTS).min(self.limit.max(n));
         t.slots.try_reserve_exact(cap).map_err(|_| Errno::ENOMEM)?;
         t.map.try_grow(cap)?;
-        t.slots.extend(self.slots.iter().take(n).map(|s| match s {
-            Some(e) if e.file.is_passable() => Some(e.share()),
-            _ => None,
-        }));
-        t.slots.resize_with(cap, || None);
-        let mut pos = 0;
-        while let Some(fd) = self.map.next_open(pos) {
-            if fd >= n {
-                break;
-            }
-            if matches!(t.slots.get(fd), Some(Some(_))) {
-                t.map.set_open(fd);
-                t.map.set_cloexec(fd, self.map.cloexec(fd));
-                t.open += 1;
-                t.end = fd + 1;
-            }
-            pos = fd + 1;
+        // Bits first, word by word; then the entries, dropping the non-passable ones.
+        t.map.copy_prefix(&self.map, n.div_ceil(64));
+        t.open = self.open;
+        t.end = n;
+        t.freefile = self.freefile;
+        for (fd, slot) in self.slots.iter().take(n).enumerate() {
+            t.slots.push(match slot {
+                Some(e) if e.file.is_passable() => Some(e.share()),
+                Some(_) => {
+                    t.map.set_closed(fd);
+                    t.open -= 1;
+                    t.freefile = t.freefile.min(fd);
+                    None
+                }
+                None => None,
+            });
         }
-        t.freefile = t.map.lowest_free_from(0).unwrap_or(t.map.capacity());
+        t.slots.resize_with(cap, || None);
+        if let Some(last) = n.checked_sub(1) {
+            t.end = t.map.prev_open(last).map_or(0, |l| l + 1);
+        }
         Ok(t)
     }
 }
