@@ -422,7 +422,6 @@ impl Errno {
             Errno::ETXTBSY => "ETXTBSY",
             Errno::EXDEV => "EXDEV",
             Errno::ENOTCAPABLE => "ENOTCAPABLE",
-
         }
     }
 }
