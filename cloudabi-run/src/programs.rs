@@ -170,12 +170,7 @@ pub fn argdata(u: &mut User<'_>) -> Exit {
             eprintln!("argdata: {e}");
             return Ok(1);
         }
-        let mut stdout = std::io::stdout().lock();
-        let ok = stdout
-            .write_all(out.as_bytes())
-            .and_then(|()| stdout.flush())
-            .is_ok();
-        Ok(if ok { 0 } else { 1 })
+        Ok(to_window(&out))
     })
 }
 
@@ -234,13 +229,19 @@ pub fn procstat(u: &mut User<'_>) -> Exit {
             ));
             out.push_str(&format!("     rights: {}\n", rights_names(base)));
         }
-        let mut stdout = std::io::stdout().lock();
-        let ok = stdout
-            .write_all(out.as_bytes())
-            .and_then(|()| stdout.flush())
-            .is_ok();
-        Ok(if ok { 0 } else { 1 })
+        Ok(to_window(&out))
     })
+}
+
+/// Prints a report on the launcher's standard output (the simulation's window,
+/// decision 23); the program's exit value: 0, or 1 if the output failed.
+fn to_window(report: &str) -> u32 {
+    let mut stdout = std::io::stdout().lock();
+    let ok = stdout
+        .write_all(report.as_bytes())
+        .and_then(|()| stdout.flush())
+        .is_ok();
+    if ok { 0 } else { 1 }
 }
 
 /// Runs `body` with the program's argument data, then `proc_exit`s with its value.
