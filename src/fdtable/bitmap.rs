@@ -210,16 +210,22 @@ impl FdBitmap {
     }
 
     /// Marks descriptors `0..n` open, the others untouched (used for a fresh dense table).
+    #[inline]
     pub(crate) fn set_dense(&mut self, n: usize) {
-        for fd in 0..n / BITS {
-            if let Some(w) = self.open.word_mut(fd) {
-                *w = !0;
+        let whole = n / BITS;
+        for w in 0..whole {
+            if let Some(word) = self.open.word_mut(w) {
+                *word = !0;
             }
-            self.full.set_bit(fd);
-            self.any.set_bit(fd);
+            self.full.set_bit(w);
+            self.any.set_bit(w);
         }
-        for fd in (n / BITS) * BITS..n {
-            self.set_open(fd);
+        let rem = n % BITS;
+        if rem != 0 {
+            if let Some(word) = self.open.word_mut(whole) {
+                *word = !(!0u64 << rem);
+            }
+            self.any.set_bit(whole);
         }
     }
 

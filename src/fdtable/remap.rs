@@ -1,7 +1,6 @@
 //! The remapped primitives of FreeBSD r285622: build, install and free a table whose
 //! layout is given by a descriptor list (`new fd i = old fd fds[i]`).
 
-use super::entry::Entry;
 use super::{Fd, FdTable, File, SharedFdTable};
 use crate::Errno;
 
@@ -10,14 +9,14 @@ use crate::Errno;
 ///
 /// Checks, in FreeBSD's order (the first failure wins):
 /// 1. `fds.len() > lastfile + 1` gives `E2BIG` (an empty table accepts only an empty list);
-/// 2. for each `i` in index order: `fds[i]` negative or above `lastfile` gives `EBADF`,
-///    an empty slot `EBADF`, a file that is not passable `EINVAL`;
-/// 3. building the table may give `ENOMEM`.
+/// 2. the new table is allocated (`ENOMEM`), as FreeBSD's `fdinit` comes before the loop;
+/// 3. for each `i` in index order: `fds[i]` negative or above `lastfile` gives `EBADF`,
+///    an empty slot `EBADF`, a file that is not passable `EINVAL`.
 ///
-/// Validation happens before any reference is taken, so a failure leaves `old` and every
-/// reference count exactly as they were. The same source may appear several times; each
-/// occurrence is its own entry with its own reference. The result is dense (`0..n`).
-/// Cost O(`fds.len()`), independent of the size of `old`.
+/// A failure releases every reference taken so far and never changes `old`: `old` and
+/// every reference count are exactly as they were. The same source may appear several
+/// times; each occurrence is its own entry with its own reference. The result is dense
+/// (`0..n`). Cost O(`fds.len()`) in one pass, independent of the size of `old`.
 ///
 /// **capexec decision:** copied entries start with close-on-exec *cleared*. FreeBSD
 /// copied the flag by accident of a struct copy; here the list is the whole truth of
@@ -34,19 +33,16 @@ pub fn fdcopy_remapped<F: ?Sized + File>(
     if fds.len() > lastfile_plus_one {
         return Err(Errno::E2BIG);
     }
+    // One pass, as FreeBSD does: the table is allocated first, then each entry is checked
+    // and copied. On a failure `new` is dropped here, releasing every reference taken so
+    // far, and `old` was never changed.
+    let mut new = FdTable::with_dense_capacity(old.limit(), fds.len())?;
     for &raw in fds {
-        let fd = Fd::from_raw(raw)?;
-        let entry = old.get(fd)?;
+        let entry = old.get(Fd::from_raw(raw)?)?;
         if !entry.file().is_passable() {
             return Err(Errno::EINVAL);
         }
-    }
-    let mut new = FdTable::with_dense_capacity(old.limit(), fds.len())?;
-    for &raw in fds {
-        // Validated above; a failure here cannot happen, but would only shorten the list.
-        if let Ok(entry) = Fd::from_raw(raw).and_then(|fd| old.get(fd)) {
-            new.push_dense(Entry::new(entry.file().clone(), entry.rights()));
-        }
+        new.push_dense(entry.share());
     }
     new.finish_dense();
     Ok(new)
