@@ -117,7 +117,10 @@ fn built_stack_matches_the_spec_table_byte_for_byte() {
             assert_eq!(img.esp % 4, 0);
             assert_eq!(img.argdata, esp + STACK_HEADER);
             assert_eq!(img.argdata_len, len as u32);
-            assert!(img.bytes == want, "top {top:#x} len {len}: bytes differ");
+            assert!(
+                img.to_vec(&with_nul(&data)) == want,
+                "top {top:#x} len {len}: bytes differ"
+            );
             // Exactly 80 random bytes were taken.
             let mut next = [0u8; 1];
             capexec::abi::Entropy::fill(&mut rng, &mut next);
@@ -133,7 +136,7 @@ fn uuid_has_version_4_and_variant_bits_for_every_random_byte() {
         let mut rng = TestRng(seed);
         let img = build_initial_stack(0x1000_0000, &[], &AuxInfo::default(), &mut rng).unwrap();
         let raw = rng_bytes(seed, 80);
-        let pid = &img.bytes[(STACK_HEADER - 80) as usize..(STACK_HEADER - 64) as usize];
+        let pid = &img.header[(STACK_HEADER - 80) as usize..(STACK_HEADER - 64) as usize];
         assert_eq!(pid[6] >> 4, 4);
         assert_eq!(pid[6] & 0x0f, raw[64 + 6] & 0x0f);
         assert_eq!(pid[8] >> 6, 0b10);
@@ -155,7 +158,7 @@ fn auxv_has_thirteen_entries_and_defaults() {
     );
     let img = build_initial_stack(0x1000_0000, b"ab\0", &d, &mut TestRng(3)).unwrap();
     let (_, want) = expected_stack(0x1000_0000, b"ab", &d, 3);
-    assert_eq!(img.bytes, want);
+    assert_eq!(img.to_vec(b"ab\0"), want);
 }
 
 #[test]

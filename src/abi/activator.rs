@@ -6,7 +6,7 @@ use alloc::sync::Arc;
 use super::stack::{AuxInfo, Entropy, StackImage, build_initial_stack};
 use crate::Errno;
 use crate::exec::{
-    AddressSpace, ElfImage, ImageActivator, ImageArgs, ImageFile, Process, Protection, copyout,
+    AddressSpace, ElfImage, ImageActivator, ImageArgs, ImageFile, Process, Protection,
 };
 
 /// Where a new i386 image starts running.
@@ -114,7 +114,7 @@ where
         process: &mut P,
         prepared: Prepared32,
         executable: &Arc<P::File>,
-        _args: &ImageArgs<P::File>,
+        args: &ImageArgs<P::File>,
     ) -> Result<EntryState32, Errno> {
         let mem = process.memory_mut();
         mem.reset();
@@ -122,7 +122,7 @@ where
         let l = &self.layout;
         let bottom = l.stack_top.saturating_sub(l.stack_size);
         mem.map_region(bottom, l.stack_size, Protection::READ | Protection::WRITE)?;
-        copyout(mem, prepared.stack.esp, &prepared.stack.bytes)?;
+        prepared.stack.copy_out(mem, args.data_with_nul())?;
         Ok(EntryState32 {
             eip: prepared.image.entry,
             esp: prepared.stack.esp,

@@ -20,6 +20,7 @@ use alloc::vec::Vec;
 
 use super::cloudabi32::{AUXV32_SIZE, AuxType, CANARY_LEN, PAGE_SIZE};
 use crate::Errno;
+use crate::exec::{UserMemory, copyout};
 
 /// Bytes below the argument data: canary, pid, auxv, TCB slot, the two `_start` words.
 pub const STACK_HEADER: u32 = 196;
@@ -66,7 +67,9 @@ impl Default for AuxInfo {
     }
 }
 
-/// The initial stack, laid out in kernel memory.
+/// The initial stack, laid out in kernel memory: the 196 header bytes below the argument
+/// data. The data itself is not copied again: it is copied out straight from the
+/// kernel's argument buffer ([`StackImage::copy_out`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StackImage {
     /// The lowest address of the image: the initial `esp` and `%gs` base.
@@ -75,8 +78,31 @@ pub struct StackImage {
     pub argdata: u32,
     /// `AT_ARGDATALEN`.
     pub argdata_len: u32,
-    /// The bytes from `esp` to the end of the argument data's NUL.
-    pub bytes: Vec<u8>,
+    /// The bytes from `esp` up to `AT_ARGDATA`: `_start` words, TCB slot, auxv, process
+    /// id, canary.
+    pub header: [u8; STACK_HEADER as usize],
+}
+
+impl StackImage {
+    /// Copies the stack out (after the point of no return): the header at `esp`, then
+    /// `data_with_nul` (the same bytes given to [`build_initial_stack`]) at `AT_ARGDATA`.
+    pub fn copy_out<M: UserMemory + ?Sized>(
+        &self,
+        mem: &mut M,
+        data_with_nul: &[u8],
+    ) -> Result<(), Errno> {
+        copyout(mem, self.esp, &self.header)?;
+        copyout(mem, self.argdata, data_with_nul)
+    }
+
+    /// The whole image as it lands in memory, header then data (for tests and debugging;
+    /// allocates).
+    pub fn to_vec(&self, data_with_nul: &[u8]) -> Vec<u8> {
+        let mut v = Vec::with_capacity(self.header.len() + data_with_nul.len());
+        v.extend_from_slice(&self.header);
+        v.extend_from_slice(data_with_nul);
+        v
+    }
 }
 
 fn put_u32(bytes: &mut [u8], off: usize, v: u32) {
@@ -86,8 +112,8 @@ fn put_u32(bytes: &mut [u8], off: usize, v: u32) {
 }
 
 /// Lays out the initial stack below `top` for argument data `data_with_nul` (the data
-/// and its NUL, or empty), with randomness from `rng`. The one allocation (the image) is
-/// fallible: `ENOMEM`. A stack top too low for the image is `ENOMEM` too.
+/// and its NUL, or empty), with randomness from `rng`. Allocates nothing. A stack top too
+/// low for the image is `ENOMEM`.
 ///
 /// # References
 /// - FreeBSD 12 `sys/compat/cloudabi32/cloudabi32_module.c`, `sys/i386/cloudabi32`.
@@ -101,14 +127,8 @@ pub fn build_initial_stack(
     let l = u32::try_from(data_with_nul.len()).map_err(|_| Errno::E2BIG)?;
     let a = top.checked_sub(l).ok_or(Errno::ENOMEM)? & !3;
     let esp = a.checked_sub(STACK_HEADER).ok_or(Errno::ENOMEM)?;
-    let len = usize::try_from(STACK_HEADER + l).map_err(|_| Errno::ENOMEM)?;
-    let mut bytes = Vec::new();
-    bytes.try_reserve_exact(len).map_err(|_| Errno::ENOMEM)?;
-    bytes.resize(len, 0);
-
+    let mut bytes = [0u8; STACK_HEADER as usize];
     let h = STACK_HEADER as usize;
-    // Argument data and NUL at A.
-    bytes[h..].copy_from_slice(data_with_nul);
     // Canary at A - 64.
     let canary = h - CANARY_LEN as usize;
     rng.fill(&mut bytes[canary..h]);
@@ -147,6 +167,6 @@ pub fn build_initial_stack(
         esp,
         argdata: a,
         argdata_len,
-        bytes,
+        header: bytes,
     })
 }
