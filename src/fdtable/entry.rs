@@ -43,6 +43,14 @@ impl<F: ?Sized> Entry<F> {
     }
 }
 
+impl<F: ?Sized> Clone for Entry<F> {
+    /// One more reference to the same file, same rights (FreeBSD `fhold`).
+    #[inline]
+    fn clone(&self) -> Entry<F> {
+        self.share()
+    }
+}
+
 /// A file removed from a table, handed back so that its last reference is released
 /// after every table lock is dropped (a file's destructor may block or take locks).
 #[must_use = "a closed file must be released (dropped) after the table lock is released"]

@@ -523,17 +523,15 @@ impl<F: ?Sized + File> FdTable<F> {
         t.open = self.open;
         t.end = n;
         t.freefile = self.freefile;
-        for (fd, slot) in self.slots.iter().take(n).enumerate() {
-            t.slots.push(match slot {
-                Some(e) if e.file.is_passable() => Some(e.share()),
-                Some(_) => {
-                    t.map.set_closed(fd);
-                    t.open -= 1;
-                    t.freefile = t.freefile.min(fd);
-                    None
-                }
-                None => None,
-            });
+        t.slots
+            .extend_from_slice(self.slots.get(..n).unwrap_or(&[]));
+        for (fd, slot) in t.slots.iter_mut().enumerate() {
+            if slot.as_ref().is_some_and(|e| !e.file.is_passable()) {
+                *slot = None;
+                t.map.set_closed(fd);
+                t.open -= 1;
+                t.freefile = t.freefile.min(fd);
+            }
         }
         t.slots.resize_with(cap, || None);
         if let Some(last) = n.checked_sub(1) {
