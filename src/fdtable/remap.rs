@@ -36,16 +36,28 @@ pub fn fdcopy_remapped<F: ?Sized + File>(
     // One pass, as FreeBSD does: the table is allocated first, then each entry is checked
     // and copied. On a failure `new` is dropped here, releasing every reference taken so
     // far, and `old` was never changed.
-    let mut new = FdTable::with_dense_capacity(old.limit(), fds.len())?;
+    let mut new = FdTable::with_limit(old.limit());
+    fill_remapped(&mut new, old, fds)?;
+    Ok(new)
+}
+
+/// The body of [`fdcopy_remapped`], writing into `new` in place.
+#[inline]
+fn fill_remapped<F: ?Sized + File>(
+    new: &mut FdTable<F>,
+    old: &FdTable<F>,
+    fds: &[i32],
+) -> Result<(), Errno> {
+    new.reserve_dense(fds.len())?;
     for &raw in fds {
         let entry = old.get(Fd::from_raw(raw)?)?;
         if !entry.file().is_passable() {
             return Err(Errno::EINVAL);
         }
-        new.push_dense(entry.share());
+        new.push_dense(entry.clone());
     }
     new.finish_dense();
-    Ok(new)
+    Ok(())
 }
 
 /// Installs a table built by [`fdcopy_remapped`] as the process's table (FreeBSD
