@@ -13,41 +13,15 @@
 
 use std::hint::black_box;
 use std::sync::Arc;
-use std::time::Duration;
 
-use capexec::fdtable::{CloseRange, DEFAULT_LIMIT, Entry, Fd, FdRights, FdTable, File, FileType};
+use capexec::fdtable::{CloseRange, DEFAULT_LIMIT, Entry, Fd, FdRights, FdTable};
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 
-/// A kernel's open file, as small as it gets: the table only ever touches the `Arc`.
-struct MyFile {
-    #[allow(dead_code)]
-    id: u64,
-}
-
-impl File for MyFile {
-    fn file_type(&self) -> FileType {
-        FileType::RegularFile
-    }
-}
-
-fn files(n: usize) -> Vec<Arc<MyFile>> {
-    (0..n as u64).map(|id| Arc::new(MyFile { id })).collect()
-}
+mod support;
+use support::{MyFile, Rng, config, files};
 
 fn fd(i: usize) -> Fd {
     Fd::from_index(i).expect("descriptor in range")
-}
-
-/// Deterministic pseudo-random numbers (xorshift64*), no extra dependency.
-struct Rng(u64);
-
-impl Rng {
-    fn below(&mut self, n: usize) -> usize {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        (self.0.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 32) as usize % n
-    }
 }
 
 fn randoms(n: usize, below: usize, seed: u64) -> Vec<usize> {
@@ -62,14 +36,6 @@ fn capexec_dense(files: &[Arc<MyFile>]) -> FdTable<MyFile> {
         t.open(f.clone(), FdRights::ALL).expect("open");
     }
     t
-}
-
-fn config() -> Criterion {
-    Criterion::default()
-        .warm_up_time(Duration::from_millis(500))
-        .measurement_time(Duration::from_secs(2))
-        .sample_size(30)
-        .configure_from_args()
 }
 
 // ---------------------------------------------------------------------------------------

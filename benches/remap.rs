@@ -12,53 +12,18 @@
 
 use std::hint::black_box;
 use std::sync::Arc;
-use std::time::Duration;
 
-use capexec::fdtable::{
-    DEFAULT_LIMIT, FdRights, FdTable, File, FileType, SharedFdTable, fdcopy_remapped,
-};
+use capexec::fdtable::{DEFAULT_LIMIT, FdRights, FdTable, SharedFdTable, fdcopy_remapped};
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 
-struct MyFile {
-    #[allow(dead_code)]
-    id: u64,
-}
-
-impl File for MyFile {
-    fn file_type(&self) -> FileType {
-        FileType::RegularFile
-    }
-}
-
-fn files(n: usize) -> Vec<Arc<MyFile>> {
-    (0..n as u64).map(|id| Arc::new(MyFile { id })).collect()
-}
-
-/// Deterministic pseudo-random numbers (xorshift64*), no extra dependency.
-struct Rng(u64);
-
-impl Rng {
-    fn below(&mut self, n: usize) -> usize {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        (self.0.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 32) as usize % n
-    }
-}
+mod support;
+use support::{MyFile, Rng, config, files};
 
 /// The descriptor list of a remapped exec: `n` descriptors picked from `0..old`, in
 /// random order (repeats allowed, as the primitive allows them).
 fn fd_list(n: usize, old: usize) -> Vec<i32> {
     let mut r = Rng(0x5eed ^ ((n as u64) << 32) ^ old as u64);
     (0..n).map(|_| r.below(old) as i32).collect()
-}
-
-fn config() -> Criterion {
-    Criterion::default()
-        .warm_up_time(Duration::from_millis(500))
-        .measurement_time(Duration::from_secs(2))
-        .sample_size(30)
-        .configure_from_args()
 }
 
 // ---------------------------------------------------------------------------------------

@@ -1,0 +1,48 @@
+//! What the descriptor-table benchmarks share: the file type, deterministic random
+//! numbers and the criterion settings.
+#![allow(dead_code)]
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use capexec::fdtable::{File, FileType};
+use criterion::Criterion;
+
+/// A kernel's open file, as small as it gets: the table only ever touches the `Arc`.
+pub struct MyFile {
+    #[allow(dead_code)]
+    id: u64,
+}
+
+impl File for MyFile {
+    fn file_type(&self) -> FileType {
+        FileType::RegularFile
+    }
+}
+
+/// `n` distinct files.
+pub fn files(n: usize) -> Vec<Arc<MyFile>> {
+    (0..n as u64).map(|id| Arc::new(MyFile { id })).collect()
+}
+
+/// Deterministic pseudo-random numbers (xorshift64*), no extra dependency.
+pub struct Rng(pub u64);
+
+impl Rng {
+    /// A number in `0..n`.
+    pub fn below(&mut self, n: usize) -> usize {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        (self.0.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 32) as usize % n
+    }
+}
+
+/// Criterion settings of the table benchmarks: warm-up 0.5 s, 2 s, 30 samples.
+pub fn config() -> Criterion {
+    Criterion::default()
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(2))
+        .sample_size(30)
+        .configure_from_args()
+}
