@@ -35,9 +35,11 @@ pub use host::{HostFile, errno_from_io, rights};
 pub use memory::{Fault, TraceeMemory};
 pub use process::{HostEntropy, NATIVE_LAYOUT, NativeProcess, run_program};
 pub use programs::{build_programs, programs_source_dir};
-pub use regs::I386Regs;
 pub use space::{PAGE_SIZE, TraceeAddressSpace};
 pub use tracee::{Action, Error, SyscallHandler, Termination, Tracee};
+
+/// The register frame handlers read and write: capexec's own i386 view.
+pub use capexec::abi::Regs32;
 
 /// Whether this process may trace a child (ptrace can be forbidden by a
 /// container's seccomp policy or Yama). Tests use it to skip.

@@ -8,7 +8,7 @@ use capexec::abi::{Cloudabi32Activator, Entropy, Layout32, Regs32, SyscallAction
 use capexec::exec::{ImageFile, Process, copyout};
 use capexec::fdtable::{FdTable, File, FileIo, SharedFdTable};
 
-use crate::regs::I386Regs;
+use crate::regs::{regs_from_user, store_regs};
 use crate::space::TraceeAddressSpace;
 use crate::tracee::{Error, Termination, Tracee, Trap};
 
@@ -220,10 +220,10 @@ where
                 Trap::Ended(t) => return Ok(t),
             };
             self.syscalls += 1;
-            let mut regs = I386Regs::from_user(&raw, true).to_regs32(raw.gs_base as u32);
+            let mut regs = regs_from_user(&raw, true);
             match syscall32(self, &mut activator, &mut call_rng, &mut regs) {
                 SyscallAction::Resume => {
-                    I386Regs::from_regs32(&regs).store(&mut raw);
+                    store_regs(&regs, &mut raw);
                     self.space.tracee_mut().set_regs(raw)?;
                 }
                 SyscallAction::Exec(entry) => self.start(entry.eip, entry.esp, entry.gs_base)?,

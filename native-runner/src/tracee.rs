@@ -15,7 +15,9 @@ use nix::sys::wait::{WaitStatus, waitpid};
 use nix::unistd::Pid;
 
 use crate::memory::{Fault, TraceeMemory};
-use crate::regs::I386Regs;
+use capexec::abi::Regs32;
+
+use crate::regs::{regs_from_user, store_regs};
 
 /// Linux i386 system call numbers the runner injects.
 const LINUX_MUNMAP: u32 = 91;
@@ -120,8 +122,8 @@ pub enum Action {
 pub trait SyscallHandler {
     /// Handles one trapped system call: `regs.eax` is its number, its
     /// arguments are in `mem` from `regs.esp + 4`. Results go into `regs`
-    /// (see [`I386Regs::return_ok`] / [`I386Regs::return_errno`]).
-    fn syscall(&mut self, regs: &mut I386Regs, mem: &mut TraceeMemory) -> Action;
+    /// (see [`Regs32::return_ok`] / [`Regs32::return_errno`]).
+    fn syscall(&mut self, regs: &mut Regs32, mem: &mut TraceeMemory) -> Action;
 }
 
 /// How a served program ended.
@@ -335,14 +337,14 @@ impl Tracee {
     /// tracee stays stopped until it is served.
     pub fn start_image(&mut self, eip: u32, esp: u32, gs_base: u32) -> Result<(), Error> {
         let mut regs = ptrace::getregs(self.pid).map_err(host("PTRACE_GETREGS"))?;
-        let init = I386Regs {
+        let init = Regs32 {
             esp,
             eip,
             // Reserved bit 1 and interrupts enabled, as after execve.
             eflags: 0x202,
-            ..I386Regs::default()
+            ..Regs32::default()
         };
-        init.store(&mut regs);
+        store_regs(&init, &mut regs);
         set_thread_area(self.pid, TLS_ENTRY, gs_base).map_err(host("PTRACE_SET_THREAD_AREA"))?;
         regs.gs = TLS_SELECTOR;
         regs.gs_base = u64::from(gs_base);
@@ -391,10 +393,10 @@ impl Tracee {
                 Trap::Syscall(raw) => raw,
                 Trap::Ended(t) => return Ok(t),
             };
-            let mut regs = I386Regs::from_user(&raw, true);
+            let mut regs = regs_from_user(&raw, true);
             match handler.syscall(&mut regs, &mut self.mem) {
                 Action::Continue => {
-                    regs.store(&mut raw);
+                    store_regs(&regs, &mut raw);
                     self.set_regs(raw)?;
                 }
                 Action::Exit(code) => {

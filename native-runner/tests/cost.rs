@@ -13,7 +13,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use capexec_native::{
-    Action, HostFile, I386Regs, NativeProcess, SyscallHandler, Termination, TraceeMemory, rights,
+    Action, HostFile, NativeProcess, Regs32, SyscallHandler, Termination, TraceeMemory, rights,
 };
 use common::{exe, fd, int, map, pipe, setup, table};
 
@@ -21,7 +21,7 @@ use common::{exe, fd, int, map, pipe, setup, table};
 struct NullHandler;
 
 impl SyscallHandler for NullHandler {
-    fn syscall(&mut self, regs: &mut I386Regs, mem: &mut TraceeMemory) -> Action {
+    fn syscall(&mut self, regs: &mut Regs32, mem: &mut TraceeMemory) -> Action {
         if regs.eax == 39 {
             return Action::Exit(mem.read_u32(regs.esp + 4).unwrap_or(u32::MAX));
         }

@@ -55,13 +55,15 @@ pub struct Regs32 {
 }
 
 impl Regs32 {
-    fn succeed(&mut self, eax: u32, edx: u32) {
+    /// Success: `eax` and `edx` receive the two result words, the carry is cleared.
+    pub fn return_ok(&mut self, eax: u32, edx: u32) {
         self.eax = eax;
         self.edx = edx;
         self.eflags &= !EFLAGS_CF;
     }
 
-    fn fail(&mut self, e: Errno) {
+    /// Failure: `eax` receives the CloudABI errno, the carry is set.
+    pub fn return_errno(&mut self, e: Errno) {
         self.eax = u32::from(e.raw());
         self.eflags |= EFLAGS_CF;
     }
@@ -143,7 +145,7 @@ where
     let call = match Syscall::from_raw(nr) {
         Some(c) if nr < SYSCALL_COUNT && c.implemented_arg_words().is_some() => c,
         _ => {
-            regs.fail(Errno::ENOSYS);
+            regs.return_errno(Errno::ENOSYS);
             return SyscallAction::Resume;
         }
     };
@@ -152,13 +154,13 @@ where
             let a = match args::<_, 5>(process.memory(), regs.esp) {
                 Ok(a) => a,
                 Err(e) => {
-                    regs.fail(e);
+                    regs.return_errno(e);
                     return SyscallAction::Resume;
                 }
             };
             return match proc_exec(process, activator, a[0], a[1], a[2], a[3], a[4]) {
                 ExecOutcome::Failed(e) => {
-                    regs.fail(e);
+                    regs.return_errno(e);
                     SyscallAction::Resume
                 }
                 ExecOutcome::Replaced(entry) => {
@@ -202,8 +204,8 @@ where
         _ => Err(Errno::ENOSYS),
     };
     match result {
-        Ok((eax, edx)) => regs.succeed(eax, edx),
-        Err(e) => regs.fail(e),
+        Ok((eax, edx)) => regs.return_ok(eax, edx),
+        Err(e) => regs.return_errno(e),
     }
     SyscallAction::Resume
 }
