@@ -35,8 +35,9 @@ use std::time::Duration;
 
 use capexec::Errno;
 use capexec::abi::{Cloudabi32Activator, Layout32, Regs32, SyscallAction, syscall32};
-use capexec::exec::{AddressSpace, Process, Protection, SimProcess, UserAddr, UserMemory, copyout};
+use capexec::exec::{AddressSpace, Process, Protection, UserAddr, UserMemory, copyout};
 use capexec::fdtable::{FdRights, FdTable, SharedFdTable};
+use capexec_sim::SimProcess;
 use common::{
     CALLER_DATA, CALLER_FDS, CALLER_STACK, TFile, TestRng, exe_rights, exec_frame, fd,
     stream_rights, test_elf,

@@ -11,10 +11,9 @@ use capexec::abi::cloudabi32::{ARG_MAX, Syscall};
 use capexec::abi::{
     Cloudabi32Activator, EFLAGS_CF, EntryState32, Layout32, Regs32, SyscallAction, syscall32,
 };
-use capexec::exec::{
-    AddressSpace, ImageArgs, Process, Protection, SimAddressSpace, copyin, copyout,
-};
+use capexec::exec::{AddressSpace, ImageArgs, Process, Protection, copyin, copyout};
 use capexec::fdtable::{FdRights, Rights, SharedFdTable};
+use capexec_sim::SimAddressSpace;
 use common::*;
 
 const IMPLEMENTED: [(u32, usize); 10] = [

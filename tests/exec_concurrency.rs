@@ -9,8 +9,9 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use capexec::Errno;
 use capexec::abi::{Cloudabi32Activator, Layout32};
-use capexec::exec::{ExecOutcome, Process, SimAddressSpace, copyout, proc_exec};
+use capexec::exec::{ExecOutcome, Process, copyout, proc_exec};
 use capexec::fdtable::{FdRights, FdTable, Rights, SharedFdTable};
+use capexec_sim::SimAddressSpace;
 use common::*;
 
 const EXECS: usize = 150;

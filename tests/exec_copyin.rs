@@ -7,10 +7,9 @@ use std::sync::Arc;
 
 use capexec::Errno;
 use capexec::abi::cloudabi32::ARG_MAX;
-use capexec::exec::{
-    ImageArgs, SMALL_FD_LIST, SimAddressSpace, UserMemory, copyout, exec_copyin_data_fds,
-};
+use capexec::exec::{ImageArgs, SMALL_FD_LIST, UserMemory, copyout, exec_copyin_data_fds};
 use capexec::fdtable::{FdRights, FdTable, Rights, SharedFdTable};
+use capexec_sim::SimAddressSpace;
 use common::*;
 
 const DATA: u32 = 0x6000_0000;

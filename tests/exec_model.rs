@@ -9,8 +9,9 @@ use std::sync::Arc;
 use capexec::Errno;
 use capexec::abi::cloudabi32::ARG_MAX;
 use capexec::abi::{Cloudabi32Activator, Layout32};
-use capexec::exec::{ExecOutcome, SimProcess, copyout, proc_exec};
+use capexec::exec::{ExecOutcome, copyout, proc_exec};
 use capexec::fdtable::FdRights;
+use capexec_sim::SimProcess;
 use common::*;
 use proptest::prelude::*;
 

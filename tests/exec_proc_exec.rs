@@ -9,10 +9,11 @@ use std::sync::Arc;
 use capexec::Errno;
 use capexec::abi::{Cloudabi32Activator, EntryState32, Layout32, read_start_info};
 use capexec::exec::{
-    AddressSpace, ExecOutcome, ImageActivator, ImageArgs, Process, Protection, SimAddressSpace,
-    UserMemory, copyin, copyout, minimal_cloudabi_elf, proc_exec,
+    AddressSpace, ExecOutcome, ImageActivator, ImageArgs, Process, Protection, UserMemory, copyin,
+    copyout, proc_exec,
 };
 use capexec::fdtable::{FdRights, FileType, Rights, SharedFdTable};
+use capexec_sim::{SimAddressSpace, minimal_cloudabi_elf};
 use common::*;
 
 const LOAD: u32 = 0x0804_8000;

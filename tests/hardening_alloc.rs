@@ -17,10 +17,10 @@ use capexec::Errno;
 use capexec::abi::{Cloudabi32Activator, Layout32, Regs32, SyscallAction, syscall32};
 use capexec::argdata::{ArgdataRef, Value};
 use capexec::exec::{
-    AddressSpace, Process, Protection, SimAddressSpace, UserAddr, UserMemory, exec_copyin_data_fds,
-    minimal_cloudabi_elf,
+    AddressSpace, Process, Protection, UserAddr, UserMemory, exec_copyin_data_fds,
 };
 use capexec::fdtable::{CloseRange, Fd, FdRights, FdTable, Rights, SharedFdTable, fdcopy_remapped};
+use capexec_sim::{SimAddressSpace, minimal_cloudabi_elf};
 use hardening_common::{HFile, HKind, Slot, XorShift, table_snapshot};
 
 // ---------------------------------------------------------------------------------------

@@ -10,8 +10,9 @@ use std::time::Instant;
 
 use capexec::Errno;
 use capexec::abi::{Cloudabi32Activator, Layout32, Regs32, SyscallAction, syscall32};
-use capexec::exec::{Process, SimAddressSpace, UserMemory, minimal_cloudabi_elf};
+use capexec::exec::{Process, UserMemory};
 use capexec::fdtable::{Fd, FdRights, FdTable, Rights, SharedFdTable};
+use capexec_sim::{SimAddressSpace, minimal_cloudabi_elf};
 use hardening_common::{HFile, HKind, XorShift, assert_counts};
 
 /// Descriptors the threads play with.

@@ -127,7 +127,7 @@ impl FileIo for HostFile {
 impl ImageFile for HostFile {
     fn read_at(&self, offset: u64, buf: &mut [u8]) -> Result<usize, Errno> {
         match &self.kind {
-            HostKind::Image(bytes) => bytes.as_slice().read_at(offset, buf),
+            HostKind::Image(bytes) => Ok(capexec_sim::read_slice_at(bytes, offset, buf)),
             HostKind::File(f, ..) => {
                 use std::os::unix::fs::FileExt;
                 f.lock()

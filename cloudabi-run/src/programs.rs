@@ -11,8 +11,9 @@ use capexec::abi::{
     Cloudabi32Activator, Layout32, Regs32, SyscallAction, read_argdata, read_start_info, syscall32,
 };
 use capexec::argdata::{ArgdataRef, print_yaml};
-use capexec::exec::{SimProcess, copyin, copyout};
+use capexec::exec::{copyin, copyout};
 use capexec::fdtable::{Fd, FileType, Rights};
+use capexec_sim::SimProcess;
 
 use crate::host::HostFile;
 use crate::sim::HostEntropy;

@@ -6,8 +6,9 @@ use std::sync::Arc;
 
 use capexec::Errno;
 use capexec::abi::{Cloudabi32Activator, Entropy, Layout32, Regs32, SyscallAction, syscall32};
-use capexec::exec::{SimProcess, copyin, copyout, minimal_cloudabi_elf};
+use capexec::exec::{copyin, copyout};
 use capexec::fdtable::FdTable;
+use capexec_sim::{SimProcess, minimal_cloudabi_elf};
 
 use crate::host::{HostFile, HostKind};
 use crate::programs;

@@ -236,7 +236,7 @@ impl ImageFile for HostFile {
     fn read_at(&self, offset: u64, buf: &mut [u8]) -> Result<usize, Errno> {
         match &self.inner {
             Inner::Host(f) => retry(|| f.read_at(buf, offset)),
-            Inner::Bytes { bytes, .. } => bytes.as_slice().read_at(offset, buf),
+            Inner::Bytes { bytes, .. } => Ok(capexec_sim::read_slice_at(bytes, offset, buf)),
         }
     }
 }

@@ -305,7 +305,7 @@ fn an_image_replaces_only_what_the_runner_mapped() {
     p.exec(0, &seq(&[]), &[]).unwrap();
 
     // Tracked: the image's pages and the stack, not the launcher's scratch.
-    let image = ElfImage::parse(bytes.as_slice(), 0).unwrap();
+    let image = ElfImage::parse(&capexec_sim::MemImage(bytes.as_slice()), 0).unwrap();
     let mut pages: Vec<u32> = image
         .segments
         .iter()

@@ -186,22 +186,3 @@ impl ElfImage {
         Ok(())
     }
 }
-
-/// An image held in memory (for tests, and for kernels that keep executables in RAM).
-impl ImageFile for [u8] {
-    fn read_at(&self, offset: u64, buf: &mut [u8]) -> Result<usize, Errno> {
-        let Ok(off) = usize::try_from(offset) else {
-            return Ok(0);
-        };
-        let src = self.get(off..).unwrap_or(&[]);
-        let n = src.len().min(buf.len());
-        buf[..n].copy_from_slice(&src[..n]);
-        Ok(n)
-    }
-}
-
-impl crate::fdtable::File for [u8] {
-    fn file_type(&self) -> crate::fdtable::FileType {
-        crate::fdtable::FileType::RegularFile
-    }
-}

@@ -7,15 +7,13 @@
 //! - [`proc_exec`] drives an exec through a [`Process`] and an [`ImageActivator`], with a
 //!   point of no return, and reports an [`ExecOutcome`].
 //! - [`ElfImage`] parses and loads static ELF32 i386 CloudABI images (the reference
-//!   activator in [`crate::abi`] uses it); [`SimAddressSpace`] is a simulated 32-bit
-//!   address space for host tests.
+//!   activator in [`crate::abi`] uses it).
 
 mod copyin;
 mod elf;
 mod image;
 mod image_args;
 mod proc_exec;
-mod sim;
 mod usermem;
 
 pub use copyin::{SMALL_FD_LIST, exec_copyin_data_fds};
@@ -23,5 +21,4 @@ pub use elf::{ELFOSABI_CLOUDABI, ElfImage, LoadSegment, MAX_LOAD_SEGMENTS, MAX_P
 pub use image::{AddressSpace, ImageFile, Protection};
 pub use image_args::ImageArgs;
 pub use proc_exec::{ExecOutcome, ImageActivator, Process, check_executable, proc_exec};
-pub use sim::{SIM_PAGE_SIZE, SimAddressSpace, SimProcess, minimal_cloudabi_elf};
 pub use usermem::{UserAddr, UserMemory, check_user_range, copyin, copyin_u32, copyout};

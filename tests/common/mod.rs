@@ -7,8 +7,9 @@ use std::sync::{Arc, Mutex};
 
 use capexec::Errno;
 use capexec::abi::{Cloudabi32Activator, Entropy, Layout32, Regs32, SyscallAction, syscall32};
-use capexec::exec::{ImageFile, SimProcess, copyout, minimal_cloudabi_elf};
+use capexec::exec::{ImageFile, copyout};
 use capexec::fdtable::{Fd, FdRights, FdTable, File, FileIo, FileType, Rights};
+use capexec_sim::{SimProcess, minimal_cloudabi_elf};
 
 /// What a test file is.
 pub enum Kind {
@@ -104,7 +105,7 @@ impl File for TFile {
 impl ImageFile for TFile {
     fn read_at(&self, offset: u64, buf: &mut [u8]) -> Result<usize, Errno> {
         match &self.kind {
-            Kind::Regular(b) => b.as_slice().read_at(offset, buf),
+            Kind::Regular(b) => Ok(capexec_sim::read_slice_at(b, offset, buf)),
             _ => Err(Errno::EISDIR),
         }
     }

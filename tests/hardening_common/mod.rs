@@ -19,10 +19,10 @@ use capexec::abi::{
 use capexec::argdata::print_yaml;
 use capexec::argdata::{ArgdataRef, Encoded, MapIter, SeqIter, Timestamp, Type, Value};
 use capexec::exec::{
-    AddressSpace, ImageFile, Process, Protection, SimAddressSpace, UserAddr, UserMemory, copyin,
-    copyout, minimal_cloudabi_elf,
+    AddressSpace, ImageFile, Process, Protection, UserAddr, UserMemory, copyin, copyout,
 };
 use capexec::fdtable::{Fd, FdRights, FdTable, File, FileIo, FileType, Rights, SharedFdTable};
+use capexec_sim::{SimAddressSpace, minimal_cloudabi_elf};
 
 // ---------------------------------------------------------------------------------------
 // The byte-driven decoder.
@@ -583,7 +583,7 @@ impl File for HFile {
 impl ImageFile for HFile {
     fn read_at(&self, offset: u64, buf: &mut [u8]) -> Result<usize, Errno> {
         match &self.kind {
-            HKind::Regular(b) => b.as_slice().read_at(offset, buf),
+            HKind::Regular(b) => Ok(capexec_sim::read_slice_at(b, offset, buf)),
             _ => Err(Errno::EISDIR),
         }
     }

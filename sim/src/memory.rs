@@ -6,12 +6,10 @@
 //! host tests; it allocates with the global allocator when pages are mapped (it is test
 //! tooling, not a syscall path).
 
-use alloc::boxed::Box;
-use alloc::collections::BTreeMap;
+use std::collections::BTreeMap;
 
-use super::image::{AddressSpace, Protection};
-use super::usermem::{UserAddr, UserMemory};
-use crate::Errno;
+use capexec::Errno;
+use capexec::exec::{AddressSpace, Protection, UserAddr, UserMemory, check_user_range};
 
 /// Size of one simulated page.
 pub const SIM_PAGE_SIZE: u32 = 4096;
@@ -83,8 +81,7 @@ impl SimAddressSpace {
         let Some((first, last)) = page_range(addr, len) else {
             return;
         };
-        let doomed: alloc::vec::Vec<u32> =
-            self.pages.range(first..=last).map(|(&k, _)| k).collect();
+        let doomed: Vec<u32> = self.pages.range(first..=last).map(|(&k, _)| k).collect();
         for p in doomed {
             self.pages.remove(&p);
         }
@@ -147,7 +144,7 @@ impl AddressSpace for SimAddressSpace {
     }
 
     fn map_region(&mut self, addr: UserAddr, len: u32, prot: Protection) -> Result<(), Errno> {
-        super::usermem::check_user_range(addr, len as usize)?;
+        check_user_range(addr, len as usize)?;
         // Segments are filled through copyout after mapping, so map writable first and
         // drop write access afterwards in `protect_region`.
         let _ = prot;
@@ -161,82 +158,4 @@ impl AddressSpace for SimAddressSpace {
         }
         Ok(())
     }
-}
-
-/// A simulated process: a shared descriptor table and a [`SimAddressSpace`], enough to
-/// drive [`proc_exec`](super::proc_exec) and the i386 shim in host tests.
-pub struct SimProcess<F: ?Sized> {
-    /// The process's descriptor table.
-    pub table: crate::fdtable::SharedFdTable<F>,
-    /// The process's memory.
-    pub mem: SimAddressSpace,
-}
-
-impl<F: ?Sized> SimProcess<F> {
-    /// A process with `table` and an empty address space.
-    pub fn new(table: crate::fdtable::FdTable<F>) -> SimProcess<F> {
-        SimProcess {
-            table: crate::fdtable::SharedFdTable::new(table),
-            mem: SimAddressSpace::new(),
-        }
-    }
-}
-
-impl<F: ?Sized + crate::fdtable::File> super::Process for SimProcess<F> {
-    type File = F;
-    type Memory = SimAddressSpace;
-
-    fn fd_table(&self) -> &crate::fdtable::SharedFdTable<F> {
-        &self.table
-    }
-
-    fn memory(&self) -> &SimAddressSpace {
-        &self.mem
-    }
-
-    fn memory_mut(&mut self) -> &mut SimAddressSpace {
-        &mut self.mem
-    }
-}
-
-/// Builds a minimal static ELF32 i386 CloudABI executable (`ET_EXEC`, one `PT_LOAD`
-/// read+execute segment holding the headers and `code` at `load_addr`, entry at the
-/// first byte of `code`), for tests and simulated programs. `load_addr` should be page
-/// aligned. Returns the file bytes.
-pub fn minimal_cloudabi_elf(load_addr: u32, code: &[u8]) -> alloc::vec::Vec<u8> {
-    const EH: u32 = 52;
-    const PH: u32 = 32;
-    let code_len = u32::try_from(code.len()).unwrap_or(u32::MAX - EH - PH);
-    let file_len = EH + PH + code_len;
-    let mut v = alloc::vec::Vec::with_capacity(file_len as usize);
-    let entry = load_addr.wrapping_add(EH + PH);
-    // e_ident: magic, ELFCLASS32, ELFDATA2LSB, EV_CURRENT, ELFOSABI_CLOUDABI.
-    v.extend_from_slice(&[0x7f, b'E', b'L', b'F', 1, 1, 1, super::ELFOSABI_CLOUDABI]);
-    v.extend_from_slice(&[0; 8]);
-    let h16 = |v: &mut alloc::vec::Vec<u8>, x: u16| v.extend_from_slice(&x.to_le_bytes());
-    let h32 = |v: &mut alloc::vec::Vec<u8>, x: u32| v.extend_from_slice(&x.to_le_bytes());
-    h16(&mut v, 2); // ET_EXEC
-    h16(&mut v, 3); // EM_386
-    h32(&mut v, 1); // EV_CURRENT
-    h32(&mut v, entry);
-    h32(&mut v, EH); // e_phoff
-    h32(&mut v, 0); // e_shoff
-    h32(&mut v, 0); // e_flags
-    h16(&mut v, EH as u16);
-    h16(&mut v, PH as u16);
-    h16(&mut v, 1); // e_phnum
-    h16(&mut v, 40); // e_shentsize
-    h16(&mut v, 0); // e_shnum
-    h16(&mut v, 0); // e_shstrndx
-    // PT_LOAD covering the whole file.
-    h32(&mut v, 1);
-    h32(&mut v, 0);
-    h32(&mut v, load_addr);
-    h32(&mut v, load_addr);
-    h32(&mut v, file_len);
-    h32(&mut v, file_len);
-    h32(&mut v, 5); // PF_R | PF_X
-    h32(&mut v, SIM_PAGE_SIZE);
-    v.extend_from_slice(code);
-    v
 }
