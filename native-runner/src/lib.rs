@@ -34,7 +34,7 @@ mod tracee;
 pub use host::{HostFile, errno_from_io, rights};
 pub use memory::{Fault, TraceeMemory};
 pub use process::{HostEntropy, NATIVE_LAYOUT, NativeProcess, run_program};
-pub use programs::{build_programs, programs_source_dir};
+pub use programs::{build_programs, probe_compiler, programs_source_dir};
 pub use space::{PAGE_SIZE, TraceeAddressSpace};
 pub use tracee::{Action, Error, SyscallHandler, Termination, Tracee};
 
@@ -42,7 +42,7 @@ pub use tracee::{Action, Error, SyscallHandler, Termination, Tracee};
 pub use capexec::abi::Regs32;
 
 /// Whether this process may trace a child (ptrace can be forbidden by a
-/// container's seccomp policy or Yama). Tests use it to skip.
+/// container's seccomp policy or Yama).
 pub fn ptrace_available() -> bool {
     tracee::probe()
 }

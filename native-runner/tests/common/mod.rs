@@ -10,35 +10,36 @@ use std::sync::{Arc, OnceLock};
 use capexec::fdtable::{FdRights, FdTable};
 use capexec_native::{HostFile, build_programs, rights};
 
-/// Builds `programs/` once per test binary; `None` (with the reason
-/// printed) when the build fails, e.g. without gcc-multilib.
-pub fn programs() -> Option<&'static Path> {
-    static DIR: OnceLock<Option<PathBuf>> = OnceLock::new();
+pub mod gate;
+
+/// Builds `programs/` once per test binary; the error carries the
+/// compiler's output.
+pub fn programs() -> Result<&'static Path, String> {
+    static DIR: OnceLock<Result<PathBuf, String>> = OnceLock::new();
     DIR.get_or_init(|| {
         let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join("programs");
-        match build_programs(&out) {
-            Ok(dir) => Some(dir),
-            Err(e) => {
-                eprintln!("{e}");
-                None
-            }
-        }
+        build_programs(&out).map_err(|e| e.to_string())
     })
-    .as_deref()
+    .as_ref()
+    .map(PathBuf::as_path)
+    .map_err(Clone::clone)
 }
 
-/// The programs directory when this test can run; otherwise prints that
-/// the test named `name` was skipped and why.
+/// The programs directory for the native test `name`. Panics (the test
+/// fails) when the programs do not build, or when the machine cannot run
+/// native tests and the run did not opt out (see [`gate`]); `None` only
+/// for an opted-out run.
 pub fn setup(name: &str) -> Option<&'static Path> {
-    if !capexec_native::ptrace_available() {
-        println!("SKIPPED {name}: ptrace is not permitted on this machine");
+    if !gate::machine_ready(name) {
         return None;
     }
-    let dir = programs();
-    if dir.is_none() {
-        println!("SKIPPED {name}: the C programs could not be built");
+    match programs() {
+        Ok(dir) => {
+            gate::ran(name);
+            Some(dir)
+        }
+        Err(e) => panic!("{name}: the C programs do not build (the compiler works):\n{e}"),
     }
-    dir
 }
 
 // ---- host files and tables ----------------------------------------
