@@ -167,6 +167,9 @@ pub struct Tracee {
     syscall_insn: u32,
     stop: Stop,
     alive: bool,
+    /// A signal that arrived during an injection and ends the program at
+    /// the next [`next_syscall`](Self::next_syscall).
+    ending: Option<Signal>,
 }
 
 impl Tracee {
@@ -190,6 +193,7 @@ impl Tracee {
             syscall_insn: 0,
             stop: Stop::User,
             alive: true,
+            ending: None,
         };
         match waitpid(pid, None).map_err(host("waitpid"))? {
             WaitStatus::Stopped(_, Signal::SIGTRAP) => {}
@@ -232,17 +236,36 @@ impl Tracee {
 
     /// Resumes with `PTRACE_SYSCALL` and waits for the next system call
     /// stop (entry or exit: the caller knows which comes).
+    ///
+    /// A signal that arrives meanwhile is not delivered: the injection
+    /// completes, and one that would end the program is kept and ends it at
+    /// the next [`next_syscall`](Self::next_syscall).
     fn step_syscall(&mut self) -> Result<user_regs_struct, Error> {
-        ptrace::syscall(self.pid, None).map_err(host("PTRACE_SYSCALL"))?;
-        match waitpid(self.pid, None).map_err(host("waitpid"))? {
-            WaitStatus::PtraceSyscall(_) => {}
-            other => {
-                if matches!(other, WaitStatus::Exited(..) | WaitStatus::Signaled(..)) {
-                    self.alive = false;
+        loop {
+            ptrace::syscall(self.pid, None).map_err(host("PTRACE_SYSCALL"))?;
+            match waitpid(self.pid, None).map_err(host("waitpid"))? {
+                WaitStatus::PtraceSyscall(_) => break,
+                WaitStatus::Stopped(_, sig) => match disposition(sig) {
+                    Disposition::Discard => {}
+                    Disposition::End => {
+                        self.ending.get_or_insert(sig);
+                    }
+                    // Resuming would fault again at the same instruction.
+                    Disposition::Fault => {
+                        self.kill();
+                        return Err(Error::Unexpected(format!(
+                            "injecting a system call: the stub got {sig}"
+                        )));
+                    }
+                },
+                other => {
+                    if matches!(other, WaitStatus::Exited(..) | WaitStatus::Signaled(..)) {
+                        self.alive = false;
+                    }
+                    return Err(Error::Unexpected(format!(
+                        "injecting a system call: {other:?}"
+                    )));
                 }
-                return Err(Error::Unexpected(format!(
-                    "injecting a system call: {other:?}"
-                )));
             }
         }
         ptrace::getregs(self.pid).map_err(host("PTRACE_GETREGS"))
@@ -354,21 +377,41 @@ impl Tracee {
 
     /// Runs the tracee with `PTRACE_SYSEMU` until its next system call,
     /// which stops here instead of reaching Linux, or until a signal ends it.
+    ///
+    /// Signals are told apart by [`disposition`]: one that a program ignores
+    /// by default, or a stop signal, is discarded and the program goes on;
+    /// a fault or a terminating signal kills it and is its
+    /// [`Termination::Signaled`].
     pub(crate) fn next_syscall(&mut self) -> Result<Trap, Error> {
-        ptrace::sysemu(self.pid, None).map_err(host("PTRACE_SYSEMU"))?;
-        match waitpid(self.pid, None).map_err(host("waitpid"))? {
-            WaitStatus::PtraceSyscall(_) => {}
-            WaitStatus::Stopped(_, sig) => {
-                self.kill();
-                return Ok(Trap::Ended(Termination::Signaled(sig)));
+        if let Some(sig) = self.ending.take() {
+            self.kill();
+            return Ok(Trap::Ended(Termination::Signaled(sig)));
+        }
+        loop {
+            match ptrace::sysemu(self.pid, None) {
+                Ok(()) => {}
+                // Killed from outside (SIGKILL) while stopped: reap it.
+                Err(Errno::ESRCH) => return self.reap(),
+                Err(e) => return Err(host("PTRACE_SYSEMU")(e)),
             }
-            WaitStatus::Signaled(_, sig, _) => {
-                self.alive = false;
-                return Ok(Trap::Ended(Termination::Signaled(sig)));
-            }
-            other => {
-                self.alive = !matches!(other, WaitStatus::Exited(..));
-                return Err(Error::Unexpected(format!("while serving: {other:?}")));
+            match waitpid(self.pid, None).map_err(host("waitpid"))? {
+                WaitStatus::PtraceSyscall(_) => break,
+                WaitStatus::Stopped(_, sig) => {
+                    // A signal-delivery stop: resuming without the signal
+                    // discards it.
+                    if disposition(sig) != Disposition::Discard {
+                        self.kill();
+                        return Ok(Trap::Ended(Termination::Signaled(sig)));
+                    }
+                }
+                WaitStatus::Signaled(_, sig, _) => {
+                    self.alive = false;
+                    return Ok(Trap::Ended(Termination::Signaled(sig)));
+                }
+                other => {
+                    self.alive = !matches!(other, WaitStatus::Exited(..));
+                    return Err(Error::Unexpected(format!("while serving: {other:?}")));
+                }
             }
         }
         self.stop = Stop::SysemuEntry;
@@ -378,8 +421,31 @@ impl Tracee {
 
     /// Writes a served call's registers back (`raw` is the block
     /// [`next_syscall`](Self::next_syscall) returned, updated).
+    /// A tracee killed from outside meanwhile (`ESRCH`) is not an error
+    /// here: the next [`next_syscall`](Self::next_syscall) reports its end.
     pub(crate) fn set_regs(&mut self, raw: user_regs_struct) -> Result<(), Error> {
-        ptrace::setregs(self.pid, raw).map_err(host("PTRACE_SETREGS"))
+        match ptrace::setregs(self.pid, raw) {
+            Ok(()) | Err(Errno::ESRCH) => Ok(()),
+            Err(e) => Err(host("PTRACE_SETREGS")(e)),
+        }
+    }
+
+    /// Waits for a tracee that is going away (killed from outside) and
+    /// reports how it ended.
+    fn reap(&mut self) -> Result<Trap, Error> {
+        loop {
+            match waitpid(self.pid, None).map_err(host("waitpid"))? {
+                WaitStatus::Signaled(_, sig, _) => {
+                    self.alive = false;
+                    return Ok(Trap::Ended(Termination::Signaled(sig)));
+                }
+                WaitStatus::Exited(_, code) => {
+                    self.alive = false;
+                    return Err(Error::Unexpected(format!("the stub exited with {code}")));
+                }
+                _ => {}
+            }
+        }
     }
 
     /// Serves the program with `handler` instead of capexec (no image
@@ -429,6 +495,53 @@ impl Tracee {
 impl Drop for Tracee {
     fn drop(&mut self) {
         self.kill();
+    }
+}
+
+/// What a signal sent to (or raised by) the traced program does to it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Disposition {
+    /// Discarded; the program goes on.
+    Discard,
+    /// A fault (or a fault's signal sent from outside): the program is
+    /// killed and ends with it.
+    Fault,
+    /// A terminating signal: the program is killed and ends with it.
+    End,
+}
+
+/// How the runner treats `sig` at a signal-delivery stop.
+///
+/// The program has no signal handlers (CloudABI has none), so each signal
+/// takes its default action, except that stopping is left to the runner:
+/// signals whose default action is to do nothing (`SIGCHLD`, `SIGWINCH`,
+/// `SIGURG`, `SIGCONT`) and the stop signals (`SIGSTOP`, `SIGTSTP`,
+/// `SIGTTIN`, `SIGTTOU`) are discarded, so a terminal resize or Ctrl-Z
+/// then `fg` leaves the program running (it does not run while the runner
+/// is stopped: every system call waits for the runner). Faults (`SIGSEGV`,
+/// `SIGBUS`, `SIGILL`, `SIGFPE`, `SIGTRAP`, `SIGSYS`) and every
+/// terminating signal end it.
+///
+/// # References
+/// - Linux `signal(7)` (standard signals and their default actions),
+///   `ptrace(2)` (signal-delivery stop).
+pub(crate) fn disposition(sig: Signal) -> Disposition {
+    match sig {
+        Signal::SIGCHLD
+        | Signal::SIGWINCH
+        | Signal::SIGURG
+        | Signal::SIGCONT
+        | Signal::SIGSTOP
+        | Signal::SIGTSTP
+        | Signal::SIGTTIN
+        | Signal::SIGTTOU => Disposition::Discard,
+        Signal::SIGSEGV
+        | Signal::SIGBUS
+        | Signal::SIGILL
+        | Signal::SIGFPE
+        | Signal::SIGTRAP
+        | Signal::SIGSYS => Disposition::Fault,
+        _ => Disposition::End,
     }
 }
 
