@@ -7,7 +7,6 @@
 //! argument data and descriptors only through the program's side of the ABI.
 
 mod config;
-mod host;
 mod native;
 mod programs;
 mod sim;
@@ -17,8 +16,9 @@ use std::process::ExitCode;
 
 use capexec::argdata::Value;
 
-use crate::host::{Access, HostFile, HostKind, host_file_type};
-use crate::sim::{Ended, Launcher, builtin_image, std_streams};
+use capexec_host::{HostEntropy, HostFile, StartupFds};
+
+use crate::sim::{Ended, Launcher, builtin_image};
 
 /// The man page example: three times standard output.
 pub const MAN_PAGE_EXAMPLE: &str = "%TAG ! tag:nuxi.nl,2015:cloudabi/
@@ -30,7 +30,7 @@ pub const MAN_PAGE_EXAMPLE: &str = "%TAG ! tag:nuxi.nl,2015:cloudabi/
 
 const USAGE: &str = "usage: cloudabi-run [--trace] [--raw FILE] [--native] [PROGRAM [CONFIG]]
 
-  PROGRAM   built-in program to start: hello (default), argdata, procstat;
+  PROGRAM   built-in program to start: hello (default), argdata, procstat, copy;
             with --native, a compiled i386 CloudABI ELF file, or one of the bundled
             C programs (hello, procstat, spawn, errors, loop), built on demand
   CONFIG    YAML file describing the argument data ('-' for standard input);
@@ -81,9 +81,14 @@ fn parse_args() -> Result<Options, String> {
     if let Some(extra) = positional.next() {
         return Err(format!("unexpected argument {extra}\n{USAGE}"));
     }
-    if !o.native && !matches!(o.program.as_str(), "hello" | "argdata" | "procstat") {
+    if !o.native
+        && !matches!(
+            o.program.as_str(),
+            "hello" | "argdata" | "procstat" | "copy"
+        )
+    {
         return Err(format!(
-            "unknown program {:?} (built-in programs: hello, argdata, procstat)",
+            "unknown program {:?} (built-in programs: hello, argdata, procstat, copy)",
             o.program
         ));
     }
@@ -110,19 +115,9 @@ impl config::Descriptors for Resolver<'_> {
     }
 
     fn open_file(&mut self, path: &str) -> Result<i32, String> {
-        let f = std::fs::File::open(path).map_err(|e| format!("cannot open {path}: {e}"))?;
-        let meta = f
-            .metadata()
-            .map_err(|e| format!("cannot stat {path}: {e}"))?;
-        let t = host_file_type(&meta);
-        let access = Access {
-            read: true,
-            write: false,
-        };
-        self.launcher.insert(HostFile {
-            kind: HostKind::File(f.into(), t, access),
-            name: path.to_string(),
-        })
+        let f = HostFile::open_read_only(std::path::Path::new(path))
+            .map_err(|e| format!("cannot open {path}: {e}"))?;
+        self.launcher.insert(f)
     }
 
     fn executable(&mut self) -> Result<i32, String> {
@@ -130,46 +125,32 @@ impl config::Descriptors for Resolver<'_> {
     }
 }
 
-/// Opens the launcher's own host descriptor `n` (inherited from its parent) through
-/// `/proc/self/fd`, with the access mode it has (`/proc/self/fdinfo`), appending when
-/// it writes so output lands after what is there.
-fn inherited(n: i32) -> Result<HostFile, String> {
-    let path = format!("/proc/self/fd/{n}");
-    let target = std::fs::read_link(&path)
-        .map_err(|_| format!("descriptor {n} is not open in the launcher"))?;
-    let info = std::fs::read_to_string(format!("/proc/self/fdinfo/{n}")).unwrap_or_default();
-    let flags = info
-        .lines()
-        .find_map(|l| l.strip_prefix("flags:"))
-        .and_then(|f| u32::from_str_radix(f.trim(), 8).ok())
-        .unwrap_or(2);
-    let access = match flags & 3 {
-        0 => Access {
-            read: true,
-            write: false,
-        },
-        1 => Access {
-            read: false,
-            write: true,
-        },
-        _ => Access {
-            read: true,
-            write: true,
-        },
-    };
-    let f = std::fs::OpenOptions::new()
-        .read(access.read)
-        .append(access.write)
-        .open(&path)
-        .map_err(|e| format!("descriptor {n}: {e}"))?;
-    let t = f
-        .metadata()
-        .map(|m| host_file_type(&m))
-        .unwrap_or(capexec::fdtable::FileType::Unknown);
-    Ok(HostFile {
-        kind: HostKind::File(f.into(), t, access),
-        name: target.display().to_string(),
-    })
+/// The launcher's own host descriptor `n`, inherited from its parent: a duplicate of it
+/// (the same open file, offset and flags), refused if `n` was not open at startup.
+fn inherited(startup: &StartupFds, n: i32) -> Result<HostFile, String> {
+    if !startup.contains(n) {
+        return Err(format!("descriptor {n} is not open in the launcher"));
+    }
+    startup
+        .host_file(n)
+        .map_err(|e| format!("descriptor {n}: {e}"))
+}
+
+/// The standard streams open at startup, as descriptors 0, 1 and 2 of the launcher.
+fn insert_std_streams(launcher: &mut Launcher, startup: &StartupFds) -> Result<(), String> {
+    type Open = fn() -> std::io::Result<HostFile>;
+    let streams: [(i32, Open); 3] = [
+        (0, HostFile::stdin),
+        (1, HostFile::stdout),
+        (2, HostFile::stderr),
+    ];
+    for (fd, open) in streams {
+        if startup.contains(fd) {
+            let f = open().map_err(|e| format!("descriptor {fd}: {e}"))?;
+            launcher.insert_at(fd, f)?;
+        }
+    }
+    Ok(())
 }
 
 fn read_config(path: &str) -> Result<String, String> {
@@ -184,11 +165,11 @@ fn read_config(path: &str) -> Result<String, String> {
     }
 }
 
-fn launch(o: &Options) -> Result<u32, String> {
+fn launch(o: &Options, startup: &StartupFds) -> Result<u32, String> {
+    // No fixed-seed fallback: a host without randomness cannot start a program.
+    HostEntropy::new().map_err(|e| e.to_string())?;
     let mut launcher = Launcher::new(o.trace);
-    for (fd, f) in (0..).zip(std_streams()) {
-        launcher.insert_at(fd, f)?;
-    }
+    insert_std_streams(&mut launcher, startup)?;
     let native_dir = if o.native {
         Some(native::programs_dir()?)
     } else {
@@ -197,12 +178,8 @@ fn launch(o: &Options) -> Result<u32, String> {
     let image = match &native_dir {
         Some(dir) => {
             let path = native::resolve(&o.program, dir);
-            let bytes =
-                std::fs::read(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-            HostFile {
-                kind: HostKind::Image(bytes),
-                name: path.display().to_string(),
-            }
+            HostFile::open_executable(&path)
+                .map_err(|e| format!("cannot read {}: {e}", path.display()))?
         }
         None => image_file(&o.program),
     };
@@ -219,7 +196,7 @@ fn launch(o: &Options) -> Result<u32, String> {
     // Reserve the named host descriptors before anything else takes a number.
     for n in config::named_host_fds(&events).map_err(|e| e.to_string())? {
         if n > 2 {
-            launcher.insert_at(n, inherited(n)?)?;
+            launcher.insert_at(n, inherited(startup, n)?)?;
         }
     }
     let exe = launcher.insert(image)?;
@@ -236,10 +213,7 @@ fn launch(o: &Options) -> Result<u32, String> {
 }
 
 fn image_file(program: &str) -> HostFile {
-    HostFile {
-        kind: HostKind::Image(builtin_image(program)),
-        name: format!("builtin:{program}"),
-    }
+    HostFile::from_bytes(builtin_image(program)).with_name(format!("builtin:{program}"))
 }
 
 fn finish(
@@ -268,7 +242,9 @@ fn finish(
 }
 
 fn main() -> ExitCode {
-    let result = parse_args().and_then(|o| launch(&o));
+    // Before anything opens a file: which descriptors the parent passed.
+    let startup = StartupFds::record();
+    let result = parse_args().and_then(|o| launch(&o, &startup));
     match result {
         Ok(code) => ExitCode::from(u8::try_from(code).unwrap_or(u8::MAX)),
         Err(msg) => {

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use capexec::fdtable::FdTable;
 
-use crate::host::HostFile;
+use capexec_host::HostFile;
 
 /// The bundled C programs (`programs/`) that `--native NAME` builds on demand.
 pub const BUNDLED: &[&str] = &["hello", "procstat", "spawn", "errors", "loop"];

@@ -15,8 +15,7 @@ use capexec::exec::{copyin, copyout};
 use capexec::fdtable::{Fd, FileType, Rights};
 use capexec_sim::SimProcess;
 
-use crate::host::HostFile;
-use crate::sim::HostEntropy;
+use capexec_host::{HostEntropy, HostFile};
 
 /// How a program ended.
 pub enum Exit {
@@ -57,8 +56,8 @@ impl<'a> User<'a> {
         let saved = self.regs;
         self.regs.eax = call.raw();
         self.regs.esp = esp;
-        let mut exec_rng = HostEntropy::new();
-        let mut rng = HostEntropy::new();
+        let mut exec_rng = HostEntropy;
+        let mut rng = HostEntropy;
         let mut act = Cloudabi32Activator::new(Layout32::default(), &mut exec_rng);
         let action = syscall32(self.proc, &mut act, &mut rng, &mut self.regs);
         if self.trace {
@@ -115,6 +114,29 @@ impl<'a> User<'a> {
             .map(|(n, _)| n))
     }
 
+    /// `fd_read(fd, [buf])` of at most `len` bytes (up to 32 KiB), into a buffer on the
+    /// program's stack.
+    fn read(&mut self, fd: i32, len: u32) -> Result<Result<Vec<u8>, Errno>, Exit> {
+        let fd = u32::try_from(fd).unwrap_or(u32::MAX);
+        let iov = self.scratch + 0x100;
+        let buf = self.scratch + 0x200;
+        let len = len.min(0x8000);
+        let mut v = buf.to_le_bytes().to_vec();
+        v.extend_from_slice(&len.to_le_bytes());
+        if let Err(e) = copyout(&mut self.proc.mem, iov, &v) {
+            return Err(Exit::Killed(format!("stack fault: {e}")));
+        }
+        match self.syscall(Syscall::fd_read, &[fd, iov, 1])? {
+            Ok((n, _)) => {
+                let mut data = vec![0u8; n.min(len) as usize];
+                copyin(&self.proc.mem, buf, &mut data)
+                    .map_err(|e| Exit::Killed(format!("fault: {e}")))?;
+                Ok(Ok(data))
+            }
+            Err(e) => Ok(Err(e)),
+        }
+    }
+
     /// `fd_stat_get(fd)`: the 24-byte `cloudabi_fdstat_t`.
     fn fd_stat_get(&mut self, fd: u32) -> Result<Result<[u8; FDSTAT_SIZE], Errno>, Exit> {
         let buf = self.scratch + 0x100;
@@ -159,6 +181,35 @@ pub fn hello(u: &mut User<'_>) -> Exit {
             }
         }
         Ok(0)
+    })
+}
+
+/// `copy`: one `fd_read` of at most `bytes` bytes (default 4096) from the descriptor
+/// `from`, written to the descriptor `to`, from an argument data map
+/// `{from: FD, to: FD, bytes: N}`. Exits 0 when it wrote everything it read, 1 otherwise.
+pub fn copy(u: &mut User<'_>) -> Exit {
+    run(u, |u, data| {
+        let (mut from, mut to, mut bytes) = (None, None, 4096u32);
+        if let Ok(map) = ArgdataRef::for_program(data).map() {
+            for (k, v) in map.map_while(Result::ok) {
+                match k.read_str() {
+                    Ok("from") => from = v.read_fd().ok(),
+                    Ok("to") => to = v.read_fd().ok(),
+                    Ok("bytes") => bytes = v.read_int().unwrap_or(bytes),
+                    _ => {}
+                }
+            }
+        }
+        let (Some(from), Some(to)) = (from, to) else {
+            return Ok(2);
+        };
+        let Ok(got) = u.read(from, bytes)? else {
+            return Ok(1);
+        };
+        Ok(match u.write(to, &got)? {
+            Ok(n) if n as usize == got.len() => 0,
+            _ => 1,
+        })
     })
 }
 
@@ -222,7 +273,14 @@ pub fn procstat(u: &mut User<'_>) -> Exit {
             let name = i32::try_from(fd)
                 .ok()
                 .and_then(|n| Fd::from_raw(n).ok())
-                .and_then(|f| u.proc.table.lock().file(f).ok().map(|f| f.name.clone()))
+                .and_then(|f| {
+                    u.proc
+                        .table
+                        .lock()
+                        .file(f)
+                        .ok()
+                        .map(|f| f.name().to_string())
+                })
                 .unwrap_or_default();
             out.push_str(&format!(
                 "{fd:4} {:<16} {base:#018x} {inh:#018x} {name}\n",

@@ -1,17 +1,16 @@
 //! The simulated kernel: a launcher process built from capexec, the `proc_exec` trap, and
 //! a "CPU" that runs the built-in programs against what the shim built.
 
-use std::io::Read;
 use std::sync::Arc;
 
 use capexec::Errno;
-use capexec::abi::{Cloudabi32Activator, Entropy, Layout32, Regs32, SyscallAction, syscall32};
+use capexec::abi::{Cloudabi32Activator, Layout32, Regs32, SyscallAction, syscall32};
 use capexec::exec::{copyin, copyout};
 use capexec::fdtable::FdTable;
 use capexec_sim::{SimProcess, minimal_cloudabi_elf};
 
-use crate::host::{HostFile, HostKind};
 use crate::programs;
+use capexec_host::{HostEntropy, HostFile};
 
 /// Where the simulated images are linked.
 pub const IMAGE_BASE: u32 = 0x0804_8000;
@@ -20,36 +19,6 @@ const SCRATCH: u32 = 0x1000_0000;
 const SCRATCH_LEN: u32 = 0x0010_0000;
 /// First instruction of a built-in image: `hlt`, then the marker and the program name.
 pub const BUILTIN_MARKER: &[u8] = b"\xf4CAPEXEC-BUILTIN:";
-
-/// The kernel's randomness: the host's `/dev/urandom`, or a fixed xorshift if it is
-/// missing.
-pub struct HostEntropy(Option<std::fs::File>, u64);
-
-impl HostEntropy {
-    /// Opens `/dev/urandom`.
-    pub fn new() -> HostEntropy {
-        HostEntropy(
-            std::fs::File::open("/dev/urandom").ok(),
-            0x2545_f491_4f6c_dd1d,
-        )
-    }
-}
-
-impl Entropy for HostEntropy {
-    fn fill(&mut self, buf: &mut [u8]) {
-        if let Some(f) = &mut self.0 {
-            if f.read_exact(buf).is_ok() {
-                return;
-            }
-        }
-        for b in buf {
-            self.1 ^= self.1 << 13;
-            self.1 ^= self.1 >> 7;
-            self.1 ^= self.1 << 17;
-            *b = (self.1 >> 24) as u8;
-        }
-    }
-}
 
 /// The image of a built-in program: a valid CloudABI ELF32 whose code is the marker.
 pub fn builtin_image(name: &str) -> Vec<u8> {
@@ -115,8 +84,8 @@ impl Launcher {
             ..Regs32::default()
         };
 
-        let mut exec_rng = HostEntropy::new();
-        let mut rng = HostEntropy::new();
+        let mut exec_rng = HostEntropy;
+        let mut rng = HostEntropy;
         let mut act = Cloudabi32Activator::new(Layout32::default(), &mut exec_rng);
         let action = syscall32(&mut self.proc, &mut act, &mut rng, &mut regs);
         if self.trace {
@@ -159,6 +128,7 @@ impl Launcher {
             "hello" => programs::hello(&mut user),
             "argdata" => programs::argdata(&mut user),
             "procstat" => programs::procstat(&mut user),
+            "copy" => programs::copy(&mut user),
             other => return Err(format!("unknown built-in program {other:?}")),
         };
         Ok(match end {
@@ -169,7 +139,7 @@ impl Launcher {
 
     /// Inserts `file` at descriptor `fd` exactly.
     pub fn insert_at(&mut self, fd: i32, file: HostFile) -> Result<(), String> {
-        let rights = file.launcher_rights();
+        let rights = file.rights();
         let want =
             capexec::fdtable::Fd::from_raw(fd).map_err(|e| format!("descriptor {fd}: {e}"))?;
         let mut t = self.proc.table.lock();
@@ -188,7 +158,7 @@ impl Launcher {
 
     /// Inserts `file` at the lowest free descriptor from 3 up.
     pub fn insert(&mut self, file: HostFile) -> Result<i32, String> {
-        let rights = file.launcher_rights();
+        let rights = file.rights();
         let mut t = self.proc.table.lock();
         t.alloc(
             capexec::fdtable::Fd::from_raw(3).map_err(|e| e.to_string())?,
@@ -207,22 +177,4 @@ pub fn errno_text(raw: u32) -> String {
         Some(e) => e.to_string(),
         None => format!("errno {raw}"),
     }
-}
-
-/// The standard streams of the launcher.
-pub fn std_streams() -> [HostFile; 3] {
-    [
-        HostFile {
-            kind: HostKind::Stdin,
-            name: "stdin".into(),
-        },
-        HostFile {
-            kind: HostKind::Stdout,
-            name: "stdout".into(),
-        },
-        HostFile {
-            kind: HostKind::Stderr,
-            name: "stderr".into(),
-        },
-    ]
 }

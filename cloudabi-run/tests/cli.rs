@@ -76,7 +76,7 @@ fn procstat_shows_exactly_the_named_descriptors_in_first_appearance_order() {
         .collect();
     assert_eq!(rows.len(), 3, "{out}");
     assert!(
-        rows[0].starts_with("   0 CHARACTER_DEVICE") && rows[0].ends_with("stderr"),
+        rows[0].starts_with("   0 SOCKET_STREAM") && rows[0].ends_with("stderr"),
         "{out}"
     );
     assert!(
@@ -84,13 +84,15 @@ fn procstat_shows_exactly_the_named_descriptors_in_first_appearance_order() {
         "{out}"
     );
     assert!(
-        rows[2].starts_with("   2 CHARACTER_DEVICE") && rows[2].ends_with("stdout"),
+        rows[2].starts_with("   2 SOCKET_STREAM") && rows[2].ends_with("stdout"),
         "{out}"
     );
-    // The launcher's rights (decision 24): stderr FD_WRITE|FD_STAT_PUT_FLAGS|POLL_FD_READWRITE.
-    assert!(rows[0].contains("0x0000000010000048"), "{out}");
-    // A read-only file: FD_READ|FD_SEEK|FD_TELL|FILE_ADVISE|FILE_STAT_FGET|MEM_MAP|POLL.
-    assert!(rows[1].contains("0x00000000140800a6"), "{out}");
+    // The launcher's rights: stderr (a pipe here, so a stream socket)
+    // FD_WRITE|FD_STAT_PUT_FLAGS|FILE_STAT_FGET|POLL_FD_READWRITE.
+    assert!(rows[0].contains("0x0000000010080048"), "{out}");
+    // A read-only regular file: FD_READ|FD_SEEK|FD_TELL|FILE_ADVISE|FILE_STAT_FGET|
+    // MEM_MAP|MEM_MAP_EXEC|POLL_FD_READWRITE|PROC_EXEC.
+    assert!(rows[1].contains("0x000000011c0800a6"), "{out}");
 }
 
 #[test]
@@ -323,7 +325,8 @@ fn native_procstat_shows_exactly_the_named_descriptors() {
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert_eq!(
         stdout(&o),
-        "fd 0: type 17 flags 0x0 base 0x10000048 inheriting 0x0\nfd 1: type 17 flags 0x0 base 0x10000048 inheriting 0x0\n"
+        // Standard output is a pipe here: a stream socket, as in the simulated mode.
+        "fd 0: type 130 flags 0x0 base 0x10080048 inheriting 0x0\nfd 1: type 130 flags 0x0 base 0x10080048 inheriting 0x0\n"
     );
 }
 

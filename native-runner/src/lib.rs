@@ -14,7 +14,8 @@
 //! from the tracee's registers and memory.
 //!
 //! Entry points: [`run_program`] (what `cloudabi-run --native` calls),
-//! [`HostFile`] (host descriptors and executables as capexec files),
+//! [`HostFile`] (host descriptors and executables as capexec files, from
+//! the `capexec-host` crate `cloudabi-run` shares),
 //! [`build_programs`] (the C programs and the stub). The lower layer,
 //! [`Tracee`] with a [`SyscallHandler`], serves calls without capexec (to
 //! measure the cost of a trap alone).
@@ -23,7 +24,6 @@
 #![cfg(all(target_os = "linux", target_arch = "x86_64"))]
 #![warn(missing_docs)]
 
-mod host;
 mod memory;
 mod process;
 mod programs;
@@ -31,9 +31,9 @@ mod regs;
 mod space;
 mod tracee;
 
-pub use host::{HostFile, errno_from_io, rights};
+pub use capexec_host::{HostEntropy, HostFile, errno_from_io, rights};
 pub use memory::{Fault, TraceeMemory};
-pub use process::{HostEntropy, NATIVE_LAYOUT, NativeProcess, run_program};
+pub use process::{NATIVE_LAYOUT, NativeProcess, run_program};
 pub use programs::{build_programs, probe_compiler, programs_source_dir};
 pub use space::{PAGE_SIZE, TraceeAddressSpace};
 pub use tracee::{Action, Error, SyscallHandler, Termination, Tracee};

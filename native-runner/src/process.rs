@@ -4,9 +4,11 @@
 use std::path::Path;
 
 use capexec::Errno;
-use capexec::abi::{Cloudabi32Activator, Entropy, Layout32, Regs32, SyscallAction, syscall32};
+use capexec::abi::{Cloudabi32Activator, Layout32, Regs32, SyscallAction, syscall32};
 use capexec::exec::{ImageFile, Process, copyout};
 use capexec::fdtable::{FdTable, File, FileIo, SharedFdTable};
+
+use capexec_host::HostEntropy;
 
 use crate::regs::{regs_from_user, store_regs};
 use crate::space::TraceeAddressSpace;
@@ -14,21 +16,6 @@ use crate::tracee::{Error, Termination, Tracee, Trap};
 
 /// The i386 system call number of `proc_exec`.
 const PROC_EXEC: u32 = 38;
-
-/// The host's randomness (`getrandom(2)`), for `random_get` and for the
-/// canary and process id of each new image.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct HostEntropy;
-
-impl Entropy for HostEntropy {
-    fn fill(&mut self, buf: &mut [u8]) {
-        // getrandom(2) does not fail for a valid buffer on Linux >= 3.17;
-        // a host without it cannot give programs their canary.
-        if let Err(e) = getrandom::fill(buf) {
-            panic!("the host has no randomness: {e}");
-        }
-    }
-}
 
 /// Where images go in the stub: below the stub (linked at `0x6000_0000`)
 /// and its Linux stack and vDSO (near the top of the 4 GiB space), above
