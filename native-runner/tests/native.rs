@@ -97,9 +97,9 @@ fn procstat_lists_its_table() {
     assert_eq!(end, Termination::Exited(0));
     assert_eq!(
         drain(out_r),
-        "fd 0: type 130 flags 0x0 base 0x10000048 inheriting 0x0\n\
+        "fd 0: type 130 flags 0x0 base 0x10080048 inheriting 0x0\n\
          fd 1: type 96 flags 0x0 base 0x11c0800a6 inheriting 0x0\n\
-         fd 2: type 17 flags 0x0 base 0x140800a6 inheriting 0x0\n"
+         fd 2: type 17 flags 0x0 base 0x11c0800a6 inheriting 0x0\n"
     );
 }
 
@@ -150,7 +150,7 @@ fn spawn_passes_a_strict_subset() {
     assert_eq!(
         drain(out_r),
         "fd 0: type 130 flags 0x0 base 0x40 inheriting 0x0\n\
-         fd 1: type 130 flags 0x0 base 0x10000048 inheriting 0x0\n"
+         fd 1: type 130 flags 0x0 base 0x10080048 inheriting 0x0\n"
     );
     assert_eq!(drain(err_r), "");
     assert_eq!(drain(narrow_r), "");
@@ -270,7 +270,13 @@ fn launcher_exec_errors_leave_the_launcher_intact() {
         // A Linux executable, not a CloudABI one.
         (exe(dir, "stub"), rights::EXECUTABLE),
         // hello without PROC_EXEC.
-        (exe(dir, "hello"), rights::FILE),
+        (
+            exe(dir, "hello"),
+            FdRights::new(
+                rights::FILE.base.difference(Rights::PROC_EXEC),
+                Rights::empty(),
+            ),
+        ),
     ]);
     let mut p = NativeProcess::spawn(&dir.join("stub"), launcher).unwrap();
     let data = seq(&[fd(0)]);
