@@ -55,6 +55,6 @@ pub use map_iter::MapIter;
 pub use reader::{ArgdataRef, Type};
 pub use seq_iter::SeqIter;
 pub use serialize::Prepared;
-pub use timestamp::Timestamp;
+pub use timestamp::{Timestamp, civil_from_days, days_from_civil, days_in_month};
 pub use value::{Encoded, Value};
 pub use yaml::{MAX_YAML_DEPTH, print_yaml};

@@ -365,7 +365,7 @@ fn timestamp<W: Write + ?Sized>(ad: ArgdataRef<'_>, out: &mut W) -> Result<bool,
     };
     let days = t.sec.div_euclid(86_400);
     let secs = t.sec.rem_euclid(86_400);
-    let (year, month, day) = civil_from_days(days);
+    let (year, month, day) = super::timestamp::civil_from_days(days);
     if i32::try_from(year - 1900).is_err() {
         return Ok(false);
     }
@@ -385,32 +385,4 @@ fn timestamp<W: Write + ?Sized>(ad: ArgdataRef<'_>, out: &mut W) -> Result<bool,
     )
     .map_err(|_| Errno::EIO)?;
     Ok(true)
-}
-
-/// Proleptic Gregorian date of a day count since 1970-01-01 (years counted astronomically).
-fn civil_from_days(days: i64) -> (i64, u32, u32) {
-    // Shift the epoch to 0000-03-01 so leap days fall at the end of a 400-year era.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    (year, month, day)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::civil_from_days;
-
-    #[test]
-    fn civil() {
-        assert_eq!(civil_from_days(0), (1970, 1, 1));
-        assert_eq!(civil_from_days(-1), (1969, 12, 31));
-        assert_eq!(civil_from_days(11_016), (2000, 2, 29));
-        assert_eq!(civil_from_days(-719_468), (0, 3, 1));
-    }
 }
