@@ -190,6 +190,7 @@ struct FlatProcess {
 impl Process for FlatProcess {
     type File = TFile;
     type Memory = FlatMem;
+    type Lock = capexec::fdtable::DefaultRawMutex;
 
     fn fd_table(&self) -> &SharedFdTable<TFile> {
         &self.table

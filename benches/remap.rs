@@ -39,7 +39,7 @@ fn remapped(c: &mut Criterion) {
             table.open(f.clone(), FdRights::ALL).expect("open");
         }
         let vec: Vec<Option<Arc<MyFile>>> = fs.iter().cloned().map(Some).collect();
-        let shared = SharedFdTable::new(table);
+        let shared: SharedFdTable<_> = SharedFdTable::new(table);
         for n in [3usize, 64, 1024, 65536] {
             let fds = fd_list(n, old);
             let param = format!("old{old}/n{n}");

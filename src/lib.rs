@@ -31,6 +31,10 @@ pub mod fdtable;
 
 pub use errno::Errno;
 
+/// The raw-mutex trait a kernel implements to supply the lock of a
+/// [`fdtable::SharedFdTable`] (re-exported so that the kernel names the same version).
+pub use lock_api;
+
 /// The README's examples, compiled and run as doctests.
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]

@@ -51,6 +51,7 @@ struct CProc {
 impl Process for CProc {
     type File = TFile;
     type Memory = CountingMem<SimAddressSpace>;
+    type Lock = capexec::fdtable::DefaultRawMutex;
     fn fd_table(&self) -> &SharedFdTable<TFile> {
         &self.table
     }

@@ -28,6 +28,7 @@ struct SharedProc {
 impl Process for SharedProc {
     type File = TFile;
     type Memory = SimAddressSpace;
+    type Lock = capexec::fdtable::DefaultRawMutex;
     fn fd_table(&self) -> &SharedFdTable<TFile> {
         &self.table
     }
@@ -285,6 +286,7 @@ struct InPlace<'a>(&'a mut SharedProc);
 impl Process for InPlace<'_> {
     type File = TFile;
     type Memory = SimAddressSpace;
+    type Lock = capexec::fdtable::DefaultRawMutex;
     fn fd_table(&self) -> &SharedFdTable<TFile> {
         &self.0.table
     }

@@ -443,6 +443,7 @@ struct Threads {
 impl Process for Threads {
     type File = TFile;
     type Memory = SimAddressSpace;
+    type Lock = capexec::fdtable::DefaultRawMutex;
     fn stop_other_threads(&mut self) -> Result<(), Errno> {
         self.stops += 1;
         self.stop
@@ -602,6 +603,7 @@ struct FaultProc {
 impl Process for FaultProc {
     type File = TFile;
     type Memory = FaultMem;
+    type Lock = capexec::fdtable::DefaultRawMutex;
     fn fd_table(&self) -> &SharedFdTable<TFile> {
         &self.table
     }

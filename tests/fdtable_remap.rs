@@ -356,7 +356,7 @@ fn other_holders_of_the_old_table_keep_it_intact() {
     let before = snapshot(&*shared.lock());
     let other = Arc::clone(&shared);
     let new = shared.fdcopy_remapped(&[1]).unwrap();
-    let mine = SharedFdTable::new(new);
+    let mine: SharedFdTable<_> = SharedFdTable::new(new);
     assert_eq!(snapshot(&*other.lock()), before);
     assert_eq!(open_fds(&*mine.lock()), vec![0]);
     drop(mine);

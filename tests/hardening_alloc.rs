@@ -367,6 +367,7 @@ struct AProc {
 impl Process for AProc {
     type File = HFile;
     type Memory = ArenaMem;
+    type Lock = capexec::fdtable::DefaultRawMutex;
     fn fd_table(&self) -> &SharedFdTable<HFile> {
         &self.table
     }
@@ -545,7 +546,7 @@ fn every_allocation_point_fails_cleanly() {
         "SharedFdTable::fork_copy",
         || {
             let s = ts(100, None);
-            (s.pool, SharedFdTable::new(s.t))
+            (s.pool, SharedFdTable::<_>::new(s.t))
         },
         |(p, t)| table_state(&t.lock(), p),
         |(_, t)| t.fork_copy(),
@@ -590,7 +591,7 @@ fn every_allocation_point_fails_cleanly() {
                 mem.map(FDS, (nfds * 4) as u32);
                 let words: Vec<u8> = list.iter().flat_map(|f| f.to_le_bytes()).collect();
                 mem.write_user(FDS, &words).unwrap();
-                (s.pool, SharedFdTable::new(s.t), mem)
+                (s.pool, SharedFdTable::<_>::new(s.t), mem)
             },
             |(p, t, _)| table_state(&t.lock(), p),
             |(_, t, mem)| {

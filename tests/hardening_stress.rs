@@ -36,6 +36,7 @@ struct StressProc {
 impl Process for StressProc {
     type File = HFile;
     type Memory = SimAddressSpace;
+    type Lock = capexec::fdtable::DefaultRawMutex;
     fn fd_table(&self) -> &SharedFdTable<HFile> {
         if self.installed && !self.in_place {
             &self.own

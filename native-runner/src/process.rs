@@ -46,6 +46,7 @@ pub struct NativeProcess<F: ?Sized> {
 impl<F: ?Sized + File> Process for NativeProcess<F> {
     type File = F;
     type Memory = TraceeAddressSpace;
+    type Lock = capexec::fdtable::DefaultRawMutex;
 
     fn fd_table(&self) -> &SharedFdTable<F> {
         &self.table

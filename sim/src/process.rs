@@ -27,6 +27,7 @@ impl<F: ?Sized> SimProcess<F> {
 impl<F: ?Sized + File> Process for SimProcess<F> {
     type File = F;
     type Memory = SimAddressSpace;
+    type Lock = capexec::fdtable::DefaultRawMutex;
 
     fn fd_table(&self) -> &SharedFdTable<F> {
         &self.table

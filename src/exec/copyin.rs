@@ -72,8 +72,8 @@ impl FdList {
 ///
 /// # References
 /// - FreeBSD r285622, `sys/kern/kern_exec.c` `exec_copyin_data_fds`.
-pub fn exec_copyin_data_fds<F, M>(
-    table: &SharedFdTable<F>,
+pub fn exec_copyin_data_fds<F, R, M>(
+    table: &SharedFdTable<F, R>,
     mem: &M,
     data: UserAddr,
     data_len: u32,
@@ -82,6 +82,7 @@ pub fn exec_copyin_data_fds<F, M>(
 ) -> Result<ImageArgs<F>, Errno>
 where
     F: ?Sized + File,
+    R: lock_api::RawMutex,
     M: UserMemory + ?Sized,
 {
     // 1.

@@ -14,6 +14,9 @@ pub trait Process {
     type File: ?Sized + File;
     /// The process's user memory.
     type Memory: UserMemory + ?Sized;
+    /// The lock of the process's descriptor table (the kernel's own raw mutex, or
+    /// [`DefaultRawMutex`](crate::fdtable::DefaultRawMutex)).
+    type Lock: lock_api::RawMutex;
 
     /// Asks the process's other threads to stop before the exec proceeds (FreeBSD
     /// `pre_execve`). Its error comes before every other check. A kernel without threads
@@ -26,7 +29,7 @@ pub trait Process {
     fn resume_other_threads(&mut self) {}
 
     /// The process's descriptor table.
-    fn fd_table(&self) -> &SharedFdTable<Self::File>;
+    fn fd_table(&self) -> &SharedFdTable<Self::File, Self::Lock>;
 
     /// The process's user memory, for copy-ins.
     fn memory(&self) -> &Self::Memory;
@@ -93,8 +96,8 @@ pub enum ExecOutcome<E> {
 /// The executable's descriptor checks, on the caller's table: open (`EBADF`), with the
 /// `PROC_EXEC` right (`ENOTCAPABLE`), a regular file (a directory, device or symbolic
 /// link is `EACCES`; a socket, process, shared memory or unknown type `EINVAL`).
-pub fn check_executable<F: ?Sized + File>(
-    table: &SharedFdTable<F>,
+pub fn check_executable<F: ?Sized + File, R: lock_api::RawMutex>(
+    table: &SharedFdTable<F, R>,
     fd: u32,
 ) -> Result<Arc<F>, Errno> {
     let fd = Fd::from_raw(i32::try_from(fd).map_err(|_| Errno::EBADF)?)?;

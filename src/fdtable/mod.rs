@@ -3,7 +3,8 @@
 //! - [`FdTable`]: lowest-free allocation through a two-level bitmap, `dup`, `dup2`,
 //!   `dup_min` (`F_DUPFD`), `replace` (CloudABI `fd_replace`), `close`, `close_range`,
 //!   the close-on-exec sweep, the fork copy and rights narrowing.
-//! - [`SharedFdTable`]: the table shared by a process's threads, behind a `spin` lock.
+//! - [`SharedFdTable`]: the table shared by a process's threads, behind the kernel's lock
+//!   (any [`lock_api::RawMutex`]; a spin lock by default).
 //! - The remapped primitives of FreeBSD r285622: [`fdcopy_remapped`],
 //!   [`fdinstall_remapped`], [`fdescfree_remapped`].
 //!
@@ -25,5 +26,5 @@ pub use fd::Fd;
 pub use file::{File, FileIo, FileType};
 pub use remap::{fdcopy_remapped, fdescfree_remapped, fdinstall_remapped};
 pub use rights::{FdRights, Rights};
-pub use shared::SharedFdTable;
+pub use shared::{DefaultRawMutex, SharedFdTable, SharedFdTableGuard};
 pub use table::{CloseRange, DEFAULT_LIMIT, FdTable, MAX_LIMIT};

@@ -72,7 +72,10 @@ fn fill_remapped<F: ?Sized + File>(
 /// # References
 /// - FreeBSD r285622, `sys/kern/kern_descrip.c` `fdinstall_remapped`.
 #[must_use = "the old table must be dropped after the lock is released"]
-pub fn fdinstall_remapped<F: ?Sized>(shared: &SharedFdTable<F>, new: FdTable<F>) -> FdTable<F> {
+pub fn fdinstall_remapped<F: ?Sized, R: lock_api::RawMutex>(
+    shared: &SharedFdTable<F, R>,
+    new: FdTable<F>,
+) -> FdTable<F> {
     core::mem::replace(&mut *shared.lock(), new)
 }
 

@@ -656,6 +656,7 @@ pub struct HProc {
 impl Process for HProc {
     type File = HFile;
     type Memory = HMem;
+    type Lock = capexec::fdtable::DefaultRawMutex;
     fn stop_other_threads(&mut self) -> Result<(), Errno> {
         match self.stop_err {
             Some(e) => Err(e),
