@@ -202,6 +202,11 @@ impl AddressSpace for TraceeAddressSpace {
         let Some((first, last)) = pages(addr, len)? else {
             return Ok(());
         };
+        // Never the first page, whatever the caller checked: a root runner
+        // is not held back by the host's vm.mmap_min_addr.
+        if first == 0 {
+            return Err(Errno::ENOMEM);
+        }
         let initial = prot | Protection::READ | Protection::WRITE;
         // Fresh pages: mapped read-write (and executable if asked) at once.
         let fresh: Vec<(u32, ())> = (first..=last)

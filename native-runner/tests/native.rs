@@ -334,3 +334,43 @@ fn an_image_replaces_only_what_the_runner_mapped() {
     assert!(maps.lines().any(|l| l.starts_with("08048000-")), "{maps}");
     assert_eq!(p.serve().unwrap(), Termination::Exited(0));
 }
+
+#[test]
+fn a_segment_at_address_zero_is_refused_before_the_point_of_no_return() {
+    let Some(dir) = setup("a_segment_at_address_zero_is_refused_before_the_point_of_no_return")
+    else {
+        return;
+    };
+    let good = std::fs::read(dir.join("hello")).unwrap();
+    let mut bad = good.clone();
+    // The first PT_LOAD's p_vaddr becomes 0 (root could map it: mmap_min_addr
+    // does not hold for CAP_SYS_RAWIO).
+    let phoff = u32::from_le_bytes(bad[28..32].try_into().unwrap()) as usize;
+    let phnum = u16::from_le_bytes(bad[44..46].try_into().unwrap()) as usize;
+    let load = (0..phnum)
+        .map(|i| phoff + 32 * i)
+        .find(|&ph| bad[ph..ph + 4] == 1u32.to_le_bytes())
+        .expect("a PT_LOAD");
+    bad[load + 8..load + 12].copy_from_slice(&0u32.to_le_bytes());
+    let (out_r, out) = pipe();
+    let launcher = table(&[
+        (out.clone(), rights::STDOUT),
+        (Arc::new(HostFile::from_bytes(bad)), rights::EXECUTABLE),
+        (Arc::new(HostFile::from_bytes(good)), rights::EXECUTABLE),
+    ]);
+    let mut p = NativeProcess::spawn(&dir.join("stub"), launcher).unwrap();
+    match p.exec(1, &seq(&[fd(0)]), &[0]) {
+        Err(Error::Exec(e)) => assert_eq!(e, Errno::ENOEXEC),
+        other => panic!("expected ENOEXEC, got {other:?}"),
+    }
+    assert!(!p.address_space().is_mapped(0));
+    let pid = p.address_space().tracee().pid();
+    let maps = std::fs::read_to_string(format!("/proc/{pid}/maps")).unwrap();
+    assert!(!maps.lines().any(|l| l.starts_with("00000000-")), "{maps}");
+    // The launcher keeps running and execs the good image.
+    assert_eq!(entries(&p).len(), 3);
+    p.exec(2, &seq(&[fd(0)]), &[0]).unwrap();
+    assert_eq!(p.serve().unwrap(), Termination::Exited(0));
+    drop((p, out));
+    assert_eq!(drain(out_r), "Hello, world\n");
+}

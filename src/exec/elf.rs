@@ -26,6 +26,12 @@ pub const ELFOSABI_CLOUDABI: u8 = 17;
 pub const MAX_PHNUM: usize = 64;
 /// Most `PT_LOAD` segments accepted.
 pub const MAX_LOAD_SEGMENTS: usize = 16;
+/// Lowest address a `PT_LOAD` segment may cover: the first page is never mapped, so a
+/// null pointer always faults, even in a kernel that would map it on request.
+///
+/// # References
+/// - FreeBSD `security.bsd.map_at_zero` (off by default); Linux `vm.mmap_min_addr`.
+pub const MIN_LOAD_ADDR: u32 = 0x1000;
 
 const EHDR32_SIZE: usize = 52;
 const PHDR32_SIZE: usize = 32;
@@ -67,7 +73,8 @@ fn noexec<T>(_: T) -> Errno {
 
 impl ElfImage {
     /// Reads and checks the headers of `file`. `ENOEXEC` for anything that is not a
-    /// static i386 CloudABI image; `dyn_base` is where an `ET_DYN` image is placed.
+    /// static i386 CloudABI image, and for a segment below [`MIN_LOAD_ADDR`]; `dyn_base`
+    /// is where an `ET_DYN` image is placed.
     /// Reads at most 52 + 64 * 32 bytes into stack buffers, plus the last byte of each
     /// `PT_LOAD` segment's file range (a truncated image is `ENOEXEC`); allocates nothing.
     pub fn parse<F: ImageFile + ?Sized>(file: &F, dyn_base: u32) -> Result<ElfImage, Errno> {
@@ -120,6 +127,10 @@ impl ElfImage {
                         offset: u32::try_from(ph.p_offset).map_err(noexec)?,
                         prot: Protection::from_bits_truncate(ph.p_flags),
                     };
+                    // Nothing in the first page (address 0 and its neighbours).
+                    if seg.vaddr < MIN_LOAD_ADDR {
+                        return Err(Errno::ENOEXEC);
+                    }
                     // The segment must fit below 4 GiB, in memory and in the file.
                     seg.vaddr.checked_add(seg.memsz - 1).ok_or(Errno::ENOEXEC)?;
                     seg.offset.checked_add(seg.filesz).ok_or(Errno::ENOEXEC)?;

@@ -17,7 +17,9 @@ mod proc_exec;
 mod usermem;
 
 pub use copyin::{SMALL_FD_LIST, exec_copyin_data_fds};
-pub use elf::{ELFOSABI_CLOUDABI, ElfImage, LoadSegment, MAX_LOAD_SEGMENTS, MAX_PHNUM};
+pub use elf::{
+    ELFOSABI_CLOUDABI, ElfImage, LoadSegment, MAX_LOAD_SEGMENTS, MAX_PHNUM, MIN_LOAD_ADDR,
+};
 pub use image::{AddressSpace, ImageFile, Protection};
 pub use image_args::ImageArgs;
 pub use proc_exec::{ExecOutcome, ImageActivator, Process, check_executable, proc_exec};
