@@ -13,6 +13,13 @@
 //! stops in the tracer instead of reaching Linux, and `syscall32` serves it
 //! from the tracee's registers and memory.
 //!
+//! Before any image is loaded the stub is confined: its vDSO is unmapped
+//! and a seccomp filter lets Linux serve only the runner's own injected
+//! `mmap2`, `mprotect` and `munmap`, so nothing the program does (even from
+//! 64-bit mode, through the legacy vsyscall page) gets a host kernel result
+//! without a stop in the runner. Signals a program ignores by default and
+//! stop signals are discarded; faults and terminating signals end it.
+//!
 //! Entry points: [`run_program`] (what `cloudabi-run --native` calls),
 //! [`HostFile`] (host descriptors and executables as capexec files, from
 //! the `capexec-host` crate `cloudabi-run` shares),

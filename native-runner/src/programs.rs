@@ -58,7 +58,7 @@ pub fn probe_compiler() -> Result<(), String> {
 }
 
 /// Builds the CloudABI test programs (`hello`, `procstat`, `spawn`,
-/// `errors`, `loop`) and the ptrace stub (`stub`) into `out_dir` with
+/// `errors`, `loop`, `mode64`) and the ptrace stub (`stub`) into `out_dir` with
 /// `programs/build.sh`, and returns `out_dir`.
 ///
 /// Needs `sh` and a gcc that can compile for i386 (`-m32`; Debian package

@@ -24,6 +24,16 @@ const LINUX_MUNMAP: u32 = 91;
 const LINUX_MPROTECT: u32 = 125;
 const LINUX_MMAP2: u32 = 192;
 
+const LINUX_PRCTL: u32 = 172;
+const LINUX_SECCOMP: u32 = 354;
+
+const PR_SET_NO_NEW_PRIVS: u32 = 38;
+const SECCOMP_SET_MODE_FILTER: u32 = 1;
+
+const PROT_READ: u32 = 1;
+const PROT_WRITE: u32 = 2;
+const PAGE: u32 = 4096;
+
 const MAP_PRIVATE: u32 = 0x02;
 const MAP_ANONYMOUS: u32 = 0x20;
 const MAP_FIXED_NOREPLACE: u32 = 0x10_0000;
@@ -35,6 +45,44 @@ const TLS_SELECTOR: u64 = (TLS_ENTRY as u64) << 3 | 3;
 
 /// The 32-bit user code segment selector on x86_64 Linux.
 const USER32_CS: u64 = 0x23;
+/// The user data segment selector on x86_64 Linux (`ss`, `ds`, `es`).
+const USER_DS: u64 = 0x2b;
+
+/// `AUDIT_ARCH_I386`: the `arch` seccomp sees for an `int $0x80` call.
+const AUDIT_ARCH_I386: u32 = 0x4000_0003;
+/// Offsets in `struct seccomp_data`.
+const SECCOMP_DATA_NR: u32 = 0;
+const SECCOMP_DATA_ARCH: u32 = 4;
+const SECCOMP_RET_KILL_PROCESS: u32 = 0x8000_0000;
+const SECCOMP_RET_ALLOW: u32 = 0x7fff_0000;
+
+/// Classic BPF instructions (`struct sock_filter`).
+const BPF_LD_W_ABS: u16 = 0x20;
+const BPF_JEQ_K: u16 = 0x15;
+const BPF_RET_K: u16 = 0x06;
+
+/// The seccomp filter the stub runs under from before its first image:
+/// `(code, jt, jf, k)` rows of a classic BPF program.
+///
+/// Under `PTRACE_SYSEMU` no system call the program makes reaches Linux
+/// (from 32-bit or 64-bit mode, through `int $0x80`, `sysenter` or
+/// `syscall`): each stops in the runner and is skipped. What still reaches
+/// seccomp is what the runner injects (i386 `mmap2`, `mprotect`, `munmap`,
+/// which the filter allows) and the kernel's emulation of the legacy
+/// vsyscall page, which a program can call from 64-bit mode and which
+/// consults seccomp but not ptrace (an x86_64 `gettimeofday`, `time` or
+/// `getcpu`). Everything but the three i386 calls kills the process with
+/// `SIGSYS` before the host answers.
+pub(crate) const SECCOMP_FILTER: [(u16, u8, u8, u32); 8] = [
+    (BPF_LD_W_ABS, 0, 0, SECCOMP_DATA_ARCH),
+    (BPF_JEQ_K, 0, 4, AUDIT_ARCH_I386),
+    (BPF_LD_W_ABS, 0, 0, SECCOMP_DATA_NR),
+    (BPF_JEQ_K, 3, 0, LINUX_MMAP2),
+    (BPF_JEQ_K, 2, 0, LINUX_MPROTECT),
+    (BPF_JEQ_K, 1, 0, LINUX_MUNMAP),
+    (BPF_RET_K, 0, 0, SECCOMP_RET_KILL_PROCESS),
+    (BPF_RET_K, 0, 0, SECCOMP_RET_ALLOW),
+];
 
 /// Why the runner failed.
 #[derive(Debug)]
@@ -216,7 +264,43 @@ impl Tracee {
             .position(|w| w == [0xcd, 0x80])
             .ok_or_else(|| Error::Unexpected("no int $0x80 near the stub's entry".into()))?;
         t.syscall_insn = entry + at as u32;
+        t.confine()?;
         Ok(t)
+    }
+
+    /// Takes from the stub, before any image is loaded, every way to a
+    /// host result that does not stop in the runner: its vDSO (whose code
+    /// reads the host's clock from data pages without a system call) is
+    /// unmapped, and [`SECCOMP_FILTER`] is installed (with
+    /// `PR_SET_NO_NEW_PRIVS`), so that only the runner's own `mmap2`,
+    /// `mprotect` and `munmap` are served by Linux.
+    fn confine(&mut self) -> Result<(), Error> {
+        let maps = std::fs::read_to_string(format!("/proc/{}/maps", self.pid))
+            .map_err(|e| Error::Unexpected(format!("reading the stub's maps: {e}")))?;
+        for (start, end) in vdso_ranges(&maps) {
+            self.munmap(start, end - start)?;
+        }
+        self.inject_checked("prctl", LINUX_PRCTL, [PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0, 0])?;
+        // struct sock_fprog (i386 layout: u16 len, 2 bytes padding, u32
+        // filter), then the filter.
+        let mut prog = Vec::with_capacity(8 + 8 * SECCOMP_FILTER.len());
+        let page = self.mmap(0, PAGE, PROT_READ | PROT_WRITE, false)?;
+        prog.extend_from_slice(&(SECCOMP_FILTER.len() as u16).to_le_bytes());
+        prog.extend_from_slice(&[0, 0]);
+        prog.extend_from_slice(&(page + 8).to_le_bytes());
+        for (code, jt, jf, k) in SECCOMP_FILTER {
+            prog.extend_from_slice(&code.to_le_bytes());
+            prog.extend_from_slice(&[jt, jf]);
+            prog.extend_from_slice(&k.to_le_bytes());
+        }
+        self.mem.copy_out(page, &prog)?;
+        let installed = self.inject_checked(
+            "seccomp",
+            LINUX_SECCOMP,
+            [SECCOMP_SET_MODE_FILTER, 0, page, 0, 0, 0],
+        );
+        self.munmap(page, PAGE)?;
+        installed.map(drop)
     }
 
     /// The tracee's process id.
@@ -290,6 +374,9 @@ impl Tracee {
         r.rdi = u64::from(args[4]);
         r.rbp = u64::from(args[5]);
         r.rip = u64::from(self.syscall_insn);
+        // The stub's instruction in 32-bit mode, whatever mode the program
+        // was in.
+        r.cs = USER32_CS;
         ptrace::setregs(self.pid, r).map_err(host("PTRACE_SETREGS"))?;
         let entry = self.step_syscall()?;
         if entry.orig_rax != u64::from(nr) {
@@ -356,8 +443,11 @@ impl Tracee {
 
     /// Sets the registers a new image starts with: `eip`, `esp`, the `%gs`
     /// base (a flat 4 GiB data segment through `PTRACE_SET_THREAD_AREA`),
-    /// `eflags` as after `execve`, every other general register zero. The
-    /// tracee stays stopped until it is served.
+    /// `eflags` as after `execve`, every other general register zero
+    /// (`r8`-`r15` too), and every segment register explicitly: the 32-bit
+    /// user code segment, the user data segment, `%fs` null, so an image
+    /// always starts in 32-bit mode, even after a `proc_exec` made from
+    /// 64-bit mode. The tracee stays stopped until it is served.
     pub fn start_image(&mut self, eip: u32, esp: u32, gs_base: u32) -> Result<(), Error> {
         let mut regs = ptrace::getregs(self.pid).map_err(host("PTRACE_GETREGS"))?;
         let init = Regs32 {
@@ -368,6 +458,20 @@ impl Tracee {
             ..Regs32::default()
         };
         store_regs(&init, &mut regs);
+        regs.r8 = 0;
+        regs.r9 = 0;
+        regs.r10 = 0;
+        regs.r11 = 0;
+        regs.r12 = 0;
+        regs.r13 = 0;
+        regs.r14 = 0;
+        regs.r15 = 0;
+        regs.cs = USER32_CS;
+        regs.ss = USER_DS;
+        regs.ds = USER_DS;
+        regs.es = USER_DS;
+        regs.fs = 0;
+        regs.fs_base = 0;
         set_thread_area(self.pid, TLS_ENTRY, gs_base).map_err(host("PTRACE_SET_THREAD_AREA"))?;
         regs.gs = TLS_SELECTOR;
         regs.gs_base = u64::from(gs_base);
@@ -498,6 +602,25 @@ impl Drop for Tracee {
     }
 }
 
+/// The address ranges of the vDSO's code and data mappings (`[vdso]`,
+/// `[vvar]`, `[vvar_vclock]`) in a `/proc/PID/maps` listing.
+fn vdso_ranges(maps: &str) -> Vec<(u32, u32)> {
+    maps.lines()
+        .filter(|l| {
+            l.split_whitespace()
+                .nth(5)
+                .is_some_and(|n| matches!(n, "[vdso]" | "[vvar]" | "[vvar_vclock]"))
+        })
+        .filter_map(|l| {
+            let (start, end) = l.split_whitespace().next()?.split_once('-')?;
+            Some((
+                u32::from_str_radix(start, 16).ok()?,
+                u32::from_str_radix(end, 16).ok()?,
+            ))
+        })
+        .collect()
+}
+
 /// What a signal sent to (or raised by) the traced program does to it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Disposition {
@@ -598,4 +721,72 @@ pub(crate) fn probe() -> bool {
     let _ = signal::kill(pid, Signal::SIGKILL);
     let _ = waitpid(pid, None);
     stopped
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Runs the classic BPF subset the filter uses on one `seccomp_data`.
+    fn filter(arch: u32, nr: u32) -> u32 {
+        let mut pc = 0;
+        let mut acc = 0;
+        loop {
+            let (code, jt, jf, k) = SECCOMP_FILTER[pc];
+            match code {
+                BPF_LD_W_ABS => acc = if k == SECCOMP_DATA_ARCH { arch } else { nr },
+                BPF_JEQ_K => {
+                    pc += usize::from(if acc == k { jt } else { jf });
+                }
+                BPF_RET_K => return k,
+                _ => panic!("unexpected instruction {code:#x}"),
+            }
+            pc += 1;
+        }
+    }
+
+    #[test]
+    fn the_filter_allows_only_the_runners_i386_calls() {
+        const AUDIT_ARCH_X86_64: u32 = 0xc000_003e;
+        for nr in [LINUX_MMAP2, LINUX_MPROTECT, LINUX_MUNMAP] {
+            assert_eq!(filter(AUDIT_ARCH_I386, nr), SECCOMP_RET_ALLOW, "{nr}");
+            assert_eq!(filter(AUDIT_ARCH_X86_64, nr), SECCOMP_RET_KILL_PROCESS);
+        }
+        // i386 exit, read, write, execve, prctl, seccomp; x86_64 vsyscall
+        // gettimeofday, time, getcpu, and mmap, mprotect, munmap, execve.
+        for nr in [1, 3, 4, 11, 172, 354, 96, 201, 309, 0, 0xffff_ffff] {
+            assert_eq!(
+                filter(AUDIT_ARCH_I386, nr),
+                SECCOMP_RET_KILL_PROCESS,
+                "{nr}"
+            );
+        }
+        for nr in [96, 201, 309, 9, 10, 11, 59, 192, 125, 91] {
+            assert_eq!(
+                filter(AUDIT_ARCH_X86_64, nr),
+                SECCOMP_RET_KILL_PROCESS,
+                "{nr}"
+            );
+        }
+    }
+
+    #[test]
+    fn vdso_mappings_are_found_by_name() {
+        let maps = "\
+08048000-08049000 r-xp 00000000 00:20 12 /tmp/stub
+f7f50000-f7f54000 r--p 00000000 00:00 0                                  [vvar]
+f7f54000-f7f55000 r--p 00000000 00:00 0                                  [vvar_vclock]
+f7f55000-f7f57000 r-xp 00000000 00:00 0                                  [vdso]
+ff9d0000-ff9f1000 rw-p 00000000 00:00 0                                  [stack]
+ffffffffff600000-ffffffffff601000 --xp 00000000 00:00 0                  [vsyscall]
+";
+        assert_eq!(
+            vdso_ranges(maps),
+            [
+                (0xf7f5_0000, 0xf7f5_4000),
+                (0xf7f5_4000, 0xf7f5_5000),
+                (0xf7f5_5000, 0xf7f5_7000)
+            ]
+        );
+    }
 }
