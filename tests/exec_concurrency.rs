@@ -1,6 +1,6 @@
-//! A `proc_exec` racing other threads that use the same descriptor table (decision 8's
-//! second guarantee): the remapped table is always one consistent snapshot of the old
-//! one, and no reference is leaked or lost.
+//! A `proc_exec` racing other threads that use the same descriptor table: the remapped
+//! table is always one consistent snapshot of the old one, and no reference is leaked or
+//! lost.
 
 mod common;
 
@@ -230,12 +230,13 @@ fn exec_while_other_threads_replace_or_close_listed_descriptors() {
         while ops.load(Ordering::Relaxed) == 0 {
             std::thread::yield_now();
         }
-        // At least EXECS execs, and on until one succeeded: with few CPUs the churner
-        // can sit descheduled in its "all closed" state for a while.
+        // On until EXECS execs succeeded: with few CPUs the churner can sit descheduled
+        // in its "all closed" state for a while (EBADF), but it is there only one step in
+        // five, so most attempts succeed.
         let mut n = 0;
-        while n < EXECS || ok == 0 {
+        while ok < EXECS {
             n += 1;
-            assert!(n < 100_000, "no exec ever succeeded");
+            assert!(n < 100_000, "only {ok} of {n} execs succeeded");
             let (out, new) = exec_once(&table, 7, &fds);
             match out {
                 ExecOutcome::Replaced(()) => {
@@ -264,8 +265,8 @@ fn exec_while_other_threads_replace_or_close_listed_descriptors() {
         }
         stop.store(true, Ordering::Relaxed);
     });
-    assert!(ok > 0, "no exec succeeded ({ebadf} EBADF)");
-    let _ = ebadf;
+    assert_eq!(ok, EXECS, "execs that succeeded ({ebadf} EBADF)");
+    eprintln!("exec_concurrency: {ok} execs succeeded, {ebadf} saw the closed state (EBADF)");
     // No reference leaked or lost: holders are the pool and the shared table.
     let t = table.lock();
     for g in &gens {
