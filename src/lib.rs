@@ -28,6 +28,7 @@ pub mod argdata;
 pub mod errno;
 pub mod exec;
 pub mod fdtable;
+mod work;
 
 pub use errno::Errno;
 

@@ -36,6 +36,8 @@
 //! - NuxiNL cloudlibc `src/libc/argdata` (the reference C library) and the NuxiNL
 //!   `argdata` format description.
 
+#[cfg(test)]
+mod cost_tests;
 mod decode;
 mod encoded;
 mod fdconv;

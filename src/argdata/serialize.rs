@@ -26,6 +26,7 @@ use super::reader::{
 use super::subfield;
 use super::value::{Children, Value};
 use crate::Errno;
+use crate::work::DedupHasher;
 
 /// The stored number written for a descriptor that cannot be converted.
 const INVALID_FD: u32 = u32::MAX;
@@ -245,14 +246,14 @@ enum FdSink<'o> {
 
 /// The descriptor list being built, with its linear-time dedup table.
 struct FdList<'o> {
-    seen: HashMap<i32, u32>,
+    seen: HashMap<i32, u32, DedupHasher>,
     sink: FdSink<'o>,
     count: usize,
 }
 
 impl<'o> FdList<'o> {
     fn new(sink: FdSink<'o>, upper: usize) -> Result<Self, Errno> {
-        let mut seen = HashMap::new();
+        let mut seen = HashMap::with_hasher(DedupHasher::default());
         seen.try_reserve(upper).map_err(|_| Errno::ENOMEM)?;
         Ok(Self {
             seen,

@@ -18,6 +18,7 @@
 use alloc::vec::Vec;
 
 use crate::Errno;
+use crate::work::{Work, count};
 
 const BITS: usize = u64::BITS as usize;
 
@@ -36,6 +37,7 @@ impl Words {
 
     #[inline]
     pub(crate) fn get(&self, i: usize) -> u64 {
+        count(Work::BitmapWord);
         if i == 0 {
             self.first
         } else {
@@ -46,6 +48,7 @@ impl Words {
     /// The word at `i`; `i` must be below `len()`.
     #[inline]
     fn word_mut(&mut self, i: usize) -> Option<&mut u64> {
+        count(Work::BitmapWord);
         if i == 0 {
             Some(&mut self.first)
         } else {

@@ -13,6 +13,8 @@
 //! checked conversion, [`Fd::from_raw`] (negative: `EBADF`).
 
 mod bitmap;
+#[cfg(test)]
+mod cost_tests;
 mod entry;
 mod fd;
 mod file;

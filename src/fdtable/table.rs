@@ -122,6 +122,7 @@ impl<F: ?Sized> FdTable<F> {
     /// The entry of `fd`: `EBADF` if it is not open.
     #[inline]
     pub fn get(&self, fd: Fd) -> Result<&Entry<F>, Errno> {
+        crate::work::count(crate::work::Work::Slot);
         match self.slots.get(fd.index()) {
             Some(Some(e)) => Ok(e),
             _ => Err(Errno::EBADF),

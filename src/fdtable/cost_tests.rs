@@ -1,0 +1,113 @@
+//! The table's cost claims, checked by counting work (bitmap words and slot lookups, see
+//! `crate::work`), never by timing.
+
+extern crate std;
+
+use alloc::sync::Arc;
+use alloc::vec::Vec;
+
+use super::{Fd, FdRights, FdTable, File, FileType, fdcopy_remapped};
+use crate::work::counters::measure;
+
+struct F;
+
+impl File for F {
+    fn file_type(&self) -> FileType {
+        FileType::RegularFile
+    }
+}
+
+fn fd(n: usize) -> Fd {
+    Fd::from_index(n).unwrap()
+}
+
+/// A table with descriptors `0..n` open (built in place, so building it is cheap).
+fn dense(n: usize, limit: usize, file: &Arc<F>) -> FdTable<F> {
+    let mut t = FdTable::with_limit(limit);
+    t.reserve_dense(n).unwrap();
+    for _ in 0..n {
+        t.push_dense(super::Entry::new(file.clone(), FdRights::ALL));
+    }
+    t.finish_dense();
+    t
+}
+
+/// Bitmap words visited by `lowest_free(0)`, with its result.
+fn search(t: &FdTable<F>) -> (Result<Fd, crate::Errno>, u64) {
+    let (r, [words, _, _]) = measure(|| t.lowest_free(Fd::STDIN));
+    (r, words)
+}
+
+const MILLION: usize = 1 << 20;
+/// Summary words of a 1<<20 table: one per 4,096 descriptors.
+const SUMMARY_WORDS: u64 = (MILLION / 4096) as u64;
+
+#[test]
+#[cfg_attr(miri, ignore = "a million-slot table is too slow under Miri")]
+fn lowest_free_after_close_3_in_a_full_million_slot_table_reads_one_word() {
+    let file = Arc::new(F);
+    let mut t = dense(MILLION, MILLION, &file);
+    assert_eq!(search(&t), (Err(crate::Errno::EMFILE), search(&t).1));
+    // Full: one level-0 word, then the summary up to the end, then nothing.
+    let (_, full_words) = search(&t);
+    assert!(
+        full_words <= SUMMARY_WORDS + 2,
+        "full table: {full_words} words"
+    );
+
+    drop(t.close(fd(3)).unwrap());
+    let (r, words) = search(&t);
+    assert_eq!(r, Ok(fd(3)));
+    assert_eq!(words, 1, "after close(3) the search reads word 0 only");
+
+    // A hole far up, below the hint: level-0 word 0, the summary words up to the hole's,
+    // and the hole's own word. A linear scan would read 15,626 words.
+    let far = 1_000_000;
+    drop(t.close(fd(far)).unwrap());
+    t.open(file.clone(), FdRights::ALL).ok().unwrap();
+    let (r, words) = search(&t);
+    assert_eq!(r, Ok(fd(far)));
+    let want = 1 + (far / 4096) as u64 + 1 + 1;
+    assert_eq!(words, want, "words read to find {far}");
+    assert!(words <= SUMMARY_WORDS + 2);
+}
+
+/// Work (bitmap words + slot lookups) of `fdcopy_remapped(old, fds)`.
+fn remap_work(old: &FdTable<F>, fds: &[i32]) -> (FdTable<F>, u64) {
+    let (new, [words, slots, _]) = measure(|| fdcopy_remapped(old, fds));
+    (new.unwrap(), words + slots)
+}
+
+#[test]
+#[cfg_attr(miri, ignore = "a million-slot table is too slow under Miri")]
+fn fdcopy_remapped_work_does_not_depend_on_the_old_table() {
+    let file = Arc::new(F);
+    let small = dense(1024, MILLION, &file);
+    let big = dense(MILLION, MILLION, &file);
+    for n in [0usize, 1, 16, 64, 1024] {
+        // n descriptors picked from the bottom 1,024, repeats allowed.
+        let fds: Vec<i32> = (0..n).map(|i| ((i * 37) % 1024) as i32).collect();
+        let (_, small_work) = remap_work(&small, &fds);
+        let refs = Arc::strong_count(&file);
+        let (new, big_work) = remap_work(&big, &fds);
+        assert_eq!(
+            Arc::strong_count(&file),
+            refs + n,
+            "one reference per entry"
+        );
+        assert_eq!(new.len(), n);
+        assert_eq!(new.capacity(), n, "slots allocated for {n} entries");
+        assert_eq!(
+            big_work, small_work,
+            "n = {n}: work from a 2^20 table differs from a 1,024 one"
+        );
+        // One slot lookup per entry and a few bitmap words per 64 entries.
+        let bound = (n + 3 * n.div_ceil(64) + 4) as u64;
+        assert!(big_work <= bound, "n = {n}: {big_work} > {bound}");
+        drop(new);
+    }
+    // The same holds for entries taken from the top of the big table.
+    let top: Vec<i32> = (0..16).map(|i| (MILLION - 1 - i) as i32).collect();
+    let bottom: Vec<i32> = (0..16).collect();
+    assert_eq!(remap_work(&big, &top).1, remap_work(&big, &bottom).1);
+}
