@@ -105,28 +105,64 @@ enum Op {
     Free {
         t: usize,
     },
+    /// `count` allocations in a row at or above `min` (dense runs across word and
+    /// summary-word boundaries).
+    Fill {
+        t: usize,
+        min: u32,
+        file: usize,
+        count: usize,
+    },
 }
 
-fn any_fd() -> impl Strategy<Value = u32> {
-    prop_oneof![
-        6 => 0u32..12,
-        6 => 0u32..210,
-        1 => 60u32..70,
-        1 => Just(i32::MAX as u32),
-    ]
+/// Which descriptor numbers the random operations use.
+#[derive(Debug, Clone, Copy)]
+enum Scale {
+    /// Limits of 70 to 200: around the first 64-descriptor word.
+    Small,
+    /// Limits of 4,000 to 9,000: around the 4,096-descriptor summary words (the first
+    /// summary word ends at 4,096, the second at 8,192).
+    Large,
 }
 
-fn list_entry() -> impl Strategy<Value = i32> {
+fn any_fd(scale: Scale) -> BoxedStrategy<u32> {
+    match scale {
+        Scale::Small => prop_oneof![
+            6 => 0u32..12,
+            6 => 0u32..210,
+            1 => 60u32..70,
+            1 => Just(i32::MAX as u32),
+        ]
+        .boxed(),
+        Scale::Large => prop_oneof![
+            3 => 0u32..12,
+            6 => 3_950u32..4_250,
+            3 => 8_100u32..8_300,
+            2 => 0u32..9_100,
+            1 => Just(i32::MAX as u32),
+        ]
+        .boxed(),
+    }
+}
+
+fn list_entry(scale: Scale) -> BoxedStrategy<i32> {
+    let far = match scale {
+        Scale::Small => 0i32..200,
+        Scale::Large => 4_000i32..4_200,
+    };
     prop_oneof![
         8 => 0i32..12,
-        2 => 0i32..200,
+        2 => far,
         1 => -3i32..0,
         1 => Just(i32::MIN),
         1 => Just(i32::MAX),
     ]
+    .boxed()
 }
 
-fn op() -> impl Strategy<Value = Op> {
+fn op(scale: Scale) -> impl Strategy<Value = Op> {
+    let any_fd = || any_fd(scale);
+    let list_entry = || list_entry(scale);
     let t = 0usize..MAX_TABLES;
     let rights = (0u8..16, 0u8..16);
     prop_oneof![
@@ -149,7 +185,9 @@ fn op() -> impl Strategy<Value = Op> {
         2 => (t.clone(), any_fd(), rights).prop_map(|(t, fd, rights)| Op::Narrow { t, fd, rights }),
         3 => (t.clone(), prop::collection::vec(list_entry(), 0..14))
             .prop_map(|(t, list)| Op::Remap { t, list }),
-        1 => t.prop_map(|t| Op::Free { t }),
+        1 => t.clone().prop_map(|t| Op::Free { t }),
+        2 => (t, any_fd(), 0..POOL, 1usize..300)
+            .prop_map(|(t, min, file, count)| Op::Fill { t, min, file, count }),
     ]
 }
 
@@ -163,7 +201,10 @@ struct Model {
 impl Model {
     fn lowest_free(&self, min: u32) -> Result<u32, Errno> {
         let mut n = min as usize;
-        while self.map.contains_key(&(n as u32)) {
+        for &k in self.map.range(min..).map(|(k, _)| k) {
+            if k as usize != n {
+                break;
+            }
             n += 1;
         }
         if n >= self.limit {
@@ -204,8 +245,33 @@ impl Model {
     }
 }
 
-fn check(pool: &[Arc<TestFile>], live: &[(Table, Model)], step: usize, op: &Op) {
+/// Minimums `check` asks `lowest_free` about: word and summary-word edges.
+const MINS: [u32; 17] = [
+    0, 1, 63, 64, 65, 69, 127, 128, 199, 4_031, 4_095, 4_096, 4_097, 4_160, 8_191, 8_192, 8_193,
+];
+
+/// Checks the live tables against their models. Every table's length, limit and last
+/// descriptor, and every file's reference count, at every step; the full contents and
+/// `lowest_free` of the tables for which `probe` holds (every table in small runs; the
+/// changed and the newest one in large runs, where a full comparison costs thousands of
+/// entries per table).
+fn check(
+    pool: &[Arc<TestFile>],
+    live: &[(Table, Model)],
+    step: usize,
+    op: &Op,
+    probe: impl Fn(usize) -> bool,
+) {
+    let mut in_tables = [0usize; POOL];
+    let mut probed_all = true;
     for (k, (t, m)) in live.iter().enumerate() {
+        assert_eq!(t.len(), m.map.len(), "step {step} {op:?}: table {k}");
+        assert_eq!(t.limit(), m.limit);
+        assert_eq!(t.lastfile().map(|f| f.raw() as u32), m.lastfile());
+        if !probe(k) {
+            probed_all = false;
+            continue;
+        }
         let want: Vec<Slot> = m
             .map
             .iter()
@@ -217,28 +283,32 @@ fn check(pool: &[Arc<TestFile>], live: &[(Table, Model)], step: usize, op: &Op) 
                 cloexec,
             })
             .collect();
-        assert_eq!(snapshot(t), want, "step {step} {op:?}: table {k}");
-        assert_eq!(t.len(), m.map.len());
-        assert_eq!(t.limit(), m.limit);
-        assert_eq!(t.lastfile().map(|f| f.raw() as u32), m.lastfile());
-        for min in [0, 1, 63, 64, 65, 69, 127, 128, 199] {
+        let got = snapshot(t);
+        for slot in &got {
+            in_tables[slot.id] += 1;
+        }
+        assert_eq!(got, want, "step {step} {op:?}: table {k}");
+        for min in MINS {
             assert_eq!(
-                t.lowest_free(fd(min)).map(|f| f.raw() as u32),
-                m.lowest_free(min as u32),
+                t.lowest_free(fd(min as i32)).map(|f| f.raw() as u32),
+                m.lowest_free(min),
                 "step {step} {op:?}: table {k} lowest_free({min})"
             );
         }
     }
-    let tables: Vec<&Table> = live.iter().map(|(t, _)| t).collect();
+    let mut in_models = [0usize; POOL];
+    for (_, m) in live {
+        for e in m.map.values() {
+            in_models[e.0] += 1;
+        }
+    }
+    if probed_all {
+        assert_eq!(in_tables, in_models, "step {step} {op:?}: holders");
+    }
     for f in pool {
-        let in_models: usize = live
-            .iter()
-            .map(|(_, m)| m.map.values().filter(|e| e.0 == f.id).count())
-            .sum();
-        assert_eq!(holders(f, &tables), in_models);
         assert_eq!(
             Arc::strong_count(f),
-            1 + in_models,
+            1 + in_models[f.id],
             "step {step} {op:?}: strong count of file {}",
             f.id
         );
@@ -249,7 +319,7 @@ fn to_fd(n: u32) -> Fd {
     Fd::from_raw(n as i32).expect("generated descriptors are non-negative")
 }
 
-fn run(limit: usize, ops: Vec<Op>) {
+fn run(scale: Scale, limit: usize, ops: Vec<Op>) {
     let pool: Vec<Arc<TestFile>> = (0..POOL)
         .map(|i| if passable(i) { file(i) } else { unpassable(i) })
         .collect();
@@ -275,7 +345,8 @@ fn run(limit: usize, ops: Vec<Op>) {
             | Op::SetCloexec { t, .. }
             | Op::Narrow { t, .. }
             | Op::Remap { t, .. }
-            | Op::Free { t } => *t % live.len(),
+            | Op::Free { t }
+            | Op::Fill { t, .. } => *t % live.len(),
         };
         let mut new_table: Option<(Table, Model)> = None;
         {
@@ -456,6 +527,28 @@ fn run(limit: usize, ops: Vec<Op>) {
                     }
                 }
                 Op::Free { .. } => {}
+                Op::Fill {
+                    min, file, count, ..
+                } => {
+                    // Each allocation's answer is above the previous one: the model's
+                    // search resumes there instead of starting again from `min`.
+                    let mut from = min;
+                    for _ in 0..count {
+                        let want = m.lowest_free(from);
+                        let got =
+                            t.alloc(to_fd(min), Arc::clone(&pool[file]), FdRights::ALL, false);
+                        match got {
+                            Ok(n) => assert_eq!(Ok(n.raw() as u32), want, "{op:?}"),
+                            Err(rej) => {
+                                assert_eq!(Err(rej.errno), want, "{op:?}");
+                                break;
+                            }
+                        }
+                        let n = want.expect("checked above");
+                        m.map.insert(n, (file, FdRights::ALL, false));
+                        from = n + 1;
+                    }
+                }
             }
         }
         if let Op::Free { .. } = op {
@@ -471,7 +564,11 @@ fn run(limit: usize, ops: Vec<Op>) {
             }
             live.push(nt);
         }
-        check(&pool, &live, step, op);
+        let newest = live.len() - 1;
+        let changed = k.min(newest);
+        check(&pool, &live, step, op, |j| {
+            matches!(scale, Scale::Small) || j == changed || j == newest
+        });
     }
     drop(live);
     assert!(
@@ -484,8 +581,28 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(192))]
 
     #[test]
-    fn tables_follow_the_model(limit in 70usize..=200, ops in prop::collection::vec(op(), 1..80)) {
-        run(limit, ops);
+    fn tables_follow_the_model(
+        limit in 70usize..=200,
+        ops in prop::collection::vec(op(Scale::Small), 1..80),
+    ) {
+        run(Scale::Small, limit, ops);
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(20))]
+
+    /// Limits around the 4,096-descriptor summary words, starting from a dense block that
+    /// ends near the first summary-word edge.
+    #[test]
+    fn large_tables_follow_the_model_across_summary_words(
+        limit in 4_000usize..=9_000,
+        prefill in 3_900usize..4_200,
+        ops in prop::collection::vec(op(Scale::Large), 1..60),
+    ) {
+        let mut all = vec![Op::Fill { t: 0, min: 0, file: 0, count: prefill }];
+        all.extend(ops);
+        run(Scale::Large, limit, all);
     }
 }
 
@@ -537,5 +654,59 @@ fn deterministic_long_sequence() {
         to: 3,
     });
     ops.push(Op::Free { t: 1 });
-    run(70, ops);
+    run(Scale::Small, 70, ops);
+}
+
+/// A fixed sequence across the first summary-word edge (4,096) up to the limit, so the
+/// edge is covered whatever the random cases draw.
+#[test]
+fn deterministic_summary_word_edge() {
+    let fill = |min, count| Op::Fill {
+        t: 0,
+        min,
+        file: 1,
+        count,
+    };
+    let ops = vec![
+        fill(0, 4_100),
+        Op::Close { t: 0, fd: 4_095 },
+        Op::Close { t: 0, fd: 4_032 },
+        Op::Close { t: 0, fd: 4_096 },
+        Op::Dup { t: 0, old: 7 },
+        Op::Open { t: 0, file: 2 },
+        Op::DupMin {
+            t: 0,
+            old: 5,
+            min: 4_090,
+        },
+        Op::CloseRange {
+            t: 0,
+            first: 4_090,
+            last: 4_097,
+            cloexec_only: true,
+        },
+        Op::Fork { t: 0 },
+        Op::Sweep { t: 1 },
+        Op::Remap {
+            t: 0,
+            list: vec![4_099, 4_096, 0, 4_095],
+        },
+        Op::CloseRange {
+            t: 0,
+            first: 4_000,
+            last: 4_200,
+            cloexec_only: false,
+        },
+        fill(4_050, 200),
+        Op::Close { t: 0, fd: 4_160 },
+        Op::Alloc {
+            t: 0,
+            min: 4_100,
+            file: 3,
+            rights: (1, 0),
+            cloexec: true,
+        },
+        Op::Free { t: 1 },
+    ];
+    run(Scale::Large, 4_200, ops);
 }
