@@ -2,22 +2,46 @@
 //!
 //! Plain scalars resolve by the YAML 1.2 core schema (null, bool, int, float, else str);
 //! quoted scalars are strings; the explicit `!!null`, `!!bool`, `!!int`, `!!float`,
-//! `!!str`, `!!binary` and `!!timestamp` tags are honoured. Sequences become seq and
-//! mappings map, in document order. `!fd stdin|stdout|stderr|N`, `!file {path: P}` and
-//! `!executable` become descriptors through a [`Descriptors`] resolver. Aliases are
-//! rejected.
+//! `!!str`, `!!binary` and `!!timestamp` tags are honoured, written as shorthands or
+//! verbatim (`!<tag:yaml.org,2002:int>`). Sequences become seq and mappings map, in
+//! document order. `!fd stdin|stdout|stderr|N`, `!file {path: P}` and `!executable`
+//! (or their verbatim forms `!<tag:nuxi.nl,2015:cloudabi/fd>` ...) become descriptors
+//! through a [`Descriptors`] resolver. Aliases are rejected.
+//!
+//! The document is converted in one pass over the parser's events, and every limit is
+//! checked at the event that crosses it: nesting deeper than [`MAX_DEPTH`], or argument
+//! data that would certainly not fit in [`MAX_ARGDATA_SIZE`] bytes, is an error before
+//! the rest of the document is read. A launcher reads at most [`MAX_CONFIG_SIZE`] bytes
+//! of configuration. Block-style documents are converted in memory proportional to the
+//! argument data; a flow collection (`[...]`, `{...}`) is tokenised whole by the YAML
+//! scanner before its first event (it could be a mapping key), about 100 bytes per
+//! token, which the configuration limit bounds.
+//!
+//! Every error is one line: `line L, column C: what`, with the offending value quoted
+//! (control characters escaped, long values cut).
+//!
+//! # References
+//! - YAML 1.2.2, section 10.3 (core schema) and the YAML 1.1 timestamp type
+//!   (<https://yaml.org/type/timestamp.html>).
 
 use std::borrow::Cow;
 
 use base64::Engine;
-use capexec::argdata::Value;
+use capexec::abi::cloudabi32::ARG_MAX;
+use capexec::argdata::{Value, days_from_civil};
 use saphyr_parser::{Event, Parser, ScalarStyle, Span, Tag};
 
 /// The CloudABI tag prefix declared by `%TAG ! tag:nuxi.nl,2015:cloudabi/`.
 pub const CLOUDABI_TAG_PREFIX: &str = "tag:nuxi.nl,2015:cloudabi/";
-const CORE_PREFIX: &str = "tag:yaml.org,2002:";
-/// Deepest nesting accepted.
+/// The prefix of the YAML core tags (`!!int` is `tag:yaml.org,2002:int`).
+pub const CORE_PREFIX: &str = "tag:yaml.org,2002:";
+/// Deepest nesting of sequences and mappings accepted.
 pub const MAX_DEPTH: usize = 10_000;
+/// The most configuration text a launcher reads: 512 KiB, twice `ARG_MAX` (an error
+/// past it).
+pub const MAX_CONFIG_SIZE: u64 = 512 << 10;
+/// The largest argument data `proc_exec` accepts: one byte less than `ARG_MAX`.
+pub const MAX_ARGDATA_SIZE: usize = ARG_MAX as usize - 1;
 
 /// Turns the descriptor tags into descriptors of the launcher.
 pub trait Descriptors {
@@ -29,7 +53,7 @@ pub trait Descriptors {
     fn executable(&mut self) -> Result<i32, String>;
 }
 
-/// A configuration error with its position.
+/// A configuration error: one line, with its position.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConfigError(pub String);
 
@@ -39,6 +63,8 @@ impl std::fmt::Display for ConfigError {
     }
 }
 
+impl std::error::Error for ConfigError {}
+
 fn at(span: &Span, msg: impl std::fmt::Display) -> ConfigError {
     ConfigError(format!(
         "line {}, column {}: {msg}",
@@ -47,63 +73,59 @@ fn at(span: &Span, msg: impl std::fmt::Display) -> ConfigError {
     ))
 }
 
-/// How a tag reads: CloudABI (`!fd`), core (`!!int`), or something else.
+/// `v` quoted for an error message: control characters escaped, at most 60 characters.
+pub fn quote(v: &str) -> String {
+    const MAX: usize = 60;
+    match v.char_indices().nth(MAX) {
+        Some((i, _)) => format!("{:?}...", &v[..i]),
+        None => format!("{v:?}"),
+    }
+}
+
+/// A tag for an error message: control characters escaped, at most 60 characters.
+fn tag_text(t: &str) -> String {
+    let q = quote(t);
+    let inner = q.strip_prefix('"').unwrap_or(&q);
+    match inner.strip_suffix("\"...") {
+        Some(cut) => format!("{cut}..."),
+        None => inner.strip_suffix('"').unwrap_or(inner).to_string(),
+    }
+}
+
+/// How a tag reads: CloudABI (`!fd`), core (`!!int`), the non-specific `!`, or
+/// something else.
 enum TagKind<'t> {
     Cloudabi(&'t str),
     Core(&'t str),
+    NonSpecific,
     Other(String),
 }
 
 fn tag_kind(tag: &Tag) -> TagKind<'_> {
-    if tag.handle == CLOUDABI_TAG_PREFIX || tag.handle == "!" {
-        TagKind::Cloudabi(&tag.suffix)
-    } else if tag.handle == CORE_PREFIX {
-        TagKind::Core(&tag.suffix)
+    if tag.handle.is_empty() && tag.suffix == "!" {
+        return TagKind::NonSpecific;
+    }
+    // A shorthand's handle is its prefix; a verbatim tag has an empty handle and the
+    // whole tag as its suffix.
+    let (handle, suffix) = (tag.handle.as_str(), tag.suffix.as_str());
+    if handle == CLOUDABI_TAG_PREFIX || handle == "!" {
+        TagKind::Cloudabi(suffix)
+    } else if handle == CORE_PREFIX {
+        TagKind::Core(suffix)
+    } else if let Some(s) = handle.is_empty().then_some(suffix).and_then(|s| {
+        s.strip_prefix(CLOUDABI_TAG_PREFIX)
+            .or_else(|| s.strip_prefix('!'))
+    }) {
+        TagKind::Cloudabi(s)
+    } else if let Some(s) = handle
+        .is_empty()
+        .then_some(suffix)
+        .and_then(|s| s.strip_prefix(CORE_PREFIX))
+    {
+        TagKind::Core(s)
     } else {
-        TagKind::Other(format!("{}{}", tag.handle, tag.suffix))
+        TagKind::Other(format!("{handle}{suffix}"))
     }
-}
-
-/// Parses `text` into its events (one document), rejecting aliases and YAML errors.
-pub fn events(text: &str) -> Result<Vec<(Event<'_>, Span)>, ConfigError> {
-    let mut out = Vec::new();
-    let mut docs = 0;
-    for ev in Parser::new_from_str(text) {
-        let (ev, span) = ev.map_err(|e| {
-            ConfigError(format!(
-                "YAML syntax error at line {}, column {}: {}",
-                e.marker().line(),
-                e.marker().col() + 1,
-                e.info()
-            ))
-        })?;
-        match ev {
-            Event::Alias(_) => return Err(at(&span, "aliases are not supported")),
-            Event::DocumentStart(_) => {
-                docs += 1;
-                if docs > 1 {
-                    return Err(at(&span, "only one YAML document is allowed"));
-                }
-            }
-            _ => {}
-        }
-        out.push((ev, span));
-    }
-    Ok(out)
-}
-
-/// The launcher descriptors named by `!fd` in document order (so they can be reserved
-/// before `!file` opens anything).
-pub fn named_host_fds(events: &[(Event<'_>, Span)]) -> Result<Vec<i32>, ConfigError> {
-    let mut out = Vec::new();
-    for (ev, span) in events {
-        if let Event::Scalar(v, _, _, Some(tag)) = ev {
-            if matches!(tag_kind(tag), TagKind::Cloudabi("fd")) {
-                out.push(fd_number(v).map_err(|e| at(span, e))?);
-            }
-        }
-    }
-    Ok(out)
 }
 
 fn fd_number(v: &str) -> Result<i32, String> {
@@ -111,9 +133,13 @@ fn fd_number(v: &str) -> Result<i32, String> {
         "stdin" => Ok(0),
         "stdout" => Ok(1),
         "stderr" => Ok(2),
-        n => n.parse::<i32>().ok().filter(|n| *n >= 0).ok_or_else(|| {
-            format!("!fd takes stdin, stdout, stderr or a descriptor number, not {v:?}")
-        }),
+        n if !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()) => n
+            .parse::<i32>()
+            .map_err(|_| format!("descriptor number {} is out of range", quote(v))),
+        _ => Err(format!(
+            "!fd takes stdin, stdout, stderr or a descriptor number, not {}",
+            quote(v)
+        )),
     }
 }
 
@@ -127,34 +153,93 @@ enum Open {
     File(Vec<String>, Span),
 }
 
-/// Builds the argdata tree of the document.
-pub fn to_argdata(
-    events: &[(Event<'_>, Span)],
-    fds: &mut dyn Descriptors,
-) -> Result<Value<'static>, ConfigError> {
-    let mut stack: Vec<Open> = Vec::new();
-    let mut root: Option<Value<'static>> = None;
-    for (ev, span) in events {
-        let done: Option<Value<'static>> = match ev {
-            Event::Scalar(v, style, _, tag) => {
-                if let Some(Open::File(items, _)) = stack.last_mut() {
-                    items.push(v.to_string());
-                    continue;
+/// The fewest bytes `v` takes in encoded argument data, its subfield length not
+/// counted (a container counts its tag byte only; its elements are added as they come).
+fn encoded_floor(v: &Value<'_>) -> usize {
+    match v {
+        Value::Null => 0,
+        Value::Float(_) => 9,
+        Value::Str(s) => s.len() + 2,
+        Value::Binary(b) => b.len() + 1,
+        Value::Fd(_) => 5,
+        _ => 1,
+    }
+}
+
+/// The one-pass converter: the open containers, the finished root, and the running
+/// lower bound of the encoded size.
+struct Builder<'f> {
+    stack: Vec<Open>,
+    root: Option<Value<'static>>,
+    size: usize,
+    docs: usize,
+    fds: &'f mut dyn Descriptors,
+}
+
+impl Builder<'_> {
+    /// Counts `bytes` more of argument data (plus a subfield length inside a container).
+    fn grow(&mut self, bytes: usize, span: &Span) -> Result<(), ConfigError> {
+        let prefix = usize::from(!self.stack.is_empty());
+        self.size = self.size.saturating_add(bytes).saturating_add(prefix);
+        if self.size > MAX_ARGDATA_SIZE {
+            return Err(at(
+                span,
+                format!("the argument data would be larger than {MAX_ARGDATA_SIZE} bytes"),
+            ));
+        }
+        Ok(())
+    }
+
+    fn open(&mut self, open: Open, span: &Span) -> Result<(), ConfigError> {
+        if matches!(self.stack.last(), Some(Open::File(..))) {
+            return Err(at(span, "!file takes a mapping of scalars"));
+        }
+        if self.stack.len() >= MAX_DEPTH {
+            return Err(at(span, format!("nesting deeper than {MAX_DEPTH} levels")));
+        }
+        self.grow(1, span)?;
+        self.stack.push(open);
+        Ok(())
+    }
+
+    /// Puts a finished value in its container (or makes it the root).
+    fn done(&mut self, v: Value<'static>, span: &Span) -> Result<(), ConfigError> {
+        match self.stack.last_mut() {
+            Some(Open::Seq(items)) => items.push(v),
+            Some(Open::Map(items, key)) => match key.take() {
+                Some(k) => items.push((k, v)),
+                None => *key = Some(v),
+            },
+            Some(Open::File(..)) => return Err(at(span, "!file takes a mapping of scalars")),
+            None => self.root = Some(v),
+        }
+        Ok(())
+    }
+
+    fn event(&mut self, ev: Event<'_>, span: &Span) -> Result<(), ConfigError> {
+        match ev {
+            Event::Alias(_) => Err(at(span, "aliases are not supported")),
+            Event::DocumentStart(_) => {
+                self.docs += 1;
+                if self.docs > 1 {
+                    return Err(at(span, "only one YAML document is allowed"));
                 }
-                Some(scalar(v, *style, tag.as_deref(), span, fds)?)
+                Ok(())
+            }
+            Event::Scalar(v, style, _, tag) => {
+                if let Some(Open::File(items, _)) = self.stack.last_mut() {
+                    items.push(v.to_string());
+                    return self.grow(v.len(), span);
+                }
+                let value = scalar(&v, style, tag.as_deref(), span, self.fds)?;
+                self.grow(encoded_floor(&value), span)?;
+                self.done(value, span)
             }
             Event::SequenceStart(_, tag) => {
                 check_container_tag(tag.as_deref(), "seq", span)?;
-                if matches!(stack.last(), Some(Open::File(..))) {
-                    return Err(at(span, "!file takes a mapping of scalars"));
-                }
-                push_depth(&mut stack, Open::Seq(Vec::new()), span)?;
-                None
+                self.open(Open::Seq(Vec::new()), span)
             }
             Event::MappingStart(_, tag) => {
-                if matches!(stack.last(), Some(Open::File(..))) {
-                    return Err(at(span, "!file takes a mapping of scalars"));
-                }
                 let open = match tag.as_deref().map(tag_kind) {
                     Some(TagKind::Cloudabi("file")) => Open::File(Vec::new(), *span),
                     _ => {
@@ -162,49 +247,63 @@ pub fn to_argdata(
                         Open::Map(Vec::new(), None)
                     }
                 };
-                push_depth(&mut stack, open, span)?;
-                None
+                self.open(open, span)
             }
-            Event::SequenceEnd => match stack.pop() {
-                Some(Open::Seq(items)) => Some(Value::Seq(items)),
-                _ => return Err(at(span, "unbalanced sequence")),
+            Event::SequenceEnd => match self.stack.pop() {
+                Some(Open::Seq(items)) => self.done(Value::Seq(items), span),
+                _ => Err(at(span, "unbalanced sequence")),
             },
-            Event::MappingEnd => match stack.pop() {
-                Some(Open::Map(items, _)) => Some(Value::Map(items)),
-                Some(Open::File(items, fspan)) => Some(file(&items, &fspan, fds)?),
-                _ => return Err(at(span, "unbalanced mapping")),
+            Event::MappingEnd => match self.stack.pop() {
+                Some(Open::Map(items, _)) => self.done(Value::Map(items), span),
+                Some(Open::File(items, fspan)) => {
+                    let fd = file(&items, &fspan, self.fds)?;
+                    self.done(fd, span)
+                }
+                _ => Err(at(span, "unbalanced mapping")),
             },
-            _ => None,
-        };
-        let Some(v) = done else { continue };
-        match stack.last_mut() {
-            Some(Open::Seq(items)) => items.push(v),
-            Some(Open::Map(items, key)) => match key.take() {
-                Some(k) => items.push((k, v)),
-                None => *key = Some(v),
-            },
-            Some(Open::File(..)) => return Err(at(span, "!file takes a mapping of scalars")),
-            None => root = Some(v),
+            _ => Ok(()),
         }
     }
-    Ok(root.unwrap_or(Value::Null))
 }
 
-fn push_depth(stack: &mut Vec<Open>, open: Open, span: &Span) -> Result<(), ConfigError> {
-    if stack.len() >= MAX_DEPTH {
-        return Err(at(span, format!("nesting deeper than {MAX_DEPTH} levels")));
+/// Converts the YAML document `text` into argument data, resolving descriptor tags
+/// through `fds` as they come (so a descriptor is opened only once the document up to
+/// it is valid). An empty document is null.
+pub fn to_argdata(text: &str, fds: &mut dyn Descriptors) -> Result<Value<'static>, ConfigError> {
+    let mut b = Builder {
+        stack: Vec::new(),
+        root: None,
+        size: 0,
+        docs: 0,
+        fds,
+    };
+    for ev in Parser::new_from_str(text) {
+        let (ev, span) = ev.map_err(|e| {
+            ConfigError(format!(
+                "YAML syntax error at line {}, column {}: {}",
+                e.marker().line(),
+                e.marker().col() + 1,
+                e.info()
+            ))
+        })?;
+        b.event(ev, &span)?;
     }
-    stack.push(open);
-    Ok(())
+    Ok(b.root.unwrap_or(Value::Null))
 }
 
 fn check_container_tag(tag: Option<&Tag>, want: &str, span: &Span) -> Result<(), ConfigError> {
     match tag.map(tag_kind) {
-        None => Ok(()),
+        None | Some(TagKind::NonSpecific) => Ok(()),
         Some(TagKind::Core(s)) if s == want => Ok(()),
-        Some(TagKind::Core(s)) => Err(at(span, format!("tag !!{s} cannot be used on a {want}"))),
-        Some(TagKind::Cloudabi(s)) => Err(at(span, format!("unknown tag !{s} on a {want}"))),
-        Some(TagKind::Other(s)) => Err(at(span, format!("unknown tag {s}"))),
+        Some(TagKind::Core(s)) => Err(at(
+            span,
+            format!("tag !!{} cannot be used on a {want}", tag_text(s)),
+        )),
+        Some(TagKind::Cloudabi(s)) => Err(at(
+            span,
+            format!("unknown tag !{} on a {want}", tag_text(s)),
+        )),
+        Some(TagKind::Other(s)) => Err(at(span, format!("unknown tag {}", tag_text(&s)))),
     }
 }
 
@@ -220,7 +319,7 @@ fn file(
             [k, _] => {
                 return Err(at(
                     span,
-                    format!("!file has no attribute {k:?} (only path)"),
+                    format!("!file has no attribute {} (only path)", quote(k)),
                 ));
             }
             _ => return Err(at(span, "!file mapping has a key without a value")),
@@ -238,10 +337,11 @@ fn scalar(
     span: &Span,
     fds: &mut dyn Descriptors,
 ) -> Result<Value<'static>, ConfigError> {
-    let bad = |what: &str| at(span, format!("{v:?} is not a valid {what}"));
+    let bad = |what: &str| at(span, format!("{} is not a valid {what}", quote(v)));
+    let str = || Value::Str(Cow::Owned(v.to_string()));
     match tag.map(tag_kind) {
-        None if style == ScalarStyle::Plain => Ok(plain(v)),
-        None => Ok(Value::Str(Cow::Owned(v.to_string()))),
+        None if style == ScalarStyle::Plain => plain(v).map_err(|e| at(span, e)),
+        None | Some(TagKind::NonSpecific) => Ok(str()),
         Some(TagKind::Cloudabi("fd")) => {
             let n = fd_number(v).map_err(|e| at(span, e))?;
             Ok(Value::Fd(fds.host_fd(n).map_err(|e| at(span, e))?))
@@ -253,17 +353,17 @@ fn scalar(
             Ok(Value::Fd(fds.executable().map_err(|e| at(span, e))?))
         }
         Some(TagKind::Cloudabi("file")) => Err(at(span, "!file takes a mapping {path: ...}")),
-        Some(TagKind::Cloudabi(other)) => Err(at(span, format!("unknown tag !{other}"))),
-        Some(TagKind::Core("str")) => Ok(Value::Str(Cow::Owned(v.to_string()))),
-        Some(TagKind::Core("null")) => {
-            if is_null(v) {
-                Ok(Value::Null)
-            } else {
-                Err(bad("null"))
-            }
+        Some(TagKind::Cloudabi(other)) => {
+            Err(at(span, format!("unknown tag !{}", tag_text(other))))
         }
+        Some(TagKind::Core("str")) => Ok(str()),
+        Some(TagKind::Core("null")) => is_null(v).then_some(Value::Null).ok_or_else(|| bad("null")),
         Some(TagKind::Core("bool")) => parse_bool(v).map(Value::Bool).ok_or_else(|| bad("bool")),
-        Some(TagKind::Core("int")) => parse_int(v).map(Value::Int).ok_or_else(|| bad("int")),
+        Some(TagKind::Core("int")) => match parse_int(v) {
+            Some(Ok(i)) => Ok(Value::Int(i)),
+            Some(Err(e)) => Err(at(span, e)),
+            None => Err(bad("int")),
+        },
         Some(TagKind::Core("float")) => {
             parse_float(v).map(Value::Float).ok_or_else(|| bad("float"))
         }
@@ -275,17 +375,28 @@ fn scalar(
                 .map_err(|_| bad("base64 binary"))
         }
         Some(TagKind::Core("timestamp")) => parse_timestamp(v)
-            .and_then(|(s, ns)| Value::timestamp(s, ns).ok())
-            .ok_or_else(|| bad("timestamp")),
-        Some(TagKind::Core(other)) => Err(at(span, format!("unsupported tag !!{other}"))),
-        Some(TagKind::Other(t)) => Err(at(span, format!("unknown tag {t}"))),
+            .and_then(|(s, ns)| {
+                Value::timestamp(s, i64::from(ns)).map_err(|_| "it is out of range")
+            })
+            .map_err(|why| {
+                at(
+                    span,
+                    format!("{} is not a valid timestamp: {why}", quote(v)),
+                )
+            }),
+        Some(TagKind::Core(other)) => {
+            Err(at(span, format!("unsupported tag !!{}", tag_text(other))))
+        }
+        Some(TagKind::Other(t)) => Err(at(span, format!("unknown tag {}", tag_text(&t)))),
     }
 }
 
+/// Core schema null: `null | Null | NULL | ~` or empty.
 fn is_null(v: &str) -> bool {
     matches!(v, "" | "~" | "null" | "Null" | "NULL")
 }
 
+/// Core schema bool: `true | True | TRUE | false | False | FALSE`.
 fn parse_bool(v: &str) -> Option<bool> {
     match v {
         "true" | "True" | "TRUE" => Some(true),
@@ -294,26 +405,34 @@ fn parse_bool(v: &str) -> Option<bool> {
     }
 }
 
-/// Core-schema integers: decimal with optional sign, `0o` octal, `0x` hexadecimal.
-pub fn parse_int(v: &str) -> Option<i128> {
-    if let Some(oct) = v.strip_prefix("0o") {
-        return (!oct.is_empty())
-            .then(|| i128::from_str_radix(oct, 8).ok())
-            .flatten();
-    }
-    if let Some(hex) = v.strip_prefix("0x") {
-        return (!hex.is_empty())
-            .then(|| i128::from_str_radix(hex, 16).ok())
-            .flatten();
-    }
-    let digits = v.strip_prefix(['-', '+']).unwrap_or(v);
-    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+/// Core schema integers: `[-+]?[0-9]+`, `0o[0-7]+`, `0x[0-9a-fA-F]+` (no sign on the
+/// octal and hexadecimal forms). `None` when `v` is not written as an int; `Some(Err)`
+/// when it is one that does not fit 128 bits.
+pub fn parse_int(v: &str) -> Option<Result<i128, String>> {
+    let all = |s: &str, ok: fn(&u8) -> bool| !s.is_empty() && s.bytes().all(|b| ok(&b));
+    let (digits, radix) = if let Some(oct) = v.strip_prefix("0o") {
+        (oct, 8)
+    } else if let Some(hex) = v.strip_prefix("0x") {
+        (hex, 16)
+    } else {
+        (v, 10)
+    };
+    let well_formed = match radix {
+        8 => all(digits, |b| (b'0'..=b'7').contains(b)),
+        16 => all(digits, u8::is_ascii_hexdigit),
+        _ => all(v.strip_prefix(['-', '+']).unwrap_or(v), u8::is_ascii_digit),
+    };
+    if !well_formed {
         return None;
     }
-    v.parse::<i128>().ok()
+    Some(
+        i128::from_str_radix(digits, radix)
+            .map_err(|_| format!("integer {} is out of range", quote(v))),
+    )
 }
 
-/// Core-schema floats, including `.inf`, `-.inf` and `.nan`.
+/// Core schema floats: `[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?`,
+/// `[-+]?\.(inf|Inf|INF)` and `\.nan|\.NaN|\.NAN`.
 pub fn parse_float(v: &str) -> Option<f64> {
     let (sign, body) = match v.strip_prefix('-') {
         Some(b) => (-1.0, b),
@@ -321,10 +440,9 @@ pub fn parse_float(v: &str) -> Option<f64> {
     };
     match body {
         ".inf" | ".Inf" | ".INF" => return Some(sign * f64::INFINITY),
-        ".nan" | ".NaN" | ".NAN" if sign > 0.0 && !v.starts_with('+') => return Some(f64::NAN),
+        ".nan" | ".NaN" | ".NAN" if body.len() == v.len() => return Some(f64::NAN),
         _ => {}
     }
-    // [0-9]* (. [0-9]*)? ([eE] [-+]? [0-9]+)? with at least one digit before the exponent.
     let (mant, exp) = match body.find(['e', 'E']) {
         Some(i) => (&body[..i], Some(&body[i + 1..])),
         None => (body, None),
@@ -334,7 +452,14 @@ pub fn parse_float(v: &str) -> Option<f64> {
         None => (mant, None),
     };
     let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
-    if !digits(int) || !frac.is_none_or(digits) || int.len() + frac.map_or(0, str::len) == 0 {
+    let shape_ok = match (int.is_empty(), frac) {
+        // `.5`: digits after the point required.
+        (true, Some(f)) => !f.is_empty() && digits(f),
+        (true, None) => false,
+        // `1`, `1.`, `1.5`.
+        (false, f) => digits(int) && f.is_none_or(digits),
+    };
+    if !shape_ok {
         return None;
     }
     if let Some(e) = exp {
@@ -343,213 +468,131 @@ pub fn parse_float(v: &str) -> Option<f64> {
             return None;
         }
     }
+    // Rust's parser takes every string of this shape.
     body.parse::<f64>().ok().map(|f| sign * f)
 }
 
-fn plain(v: &str) -> Value<'static> {
-    if is_null(v) {
+/// A plain scalar by the core schema: null, bool, int, float, else str. An int that
+/// does not fit is an error, not a float or a string.
+fn plain(v: &str) -> Result<Value<'static>, String> {
+    Ok(if is_null(v) {
         Value::Null
     } else if let Some(b) = parse_bool(v) {
         Value::Bool(b)
     } else if let Some(i) = parse_int(v) {
-        Value::Int(i)
+        Value::Int(i?)
     } else if let Some(f) = parse_float(v) {
         Value::Float(f)
     } else {
         Value::Str(Cow::Owned(v.to_string()))
-    }
+    })
 }
 
-/// Days since 1970-01-01 of a proleptic Gregorian date.
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
+/// A cursor over a timestamp's text.
+struct Cursor<'a>(&'a [u8]);
 
-/// YAML timestamps: `YYYY-MM-DD`, or with `T`/`t`/space, `HH:MM:SS`, an optional
-/// fraction, and `Z` or an offset `±HH[:MM]` (none means UTC). Returns seconds and
-/// nanoseconds since the epoch.
-pub fn parse_timestamp(v: &str) -> Option<(i64, i64)> {
-    let num = |s: &str| -> Option<i64> {
-        (!s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()))
-            .then(|| s.parse().ok())
-            .flatten()
-    };
-    let (date, rest) = match v.find(['T', 't', ' ']) {
-        Some(i) => (&v[..i], Some(v[i + 1..].trim_start())),
-        None => (v, None),
-    };
-    let mut dp = date.splitn(3, '-');
-    let (y, m, d) = (num(dp.next()?)?, num(dp.next()?)?, num(dp.next()?)?);
-    if !(1..=12).contains(&m) || !(1..=31).contains(&d) {
-        return None;
-    }
-    let mut secs = days_from_civil(y, m, d).checked_mul(86_400)?;
-    let mut nanos = 0i64;
-    if let Some(rest) = rest {
-        let (time, zone) = match rest.find(['Z', 'z', '+', '-']) {
-            Some(i) => (rest[..i].trim_end(), &rest[i..]),
-            None => (rest, ""),
-        };
-        let (hms, frac) = match time.find('.') {
-            Some(i) => (&time[..i], Some(&time[i + 1..])),
-            None => (time, None),
-        };
-        let mut tp = hms.splitn(3, ':');
-        let (h, mi, s) = (num(tp.next()?)?, num(tp.next()?)?, num(tp.next()?)?);
-        if h > 23 || mi > 59 || s > 60 {
+impl Cursor<'_> {
+    /// Between `min` and `max` ASCII digits, as a number.
+    fn digits(&mut self, min: usize, max: usize) -> Option<u32> {
+        let n = self
+            .0
+            .iter()
+            .take(max)
+            .take_while(|b| b.is_ascii_digit())
+            .count();
+        if n < min {
             return None;
         }
-        secs += h * 3600 + mi * 60 + s;
-        if let Some(f) = frac {
-            if f.is_empty() || f.len() > 9 || num(f).is_none() {
-                return None;
-            }
-            nanos = num(f)? * 10i64.pow(9 - f.len() as u32);
+        let (d, rest) = self.0.split_at(n);
+        self.0 = rest;
+        Some(d.iter().fold(0, |a, b| a * 10 + u32::from(b - b'0')))
+    }
+
+    fn eat(&mut self, c: u8) -> bool {
+        let hit = self.0.first() == Some(&c);
+        if hit {
+            self.0 = &self.0[1..];
         }
-        match zone {
-            "" | "Z" | "z" => {}
-            z => {
-                let sign = if z.starts_with('-') { 1 } else { -1 };
-                let z = &z[1..];
-                let (zh, zm) = match z.split_once(':') {
-                    Some((h, m)) => (num(h)?, num(m)?),
-                    None if z.len() <= 2 => (num(z)?, 0),
-                    None => (num(z.get(..2)?)?, num(z.get(2..)?)?),
-                };
-                secs += sign * (zh * 3600 + zm * 60);
+        hit
+    }
+
+    fn blanks(&mut self) -> usize {
+        let n = self
+            .0
+            .iter()
+            .take_while(|b| matches!(b, b' ' | b'\t'))
+            .count();
+        self.0 = &self.0[n..];
+        n
+    }
+}
+
+/// A YAML timestamp: `YYYY-MM-DD`, or `YYYY-M-D` followed by `T`, `t` or blanks,
+/// `H:MM:SS`, an optional fraction (digits past nanoseconds are dropped), and optional
+/// blanks and `Z` or an offset `±H[:MM]` (none means UTC). The date must exist, the
+/// time be at most 23:59:60 and the offset at most 23:59. Returns the seconds and
+/// nanoseconds since the epoch, or why the text is not a timestamp.
+pub fn parse_timestamp(v: &str) -> Result<(i64, u32), &'static str> {
+    const SHAPE: &str = "it is not YYYY-MM-DD or YYYY-M-D[Tt ]H:MM:SS[.F][Z|±H[:MM]]";
+    let mut c = Cursor(v.as_bytes());
+    let year = c.digits(4, 4).ok_or(SHAPE)?;
+    if !c.eat(b'-') {
+        return Err(SHAPE);
+    }
+    let month = c.digits(1, 2).ok_or(SHAPE)?;
+    if !c.eat(b'-') {
+        return Err(SHAPE);
+    }
+    let day = c.digits(1, 2).ok_or(SHAPE)?;
+    // A date alone has two-digit months and days.
+    if c.0.is_empty() && v.len() != 10 {
+        return Err(SHAPE);
+    }
+    let days = days_from_civil(i64::from(year), month, day).ok_or("no such date")?;
+    let mut secs = i128::from(days) * 86_400;
+    let mut nanos = 0u32;
+    if !c.0.is_empty() {
+        if !(c.eat(b'T') || c.eat(b't') || c.blanks() > 0) {
+            return Err(SHAPE);
+        }
+        let h = c.digits(1, 2).ok_or(SHAPE)?;
+        let mi = c.eat(b':').then(|| c.digits(2, 2)).flatten().ok_or(SHAPE)?;
+        let s = c.eat(b':').then(|| c.digits(2, 2)).flatten().ok_or(SHAPE)?;
+        if h > 23 || mi > 59 || s > 60 {
+            return Err("no such time of day");
+        }
+        secs += i128::from(h * 3600 + mi * 60 + s);
+        if c.eat(b'.') {
+            let n = c.0.iter().take_while(|b| b.is_ascii_digit()).count();
+            let (frac, rest) = c.0.split_at(n);
+            for (i, d) in frac.iter().take(9).enumerate() {
+                nanos += u32::from(d - b'0') * 10u32.pow(8 - i as u32);
             }
+            c.0 = rest;
+        }
+        c.blanks();
+        if c.eat(b'Z') {
+        } else if let Some(&sign @ (b'+' | b'-')) = c.0.first() {
+            c.0 = &c.0[1..];
+            let zh = c.digits(1, 2).ok_or(SHAPE)?;
+            let zm = if c.eat(b':') {
+                c.digits(2, 2).ok_or(SHAPE)?
+            } else {
+                0
+            };
+            if zh > 23 || zm > 59 {
+                return Err("the zone offset is more than 23:59");
+            }
+            let offset = i128::from(zh * 3600 + zm * 60);
+            secs += if sign == b'-' { offset } else { -offset };
         }
     }
-    Some((secs, nanos))
+    if !c.0.is_empty() {
+        return Err(SHAPE);
+    }
+    let secs = i64::try_from(secs).map_err(|_| "it is out of range")?;
+    Ok((secs, nanos))
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn plain_scalars_resolve_by_the_core_schema() {
-        let cases: &[(&str, Value<'static>)] = &[
-            ("", Value::Null),
-            ("~", Value::Null),
-            ("NULL", Value::Null),
-            ("True", Value::Bool(true)),
-            ("FALSE", Value::Bool(false)),
-            ("yes", Value::Str(Cow::Borrowed("yes"))),
-            ("0", Value::Int(0)),
-            ("-17", Value::Int(-17)),
-            ("+5", Value::Int(5)),
-            ("0o17", Value::Int(15)),
-            ("0x1F", Value::Int(31)),
-            ("0x", Value::Str(Cow::Borrowed("0x"))),
-            (
-                "18446744073709551615",
-                Value::Int(18_446_744_073_709_551_615),
-            ),
-            ("1.5", Value::Float(1.5)),
-            (".5", Value::Float(0.5)),
-            ("-2e3", Value::Float(-2000.0)),
-            ("-.inf", Value::Float(f64::NEG_INFINITY)),
-            (".Inf", Value::Float(f64::INFINITY)),
-            ("1.2.3", Value::Str(Cow::Borrowed("1.2.3"))),
-            ("e5", Value::Str(Cow::Borrowed("e5"))),
-            ("hello", Value::Str(Cow::Borrowed("hello"))),
-        ];
-        for (text, want) in cases {
-            assert_eq!(&plain(text), want, "{text:?}");
-        }
-        assert!(matches!(plain(".nan"), Value::Float(f) if f.is_nan()));
-        assert!(matches!(plain("-.nan"), Value::Str(_)));
-    }
-
-    #[test]
-    fn timestamps() {
-        let cases: &[(&str, Option<(i64, i64)>)] = &[
-            ("1970-01-01", Some((0, 0))),
-            (
-                "2015-07-14T06:39:59.073238121Z",
-                Some((1_436_855_999, 73_238_121)),
-            ),
-            (
-                "2001-12-14t21:59:43.10-05:00",
-                Some((1_008_385_183, 100_000_000)),
-            ),
-            (
-                "2001-12-14 21:59:43.10 -5",
-                Some((1_008_385_183, 100_000_000)),
-            ),
-            ("1969-12-31T23:59:59Z", Some((-1, 0))),
-            ("2001-13-01", None),
-            ("2001-12-14T25:00:00Z", None),
-            ("2001-12-14T21:59:43.1234567890Z", None),
-            ("yesterday", None),
-        ];
-        for (text, want) in cases {
-            assert_eq!(parse_timestamp(text), *want, "{text:?}");
-        }
-    }
-
-    struct Nope;
-    impl Descriptors for Nope {
-        fn host_fd(&mut self, n: i32) -> Result<i32, String> {
-            Ok(n + 100)
-        }
-        fn open_file(&mut self, path: &str) -> Result<i32, String> {
-            Err(format!("no {path}"))
-        }
-        fn executable(&mut self) -> Result<i32, String> {
-            Ok(7)
-        }
-    }
-
-    #[test]
-    fn descriptor_tags_with_and_without_the_tag_directive() {
-        for doc in [
-            "%TAG ! tag:nuxi.nl,2015:cloudabi/\n---\n[!fd stdout, !executable, !fd 4]\n",
-            "[!fd stdout, !executable, !fd 4]\n",
-        ] {
-            let ev = events(doc).unwrap();
-            assert_eq!(named_host_fds(&ev).unwrap(), vec![1, 4]);
-            let v = to_argdata(&ev, &mut Nope).unwrap();
-            assert_eq!(
-                v,
-                Value::Seq(vec![Value::Fd(101), Value::Fd(7), Value::Fd(104)])
-            );
-        }
-    }
-
-    #[test]
-    fn explicit_core_tags() {
-        let ev = events(
-            "[!!str 12, !!int \"12\", !!float 2, !!bool true, !!null '', !!binary 'AAE=']\n",
-        )
-        .unwrap();
-        let v = to_argdata(&ev, &mut Nope).unwrap();
-        assert_eq!(
-            v,
-            Value::Seq(vec![
-                Value::Str(Cow::Borrowed("12")),
-                Value::Int(12),
-                Value::Float(2.0),
-                Value::Bool(true),
-                Value::Null,
-                Value::Binary(Cow::Borrowed(&[0, 1])),
-            ])
-        );
-        let ev = events("!!int twelve\n").unwrap();
-        assert!(
-            to_argdata(&ev, &mut Nope)
-                .unwrap_err()
-                .0
-                .contains("not a valid int")
-        );
-        let ev = events("!fd -1\n").unwrap();
-        assert!(named_host_fds(&ev).is_err());
-    }
-}
+mod tests;

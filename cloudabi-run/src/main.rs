@@ -6,17 +6,16 @@
 //! `proc_exec` system call with a real register frame; the new program reads its
 //! argument data and descriptors only through the program's side of the ABI.
 
-mod config;
 mod native;
 mod programs;
 mod sim;
 
-use std::io::Read;
+use std::collections::HashMap;
 use std::process::ExitCode;
 
 use capexec::argdata::Value;
-
-use capexec_host::{HostEntropy, HostFile, StartupFds};
+use capexec_host::{HostEntropy, HostFile, StartupFds, read_bounded};
+use cloudabi_run::config::{self, MAX_ARGDATA_SIZE, MAX_CONFIG_SIZE};
 
 use crate::sim::{Ended, Launcher, builtin_image};
 
@@ -34,8 +33,9 @@ const USAGE: &str = "usage: cloudabi-run [--trace] [--raw FILE] [--native] [PROG
             with --native, a compiled i386 CloudABI ELF file, or one of the bundled
             C programs (hello, procstat, spawn, errors, loop), built on demand
   CONFIG    YAML file describing the argument data ('-' for standard input);
-            without it, the man page example runs
-  --raw FILE  use FILE's bytes as the argument data unchanged, with no descriptors
+            without it, the man page example runs; at most 512 KiB
+  --raw FILE  use FILE's bytes as the argument data unchanged, with no descriptors;
+              at most 262143 bytes (ARG_MAX - 1)
   --trace     print what crosses the system call boundary to standard error
   --native    run real i386 machine code under ptrace, every system call served by
               capexec (Linux x86_64; needs gcc-multilib for the bundled programs)
@@ -69,7 +69,9 @@ fn parse_args() -> Result<Options, String> {
             "--native" => o.native = true,
             "--raw" => o.raw = Some(args.next().ok_or("--raw needs a file")?),
             "-" => positional.push(a),
-            s if s.starts_with('-') => return Err(format!("unknown option {s}\n{USAGE}")),
+            s if s.starts_with('-') => {
+                return Err(format!("unknown option {s} (see cloudabi-run --help)"));
+            }
             _ => positional.push(a),
         }
     }
@@ -79,7 +81,9 @@ fn parse_args() -> Result<Options, String> {
     }
     o.config = positional.next();
     if let Some(extra) = positional.next() {
-        return Err(format!("unexpected argument {extra}\n{USAGE}"));
+        return Err(format!(
+            "unexpected argument {extra} (see cloudabi-run --help)"
+        ));
     }
     if !o.native
         && !matches!(
@@ -101,17 +105,28 @@ fn parse_args() -> Result<Options, String> {
 /// Resolves the YAML's descriptor tags against the launcher.
 struct Resolver<'a> {
     launcher: &'a mut Launcher,
+    startup: &'a StartupFds,
     exe: i32,
+    /// Inherited host descriptors already in the launcher table, and where.
+    inherited: HashMap<i32, i32>,
 }
 
 impl config::Descriptors for Resolver<'_> {
     fn host_fd(&mut self, n: i32) -> Result<i32, String> {
-        let fd = capexec::fdtable::Fd::from_raw(n).map_err(|e| e.to_string())?;
-        if self.launcher.proc.table.lock().is_open(fd) {
-            Ok(n)
-        } else {
-            Err(format!("descriptor {n} is not open in the launcher"))
+        if (0..=2).contains(&n) {
+            let fd = capexec::fdtable::Fd::from_raw(n).map_err(|e| e.to_string())?;
+            return if self.launcher.proc.table.lock().is_open(fd) {
+                Ok(n)
+            } else {
+                Err(format!("descriptor {n} is not open in the launcher"))
+            };
         }
+        if let Some(&fd) = self.inherited.get(&n) {
+            return Ok(fd);
+        }
+        let fd = self.launcher.insert(inherited(self.startup, n)?)?;
+        self.inherited.insert(n, fd);
+        Ok(fd)
     }
 
     fn open_file(&mut self, path: &str) -> Result<i32, String> {
@@ -153,16 +168,30 @@ fn insert_std_streams(launcher: &mut Launcher, startup: &StartupFds) -> Result<(
     Ok(())
 }
 
+/// The configuration text: at most `MAX_CONFIG_SIZE` bytes of UTF-8 (one byte more is
+/// read to tell a larger file, never the rest).
 fn read_config(path: &str) -> Result<String, String> {
-    if path == "-" {
-        let mut s = String::new();
-        std::io::stdin()
-            .read_to_string(&mut s)
-            .map_err(|e| format!("reading standard input: {e}"))?;
-        Ok(s)
+    let bytes = if path == "-" {
+        read_bounded(std::io::stdin().lock(), MAX_CONFIG_SIZE)
+            .map_err(|e| format!("reading the configuration from standard input: {e}"))?
     } else {
-        std::fs::read_to_string(path).map_err(|e| format!("cannot read {path}: {e}"))
-    }
+        let f = std::fs::File::open(path).map_err(|e| format!("cannot read {path}: {e}"))?;
+        read_bounded(f, MAX_CONFIG_SIZE).map_err(|e| format!("cannot read {path}: {e}"))?
+    };
+    String::from_utf8(bytes).map_err(|e| {
+        format!(
+            "the configuration is not UTF-8 (byte {})",
+            e.utf8_error().valid_up_to()
+        )
+    })
+}
+
+/// The argument data of `--raw`: at most `MAX_ARGDATA_SIZE` bytes.
+fn read_raw(path: &str) -> Result<Vec<u8>, String> {
+    let f = std::fs::File::open(path).map_err(|e| format!("cannot read {path}: {e}"))?;
+    read_bounded(f, MAX_ARGDATA_SIZE as u64).map_err(|e| {
+        format!("cannot read {path}: {e} (the argument data must be shorter than ARG_MAX)")
+    })
 }
 
 fn launch(o: &Options, startup: &StartupFds) -> Result<u32, String> {
@@ -185,27 +214,22 @@ fn launch(o: &Options, startup: &StartupFds) -> Result<u32, String> {
     };
     if let Some(raw) = &o.raw {
         let exe = launcher.insert(image)?;
-        let data = std::fs::read(raw).map_err(|e| format!("cannot read {raw}: {e}"))?;
+        let data = read_raw(raw)?;
         return finish(launcher, native_dir.as_deref(), exe, &data, &[]);
     }
     let text = match &o.config {
         Some(path) => read_config(path)?,
         None => MAN_PAGE_EXAMPLE.to_string(),
     };
-    let events = config::events(&text).map_err(|e| e.to_string())?;
-    // Reserve the named host descriptors before anything else takes a number.
-    for n in config::named_host_fds(&events).map_err(|e| e.to_string())? {
-        if n > 2 {
-            launcher.insert_at(n, inherited(startup, n)?)?;
-        }
-    }
     let exe = launcher.insert(image)?;
     let mut resolver = Resolver {
         launcher: &mut launcher,
+        startup,
         exe,
+        inherited: HashMap::new(),
     };
     let value: Value<'static> =
-        config::to_argdata(&events, &mut resolver).map_err(|e| e.to_string())?;
+        config::to_argdata(&text, &mut resolver).map_err(|e| e.to_string())?;
     let (data, fds) = value
         .serialize_with_fds()
         .map_err(|e| format!("serialising argdata: {e}"))?;
@@ -241,6 +265,20 @@ fn finish(
     }
 }
 
+/// `msg` on one line: every control character (a newline, an escape sequence from a
+/// hostile configuration) escaped as Rust would (`\n`, `\u{1b}`).
+fn one_line(msg: &str) -> String {
+    let mut out = String::with_capacity(msg.len());
+    for c in msg.chars() {
+        if c.is_control() {
+            out.extend(c.escape_debug());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 fn main() -> ExitCode {
     // Before anything opens a file: which descriptors the parent passed.
     let startup = StartupFds::record();
@@ -248,10 +286,7 @@ fn main() -> ExitCode {
     match result {
         Ok(code) => ExitCode::from(u8::try_from(code).unwrap_or(u8::MAX)),
         Err(msg) => {
-            eprintln!("cloudabi-run: {}", msg.lines().next().unwrap_or(""));
-            if msg.contains('\n') {
-                eprint!("{}", msg.split_once('\n').map_or("", |(_, rest)| rest));
-            }
+            eprintln!("cloudabi-run: {}", one_line(&msg));
             ExitCode::from(127)
         }
     }
