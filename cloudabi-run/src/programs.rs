@@ -169,18 +169,21 @@ impl<'a> User<'a> {
 }
 
 /// `hello`: writes `Hello, world` to every descriptor in its sequence (the man page's
-/// program). Elements that are not descriptors are skipped.
+/// program). Elements that are not descriptors are skipped. Exits 0 when every write
+/// wrote the whole line, 1 when any failed or was short.
 pub fn hello(u: &mut User<'_>) -> Exit {
+    const LINE: &[u8] = b"Hello, world\n";
     run(u, |u, data| {
         let ad = ArgdataRef::for_program(data);
+        let mut failed = false;
         if let Ok(seq) = ad.seq() {
             for item in seq.map_while(Result::ok) {
                 if let Ok(fd) = item.read_fd() {
-                    u.write(fd, b"Hello, world\n")?.ok();
+                    failed |= u.write(fd, LINE)? != Ok(LINE.len() as u32);
                 }
             }
         }
-        Ok(0)
+        Ok(u32::from(failed))
     })
 }
 
