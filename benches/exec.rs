@@ -35,7 +35,7 @@ use std::time::Duration;
 
 use capexec::Errno;
 use capexec::abi::{Cloudabi32Activator, Layout32, Regs32, SyscallAction, syscall32};
-use capexec::exec::{AddressSpace, Process, Protection, UserAddr, UserMemory, copyout};
+use capexec::exec::{AddressSpace, Process, Protection, UserAccess, UserAddr, UserMemory, copyout};
 use capexec::fdtable::{FdRights, FdTable, SharedFdTable};
 use capexec_sim::SimProcess;
 use common::{
@@ -155,6 +155,16 @@ impl UserMemory for FlatMem {
                 self.windows[i].bytes[off..off + data.len()].copy_from_slice(data);
                 Ok(())
             }
+            _ => Err(Errno::EFAULT),
+        }
+    }
+
+    fn check_access(&self, addr: UserAddr, len: usize, access: UserAccess) -> Result<(), Errno> {
+        match self.find(addr, len) {
+            Some((i, _)) if self.windows[i].mapped => (access == UserAccess::Read
+                || self.windows[i].writable)
+                .then_some(())
+                .ok_or(Errno::EFAULT),
             _ => Err(Errno::EFAULT),
         }
     }

@@ -9,8 +9,8 @@ use std::sync::Arc;
 use capexec::Errno;
 use capexec::abi::{Cloudabi32Activator, EntryState32, Layout32, read_start_info};
 use capexec::exec::{
-    AddressSpace, ExecOutcome, ImageActivator, ImageArgs, Process, Protection, UserMemory, copyin,
-    copyout, proc_exec,
+    AddressSpace, ExecOutcome, ImageActivator, ImageArgs, Process, Protection, UserAccess,
+    UserMemory, copyin, copyout, proc_exec,
 };
 use capexec::fdtable::{FdRights, FileType, Rights, SharedFdTable};
 use capexec_sim::{SimAddressSpace, minimal_cloudabi_elf};
@@ -572,6 +572,9 @@ impl UserMemory for FaultMem {
     }
     fn write_user(&mut self, addr: u32, data: &[u8]) -> Result<(), Errno> {
         self.sim.write_user(addr, data)
+    }
+    fn check_access(&self, addr: u32, len: usize, access: UserAccess) -> Result<(), Errno> {
+        self.sim.check_access(addr, len, access)
     }
 }
 

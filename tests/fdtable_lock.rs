@@ -9,7 +9,9 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
 use capexec::Errno;
-use capexec::exec::{ExecOutcome, ImageActivator, ImageArgs, Process, UserAddr, UserMemory};
+use capexec::exec::{
+    ExecOutcome, ImageActivator, ImageArgs, Process, UserAccess, UserAddr, UserMemory,
+};
 use capexec::fdtable::{CloseRange, FdRights, FdTable, Rights, SharedFdTable, fdinstall_remapped};
 use fdtable_common::*;
 use lock_common::{ACQUISITIONS, RecordingRawMutex, held};
@@ -92,6 +94,13 @@ impl UserMemory for Window {
     }
     fn write_user(&mut self, _: UserAddr, _: &[u8]) -> Result<(), Errno> {
         Err(Errno::EFAULT)
+    }
+    fn check_access(&self, addr: UserAddr, len: usize, access: UserAccess) -> Result<(), Errno> {
+        let off = (addr as usize).checked_sub(0x1000).ok_or(Errno::EFAULT)?;
+        match access {
+            UserAccess::Read if off + len <= self.0.len() => Ok(()),
+            _ => Err(Errno::EFAULT),
+        }
     }
 }
 

@@ -17,7 +17,7 @@ use capexec::Errno;
 use capexec::abi::{Cloudabi32Activator, Layout32, Regs32, SyscallAction, syscall32};
 use capexec::argdata::{ArgdataRef, Value};
 use capexec::exec::{
-    AddressSpace, Process, Protection, UserAddr, UserMemory, exec_copyin_data_fds,
+    AddressSpace, Process, Protection, UserAccess, UserAddr, UserMemory, exec_copyin_data_fds,
 };
 use capexec::fdtable::{CloseRange, Fd, FdRights, FdTable, Rights, SharedFdTable, fdcopy_remapped};
 use capexec_sim::{SimAddressSpace, minimal_cloudabi_elf};
@@ -328,6 +328,9 @@ impl UserMemory for ArenaMem {
         let (i, off) = self.find(addr, data.len()).ok_or(Errno::EFAULT)?;
         self.regions[i].1[off..off + data.len()].copy_from_slice(data);
         Ok(())
+    }
+    fn check_access(&self, addr: UserAddr, len: usize, _: UserAccess) -> Result<(), Errno> {
+        self.find(addr, len).map(|_| ()).ok_or(Errno::EFAULT)
     }
 }
 

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use capexec::Errno;
-use capexec::exec::{AddressSpace, Protection, UserAddr, UserMemory};
+use capexec::exec::{AddressSpace, Protection, UserAccess, UserAddr, UserMemory};
 
 use crate::tracee::{Error, Tracee};
 
@@ -184,6 +184,26 @@ impl UserMemory for TraceeAddressSpace {
             .memory_mut()
             .copy_out(addr, data)
             .map_err(|_| Errno::EFAULT)
+    }
+
+    /// Answers from the pages the runner mapped (a program has no other memory): on
+    /// i386 every mapped page with any protection is readable; writable needs `WRITE`.
+    fn check_access(&self, addr: UserAddr, len: usize, access: UserAccess) -> Result<(), Errno> {
+        let len = u32::try_from(len).map_err(|_| Errno::EFAULT)?;
+        let Some((first, last)) = pages(addr, len).map_err(|_| Errno::EFAULT)? else {
+            return Ok(());
+        };
+        let need = match access {
+            UserAccess::Read => Protection::all(),
+            UserAccess::Write => Protection::WRITE,
+        };
+        for p in first..=last {
+            match self.pages.get(&p) {
+                Some(s) if s.current.intersects(need) => {}
+                _ => return Err(Errno::EFAULT),
+            }
+        }
+        Ok(())
     }
 }
 

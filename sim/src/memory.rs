@@ -9,7 +9,7 @@
 use std::collections::BTreeMap;
 
 use capexec::Errno;
-use capexec::exec::{AddressSpace, Protection, UserAddr, UserMemory, check_user_range};
+use capexec::exec::{AddressSpace, Protection, UserAccess, UserAddr, UserMemory, check_user_range};
 
 /// Size of one simulated page.
 pub const SIM_PAGE_SIZE: u32 = 4096;
@@ -133,6 +133,20 @@ impl UserMemory for SimAddressSpace {
             pg.bytes[off..off + n].copy_from_slice(&data[done..done + n]);
             done += n;
             a += n as u64;
+        }
+        Ok(())
+    }
+
+    fn check_access(&self, addr: UserAddr, len: usize, access: UserAccess) -> Result<(), Errno> {
+        let len = u32::try_from(len).map_err(|_| Errno::EFAULT)?;
+        let Some((first, last)) = page_range(addr, len) else {
+            return Ok(());
+        };
+        for p in first..=last {
+            match self.pages.get(&p) {
+                Some(pg) if access == UserAccess::Read || pg.writable => {}
+                _ => return Err(Errno::EFAULT),
+            }
         }
         Ok(())
     }

@@ -9,6 +9,7 @@
 //! is set and `eax` holds the CloudABI errno.
 
 use alloc::sync::Arc;
+use alloc::vec::Vec;
 
 use super::activator::EntryState32;
 use super::cloudabi32::{
@@ -17,7 +18,8 @@ use super::cloudabi32::{
 use super::stack::Entropy;
 use crate::Errno;
 use crate::exec::{
-    ExecOutcome, ImageActivator, Process, UserAddr, UserMemory, copyin, copyout, proc_exec,
+    CopyinRange, CopyoutRange, ExecOutcome, ImageActivator, Process, UserAccess, UserAddr,
+    UserMemory, copyin, copyout, proc_exec, useracc,
 };
 use crate::fdtable::{Fd, FdRights, File, FileIo, Rights};
 
@@ -127,9 +129,18 @@ fn fd_result(fd: Fd) -> u32 {
 /// `fd_stat_put`, `fd_write`, `proc_exec`, `proc_exit`, `random_get`; every other number
 /// is `ENOSYS`. Never panics on any register or memory contents.
 ///
+/// `fd_read` / `fd_write` copy the iovec array in once (more than [`IOV_MAX`] entries or
+/// a total above `SSIZE_MAX` is `EINVAL`, a bad array `EFAULT`), look the descriptor up,
+/// check every buffer with [`useracc`](crate::exec::useracc) (`EFAULT` before the file
+/// is touched), then make one [`FileIo::read_user`] / [`FileIo::write_user`] call per
+/// non-empty iovec with that iovec's user buffer. A short transfer ends the call; an
+/// error after some bytes moved returns the count moved.
+///
 /// # References
 /// - FreeBSD 12 `sys/i386/cloudabi32/cloudabi32_sysvec.c` (`cloudabi32_fetch_syscall_args`,
 ///   `cloudabi32_set_syscall_retval`); CloudABI `cloudabi_vdso_i686.S`.
+/// - FreeBSD `sys/kern/sys_generic.c` (`dofileread`, `dofilewrite`),
+///   `sys/kern/subr_uio.c` (`copyinuio`).
 pub fn syscall32<P, A>(
     process: &mut P,
     activator: &mut A,
@@ -286,86 +297,154 @@ fn file_with<P: Process + ?Sized>(
     Ok(file)
 }
 
-/// Reads iovec `i` of the array at `iovs`.
-fn iovec<M: UserMemory + ?Sized>(mem: &M, iovs: UserAddr, i: u32) -> Result<(u32, u32), Errno> {
-    let off = i
-        .checked_mul(8)
-        .and_then(|o| iovs.checked_add(o))
-        .ok_or(Errno::EFAULT)?;
-    let mut b = [0u8; IOVEC32_SIZE];
-    copyin(mem, off, &mut b)?;
-    Ok((
-        u32::from_le_bytes([b[0], b[1], b[2], b[3]]),
-        u32::from_le_bytes([b[4], b[5], b[6], b[7]]),
-    ))
+/// Iovec arrays of up to this many entries are copied in on the stack; longer ones into
+/// a fallibly allocated buffer.
+const SMALL_IOVS: usize = 8;
+
+/// Most bytes one `fd_read` / `fd_write` moves (`SSIZE_MAX` on i386): a larger total
+/// is `EINVAL`.
+const MAX_TRANSFER: u32 = i32::MAX as u32;
+
+/// The iovec array of one `fd_read` / `fd_write`, copied in once and checked.
+struct Iovecs {
+    small: [u8; SMALL_IOVS * IOVEC32_SIZE],
+    large: Vec<u8>,
+    count: usize,
 }
 
-const BOUNCE: usize = 512;
+impl Iovecs {
+    /// Copies `n` iovecs in from `iovs` (FreeBSD `copyinuio`): more than [`IOV_MAX`] is
+    /// `EINVAL`, a buffer that cannot be allocated `ENOMEM`, a bad array `EFAULT`, a
+    /// total length above `SSIZE_MAX` `EINVAL`.
+    fn copyin<M: UserMemory + ?Sized>(mem: &M, iovs: UserAddr, n: u32) -> Result<Iovecs, Errno> {
+        if n > IOV_MAX {
+            return Err(Errno::EINVAL);
+        }
+        let count = n as usize;
+        let bytes = count * IOVEC32_SIZE;
+        let mut v = Iovecs {
+            small: [0; SMALL_IOVS * IOVEC32_SIZE],
+            large: Vec::new(),
+            count,
+        };
+        if count > SMALL_IOVS {
+            v.large
+                .try_reserve_exact(bytes)
+                .map_err(|_| Errno::ENOMEM)?;
+            v.large.resize(bytes, 0);
+            copyin(mem, iovs, &mut v.large)?;
+        } else {
+            copyin(mem, iovs, &mut v.small[..bytes])?;
+        }
+        let mut total: u32 = 0;
+        for (_, len) in v.iter() {
+            total = total
+                .checked_add(len)
+                .filter(|&t| t <= MAX_TRANSFER)
+                .ok_or(Errno::EINVAL)?;
+        }
+        Ok(v)
+    }
 
-/// `fd_write(fd, iovs, iovs_len) -> nwritten`: gathers through a stack bounce buffer.
+    /// The `(buf, buf_len)` pairs, in order.
+    fn iter(&self) -> impl Iterator<Item = (u32, u32)> + '_ {
+        let raw = if self.count > SMALL_IOVS {
+            &self.large[..]
+        } else {
+            &self.small[..self.count * IOVEC32_SIZE]
+        };
+        raw.chunks_exact(IOVEC32_SIZE).map(|b| {
+            (
+                u32::from_le_bytes([b[0], b[1], b[2], b[3]]),
+                u32::from_le_bytes([b[4], b[5], b[6], b[7]]),
+            )
+        })
+    }
+
+    /// Checks that every buffer can be accessed as `access` (`EFAULT`), before the file
+    /// is touched.
+    fn check<M: UserMemory + ?Sized>(&self, mem: &M, access: UserAccess) -> Result<(), Errno> {
+        for (buf, len) in self.iter() {
+            useracc(mem, buf, len as usize, access)?;
+        }
+        Ok(())
+    }
+}
+
+/// The result of a transfer that stopped at iovec `i` with `e`: the error when nothing
+/// moved, else the count moved so far (the error shows again on the next call).
+#[inline]
+fn partial(moved: u32, e: Errno) -> Result<u32, Errno> {
+    if moved == 0 { Err(e) } else { Ok(moved) }
+}
+
+/// `fd_write(fd, iovs, iovs_len) -> nwritten` (FreeBSD `dofilewrite`).
+///
+/// The iovec array is copied in once and checked (count, total length, fd and rights,
+/// every buffer readable) before the file sees a byte; then each non-empty iovec is
+/// one [`FileIo::write_user`] call with that iovec's user buffer, so a write of one
+/// iovec of up to `PIPE_BUF` bytes stays atomic. A short write ends the call. An
+/// error after some bytes moved returns the count moved.
 fn fd_write<P>(process: &mut P, fd: u32, iovs: UserAddr, n: u32) -> Result<u32, Errno>
 where
     P: Process + ?Sized,
     P::File: FileIo,
 {
-    if n > IOV_MAX {
-        return Err(Errno::EINVAL);
-    }
+    let list = Iovecs::copyin(process.memory(), iovs, n)?;
     let file = file_with(process, fd, Rights::FD_WRITE)?;
     let mem = process.memory();
-    let mut total: u32 = 0;
-    let mut bounce = [0u8; BOUNCE];
-    for i in 0..n {
-        let (buf, len) = iovec(mem, iovs, i)?;
-        super::super::exec::check_user_range(buf, len as usize)?;
-        let mut done = 0u32;
-        while done < len {
-            let chunk = (len - done).min(BOUNCE as u32);
-            let dst = &mut bounce[..chunk as usize];
-            copyin(mem, buf + done, dst)?;
-            let wrote = file.write(dst)?;
-            let wrote = u32::try_from(wrote.min(dst.len())).unwrap_or(0);
-            total = total.checked_add(wrote).ok_or(Errno::EOVERFLOW)?;
-            done += wrote;
-            if wrote < chunk {
-                return Ok(total);
-            }
+    list.check(mem, UserAccess::Read)?;
+    let mut moved: u32 = 0;
+    for (buf, len) in list.iter() {
+        if len == 0 {
+            continue;
+        }
+        let mut src = CopyinRange::new(mem, buf, len);
+        let wrote = match file.write_user(&mut src) {
+            Ok(w) => u32::try_from(w).unwrap_or(u32::MAX).min(src.taken()),
+            Err(e) => return partial(moved, e),
+        };
+        // The total was checked to stay below 2^31.
+        moved += wrote;
+        if wrote < len {
+            break;
         }
     }
-    Ok(total)
+    Ok(moved)
 }
 
-/// `fd_read(fd, iovs, iovs_len) -> nread`: scatters through a stack bounce buffer.
+/// `fd_read(fd, iovs, iovs_len) -> nread` (FreeBSD `dofileread`).
+///
+/// Checked as [`fd_write`] is (every buffer writable), then each non-empty iovec is one
+/// [`FileIo::read_user`] call that reads at most that iovec's length; a short read ends
+/// the call. An error after some bytes moved returns the count moved.
 fn fd_read<P>(process: &mut P, fd: u32, iovs: UserAddr, n: u32) -> Result<u32, Errno>
 where
     P: Process + ?Sized,
     P::File: FileIo,
 {
-    if n > IOV_MAX {
-        return Err(Errno::EINVAL);
-    }
+    let list = Iovecs::copyin(process.memory(), iovs, n)?;
     let file = file_with(process, fd, Rights::FD_READ)?;
-    let mut total: u32 = 0;
-    let mut bounce = [0u8; BOUNCE];
-    for i in 0..n {
-        let (buf, len) = iovec(process.memory(), iovs, i)?;
-        super::super::exec::check_user_range(buf, len as usize)?;
-        let mut done = 0u32;
-        while done < len {
-            let chunk = (len - done).min(BOUNCE as u32);
-            let dst = &mut bounce[..chunk as usize];
-            let got = file.read(dst)?.min(dst.len());
-            copyout(process.memory_mut(), buf + done, &dst[..got])?;
-            let got = u32::try_from(got).unwrap_or(0);
-            total = total.checked_add(got).ok_or(Errno::EOVERFLOW)?;
-            done += got;
-            if got < chunk {
-                return Ok(total);
-            }
+    list.check(process.memory(), UserAccess::Write)?;
+    let mut moved: u32 = 0;
+    for (buf, len) in list.iter() {
+        if len == 0 {
+            continue;
+        }
+        let mut dst = CopyoutRange::new(process.memory_mut(), buf, len);
+        let got = match file.read_user(&mut dst) {
+            Ok(g) => u32::try_from(g).unwrap_or(u32::MAX).min(dst.delivered()),
+            Err(e) => return partial(moved, e),
+        };
+        moved += got;
+        if got < len {
+            break;
         }
     }
-    Ok(total)
+    Ok(moved)
 }
+
+const BOUNCE: usize = 512;
 
 /// `random_get(buf, len)`: fills user memory from the kernel's randomness.
 fn random_get<P: Process + ?Sized>(

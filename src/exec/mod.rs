@@ -14,6 +14,7 @@ mod elf;
 mod image;
 mod image_args;
 mod proc_exec;
+mod user_range;
 mod usermem;
 
 pub use copyin::{SMALL_FD_LIST, exec_copyin_data_fds};
@@ -23,4 +24,7 @@ pub use elf::{
 pub use image::{AddressSpace, ImageFile, Protection};
 pub use image_args::ImageArgs;
 pub use proc_exec::{ExecOutcome, ImageActivator, Process, check_executable, proc_exec};
-pub use usermem::{UserAddr, UserMemory, check_user_range, copyin, copyin_u32, copyout};
+pub use user_range::{CopyinRange, CopyoutRange};
+pub use usermem::{
+    UserAccess, UserAddr, UserMemory, check_user_range, copyin, copyin_u32, copyout, useracc,
+};

@@ -21,6 +21,24 @@ pub trait UserMemory {
     /// Copies `data` to user address `addr`: `EFAULT` if any byte is not writable (a
     /// prefix may have been written).
     fn write_user(&mut self, addr: UserAddr, data: &[u8]) -> Result<(), Errno>;
+
+    /// Checks, without copying anything, that each of the `len` bytes at `addr` could be
+    /// copied in ([`UserAccess::Read`]) or out ([`UserAccess::Write`]) right now:
+    /// `EFAULT` otherwise. A kernel answers from its page tables or its list of mappings.
+    ///
+    /// `fd_read` and `fd_write` check every buffer of a call through [`useracc`] before
+    /// the file is touched, so a bad pointer fails the call before any input is consumed
+    /// or any output is produced.
+    fn check_access(&self, addr: UserAddr, len: usize, access: UserAccess) -> Result<(), Errno>;
+}
+
+/// What a [`UserMemory::check_access`] asks about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum UserAccess {
+    /// The bytes are read by the kernel (a copy in: the buffer of a write).
+    Read,
+    /// The bytes are written by the kernel (a copy out: the buffer of a read).
+    Write,
 }
 
 impl<M: UserMemory + ?Sized> UserMemory for &mut M {
@@ -29,6 +47,9 @@ impl<M: UserMemory + ?Sized> UserMemory for &mut M {
     }
     fn write_user(&mut self, addr: UserAddr, data: &[u8]) -> Result<(), Errno> {
         (**self).write_user(addr, data)
+    }
+    fn check_access(&self, addr: UserAddr, len: usize, access: UserAccess) -> Result<(), Errno> {
+        (**self).check_access(addr, len, access)
     }
 }
 
@@ -78,6 +99,27 @@ pub fn copyout<M: UserMemory + ?Sized>(
     }
     check_user_range(addr, data.len())?;
     mem.write_user(addr, data)
+}
+
+/// Checks that `len` bytes at user address `addr` can be accessed as `access` (FreeBSD
+/// `useracc`), with the same rules as [`copyin`]: an empty range succeeds at any address
+/// without asking the memory, a range that wraps past 4 GiB is `EFAULT`, and otherwise
+/// [`UserMemory::check_access`] decides.
+///
+/// # References
+/// - FreeBSD `useracc(9)`.
+#[inline]
+pub fn useracc<M: UserMemory + ?Sized>(
+    mem: &M,
+    addr: UserAddr,
+    len: usize,
+    access: UserAccess,
+) -> Result<(), Errno> {
+    if len == 0 {
+        return Ok(());
+    }
+    check_user_range(addr, len)?;
+    mem.check_access(addr, len, access)
 }
 
 /// Reads one little-endian `u32` (an i386 word) from user memory.

@@ -1,5 +1,7 @@
 //! What the table needs to know about the kernel's own file type.
 
+use super::uio::{UserSink, UserSource};
+
 /// The CloudABI file type (`cloudabi_filetype_t`) of an open file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[repr(u8)]
@@ -70,10 +72,65 @@ pub trait File {
 
 /// Byte I/O on an open file, for the `fd_read` / `fd_write` system calls of the i386
 /// shim. A kernel whose files do no I/O through capexec need not implement it.
+///
+/// The system calls call [`read_user`](Self::read_user) and
+/// [`write_user`](Self::write_user) once per iovec, with the user buffer itself
+/// ([`UserSink`], [`UserSource`]), after checking that every iovec of the call lies in
+/// accessible user memory. A kernel file that keeps its own buffer (a pipe, a terminal)
+/// overrides them to copy straight between that buffer and user memory, taking out of its
+/// buffer only what [`UserSink::put`] delivered; a simple file implements only
+/// [`read`](Self::read) and [`write`](Self::write), and the provided methods go through
+/// one transfer buffer per call, allocated fallibly.
+///
+/// Counts: `Ok(n)` is the number of bytes moved; an error means no byte moved. A file
+/// that moved some bytes before failing returns `Ok` with the short count (the error
+/// shows again on the next call).
+///
+/// # References
+/// - FreeBSD `fo_read` / `fo_write` (`struct fileops`), `dofileread` / `dofilewrite`;
+///   POSIX `read`, `write`.
 pub trait FileIo: File {
     /// Reads into `buf`; returns the number of bytes read (0 at end of file).
     fn read(&self, buf: &mut [u8]) -> Result<usize, crate::Errno>;
 
     /// Writes `data`; returns the number of bytes written (may be short).
     fn write(&self, data: &[u8]) -> Result<usize, crate::Errno>;
+
+    /// Reads at most `dst.remaining()` bytes into the user buffer `dst`; returns how many
+    /// were delivered (0 at end of file).
+    ///
+    /// The provided method allocates a transfer buffer of `dst.remaining()` bytes
+    /// fallibly (`ENOMEM`, before anything is read), makes one [`read`](Self::read) call
+    /// and copies the result out. The caller checked that `dst` is writable beforehand;
+    /// should the copy fault anyway (another thread unmapped the buffer in between), the
+    /// bytes read are lost and the result is `EFAULT`. A file that can keep undelivered
+    /// input overrides this method.
+    fn read_user(&self, dst: &mut dyn UserSink) -> Result<usize, crate::Errno> {
+        let mut buf = transfer_buffer(dst.remaining())?;
+        let n = self.read(&mut buf)?.min(buf.len());
+        dst.put(&buf[..n])
+    }
+
+    /// Writes the user buffer `src` (all of it, or a short count); returns how many
+    /// bytes were written.
+    ///
+    /// The provided method allocates a transfer buffer of `src.remaining()` bytes
+    /// fallibly (`ENOMEM`, before anything is written), copies the user bytes in and
+    /// makes exactly one [`write`](Self::write) call with all of them, so a write of up
+    /// to `PIPE_BUF` bytes stays one atomic write.
+    fn write_user(&self, src: &mut dyn UserSource) -> Result<usize, crate::Errno> {
+        let mut buf = transfer_buffer(src.remaining())?;
+        let n = src.take(&mut buf)?;
+        let buf = buf.get(..n).unwrap_or(&[]);
+        Ok(self.write(buf)?.min(n))
+    }
+}
+
+/// A zeroed kernel buffer of `len` bytes, allocated fallibly.
+fn transfer_buffer(len: usize) -> Result<alloc::vec::Vec<u8>, crate::Errno> {
+    let mut buf = alloc::vec::Vec::new();
+    buf.try_reserve_exact(len)
+        .map_err(|_| crate::Errno::ENOMEM)?;
+    buf.resize(len, 0);
+    Ok(buf)
 }

@@ -22,6 +22,7 @@ mod remap;
 mod rights;
 mod shared;
 mod table;
+mod uio;
 
 pub use entry::{Closed, ClosedFiles, Entry, Rejected};
 pub use fd::Fd;
@@ -30,3 +31,4 @@ pub use remap::{fdcopy_remapped, fdescfree_remapped, fdinstall_remapped};
 pub use rights::{FdRights, Rights};
 pub use shared::{DefaultRawMutex, SharedFdTable, SharedFdTableGuard};
 pub use table::{CloseRange, DEFAULT_LIMIT, FdTable, MAX_LIMIT};
+pub use uio::{UserSink, UserSource};

@@ -305,6 +305,14 @@ impl<M: capexec::exec::UserMemory> capexec::exec::UserMemory for CountingMem<M> 
         }
         self.inner.write_user(addr, data)
     }
+    fn check_access(
+        &self,
+        addr: u32,
+        len: usize,
+        access: capexec::exec::UserAccess,
+    ) -> Result<(), Errno> {
+        self.inner.check_access(addr, len, access)
+    }
 }
 
 /// The reference counts of `files`, in order.

@@ -19,7 +19,7 @@ use capexec::abi::{
 use capexec::argdata::print_yaml;
 use capexec::argdata::{ArgdataRef, Encoded, MapIter, SeqIter, Timestamp, Type, Value};
 use capexec::exec::{
-    AddressSpace, ImageFile, Process, Protection, UserAddr, UserMemory, copyin, copyout,
+    AddressSpace, ImageFile, Process, Protection, UserAccess, UserAddr, UserMemory, copyin, copyout,
 };
 use capexec::fdtable::{Fd, FdRights, FdTable, File, FileIo, FileType, Rights, SharedFdTable};
 use capexec_sim::{SimAddressSpace, minimal_cloudabi_elf};
@@ -625,6 +625,9 @@ impl UserMemory for HMem {
     }
     fn write_user(&mut self, addr: UserAddr, data: &[u8]) -> Result<(), Errno> {
         self.sim.write_user(addr, data)
+    }
+    fn check_access(&self, addr: UserAddr, len: usize, access: UserAccess) -> Result<(), Errno> {
+        self.sim.check_access(addr, len, access)
     }
 }
 
