@@ -199,23 +199,19 @@ fn launch(o: &Options, startup: &StartupFds) -> Result<u32, String> {
     HostEntropy::new().map_err(|e| e.to_string())?;
     let mut launcher = Launcher::new(o.trace);
     insert_std_streams(&mut launcher, startup)?;
-    let native_dir = if o.native {
-        Some(native::programs_dir()?)
+    let native = if o.native {
+        Some(native::build()?)
     } else {
         None
     };
-    let image = match &native_dir {
-        Some(dir) => {
-            let path = native::resolve(&o.program, dir);
-            HostFile::open_executable(&path)
-                .map_err(|e| format!("cannot read {}: {e}", path.display()))?
-        }
+    let image = match &native {
+        Some(built) => native::executable(&o.program, built)?,
         None => image_file(&o.program),
     };
     if let Some(raw) = &o.raw {
         let exe = launcher.insert(image)?;
         let data = read_raw(raw)?;
-        return finish(launcher, native_dir.as_deref(), exe, &data, &[]);
+        return finish(launcher, native.as_ref(), exe, &data, &[]);
     }
     let text = match &o.config {
         Some(path) => read_config(path)?,
@@ -233,7 +229,7 @@ fn launch(o: &Options, startup: &StartupFds) -> Result<u32, String> {
     let (data, fds) = value
         .serialize_with_fds()
         .map_err(|e| format!("serialising argdata: {e}"))?;
-    finish(launcher, native_dir.as_deref(), exe, &data, &fds)
+    finish(launcher, native.as_ref(), exe, &data, &fds)
 }
 
 fn image_file(program: &str) -> HostFile {
@@ -242,21 +238,19 @@ fn image_file(program: &str) -> HostFile {
 
 fn finish(
     mut launcher: Launcher,
-    native_dir: Option<&std::path::Path>,
+    native: Option<&native::Built>,
     exe: i32,
     data: &[u8],
     fds: &[i32],
 ) -> Result<u32, String> {
-    if let Some(dir) = native_dir {
+    if let Some(built) = native {
         if launcher.trace {
             eprintln!(
                 "native: proc_exec(fd={exe}, data_len={}, fds={fds:?})",
                 data.len()
             );
         }
-        let code = native::run(dir, launcher.proc.table.into_inner(), exe, data, fds);
-        let _ = std::fs::remove_dir_all(dir);
-        return code;
+        return native::run(built, launcher.proc.table.into_inner(), exe, data, fds);
     }
     match launcher.exec_and_run(exe, data, fds)? {
         Ended::Exit(code) => Ok(code),

@@ -1,7 +1,7 @@
 //! `--native`: run a real compiled i386 CloudABI program under ptrace, every system call
 //! served by capexec's shim (the `capexec-native` runner).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use capexec::fdtable::FdTable;
 
@@ -10,19 +10,31 @@ use capexec_host::HostFile;
 /// The bundled C programs (`programs/`) that `--native NAME` builds on demand.
 pub const BUNDLED: &[&str] = &["hello", "procstat", "spawn", "errors", "loop"];
 
-/// Builds the bundled programs and the tracee stub; returns their directory.
+/// The bundled programs and the tracee stub, built in a private folder that is gone
+/// before the program runs: they are held in memory.
 #[cfg(all(target_os = "linux", target_arch = "x86_64"))]
-pub fn programs_dir() -> Result<PathBuf, String> {
-    let dir = std::env::temp_dir().join(format!("capexec-programs-{}", std::process::id()));
-    capexec_native::build_programs(&dir).map_err(|e| e.to_string())
+pub type Built = capexec_native::BuiltPrograms;
+
+/// Without the runner (not Linux on x86_64) nothing is ever built.
+#[cfg(not(all(target_os = "linux", target_arch = "x86_64")))]
+pub enum Built {}
+
+/// Builds the bundled programs and the tracee stub (see [`Built`]).
+#[cfg(all(target_os = "linux", target_arch = "x86_64"))]
+pub fn build() -> Result<Built, String> {
+    capexec_native::BuiltPrograms::build().map_err(|e| e.to_string())
 }
 
-/// The executable for `program`: a bundled program's name, or a path to an ELF file.
-pub fn resolve(program: &str, dir: &Path) -> PathBuf {
-    if BUNDLED.contains(&program) && !Path::new(program).exists() {
-        dir.join(program)
-    } else {
-        PathBuf::from(program)
+/// The executable for `program`: a bundled program's name (unless a file of that name
+/// exists), or a path to an ELF file.
+#[cfg(all(target_os = "linux", target_arch = "x86_64"))]
+pub fn executable(program: &str, built: &Built) -> Result<HostFile, String> {
+    match built.image(program) {
+        Some(bytes) if BUNDLED.contains(&program) && !Path::new(program).exists() => {
+            Ok(HostFile::from_bytes(bytes.to_vec()).with_name(format!("bundled:{program}")))
+        }
+        _ => HostFile::open_executable(Path::new(program))
+            .map_err(|e| format!("cannot read {program}: {e}")),
     }
 }
 
@@ -30,7 +42,7 @@ pub fn resolve(program: &str, dir: &Path) -> PathBuf {
 /// value, or a launcher error.
 #[cfg(all(target_os = "linux", target_arch = "x86_64"))]
 pub fn run(
-    dir: &Path,
+    built: &Built,
     table: FdTable<HostFile>,
     exe: i32,
     data: &[u8],
@@ -45,7 +57,7 @@ pub fn run(
         .iter()
         .map(|&f| u32::try_from(f).unwrap_or(u32::MAX))
         .collect();
-    match capexec_native::run_program(&dir.join("stub"), table, exe, data, &fds) {
+    match capexec_native::run_program(&built.stub_path(), table, exe, data, &fds) {
         Ok(Termination::Exited(code)) => Ok(code),
         Ok(Termination::Signaled(sig)) => Err(format!("program killed by {sig}")),
         Err(Error::Exec(e)) => Err(format!("proc_exec failed: {e}")),
@@ -55,12 +67,24 @@ pub fn run(
 
 /// Without the runner (not Linux on x86_64), `--native` is an error.
 #[cfg(not(all(target_os = "linux", target_arch = "x86_64")))]
-pub fn programs_dir() -> Result<PathBuf, String> {
+pub fn build() -> Result<Built, String> {
     Err("--native needs Linux on x86_64".into())
 }
 
-/// Without the runner (not Linux on x86_64), `--native` is an error.
+/// Without the runner nothing is built, so there is nothing to start.
 #[cfg(not(all(target_os = "linux", target_arch = "x86_64")))]
-pub fn run(_: &Path, _: FdTable<HostFile>, _: i32, _: &[u8], _: &[i32]) -> Result<u32, String> {
-    Err("--native needs Linux on x86_64".into())
+pub fn executable(_: &str, built: &Built) -> Result<HostFile, String> {
+    match *built {}
+}
+
+/// Without the runner nothing is built, so there is nothing to run.
+#[cfg(not(all(target_os = "linux", target_arch = "x86_64")))]
+pub fn run(
+    built: &Built,
+    _: FdTable<HostFile>,
+    _: i32,
+    _: &[u8],
+    _: &[i32],
+) -> Result<u32, String> {
+    match *built {}
 }

@@ -12,21 +12,20 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     use std::sync::Arc;
 
     use capexec::fdtable::FdTable;
-    use capexec_native::{HostFile, Termination, build_programs, rights, run_program};
+    use capexec_native::{BuiltPrograms, HostFile, Termination, rights, run_program};
 
     if !capexec_native::ptrace_available() {
         return Err("ptrace is not permitted on this machine".into());
     }
-    let dir = build_programs(&std::env::temp_dir().join("capexec-programs"))?;
+    // Built in a private folder that is gone again: the programs are in memory.
+    let built = BuiltPrograms::build()?;
+    let hello = built.image("hello").ok_or("hello was not built")?;
     let mut launcher = FdTable::new();
     let files = [
         (HostFile::stdin()?, rights::STDIN),
         (HostFile::stdout()?, rights::STDOUT),
         (HostFile::stderr()?, rights::STDOUT),
-        (
-            HostFile::open_executable(&dir.join("hello"))?,
-            rights::EXECUTABLE,
-        ),
+        (HostFile::from_bytes(hello.to_vec()), rights::EXECUTABLE),
     ];
     for (file, r) in files {
         if launcher.open(Arc::new(file), r).is_err() {
@@ -37,7 +36,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let argdata = [
         0x07, 0x85, 0x03, 0, 0, 0, 0, 0x85, 0x03, 0, 0, 0, 0, 0x85, 0x03, 0, 0, 0, 0,
     ];
-    match run_program(&dir.join("stub"), launcher, 3, &argdata, &[1])? {
+    match run_program(&built.stub_path(), launcher, 3, &argdata, &[1])? {
         Termination::Exited(0) => Ok(()),
         other => Err(format!("hello ended with {other:?}").into()),
     }

@@ -41,7 +41,9 @@ mod tracee;
 pub use capexec_host::{HostEntropy, HostFile, errno_from_io, rights};
 pub use memory::{Fault, TraceeMemory};
 pub use process::{NATIVE_LAYOUT, NativeProcess, run_program};
-pub use programs::{build_programs, probe_compiler, programs_source_dir};
+pub use programs::{
+    BUNDLED_PROGRAMS, BuiltPrograms, build_programs, probe_compiler, programs_source_dir,
+};
 pub use space::{PAGE_SIZE, TraceeAddressSpace};
 pub use tracee::{Action, Error, SyscallHandler, Termination, Tracee};
 
