@@ -286,30 +286,37 @@ impl FdBitmap {
         (found < end).then_some(found)
     }
 
-    /// Copies the first `words` level-0 words (open and close-on-exec bits) and their
-    /// summaries from `src`; `self` must already cover them (`try_grow`).
-    pub(crate) fn copy_prefix(&mut self, src: &FdBitmap, words: usize) {
-        for i in 0..words {
-            if let Some(w) = self.open.word_mut(i) {
-                *w = src.open.get(i);
-            }
-            if let Some(w) = self.cloexec.word_mut(i) {
-                *w = src.cloexec.get(i);
-            }
+    /// Copies the words of `src` below descriptor `end` that hold an open descriptor
+    /// (open and close-on-exec bits), and the summaries, into this fresh (all-zero)
+    /// bitmap, which must already cover them. Cost: the level-0 words holding an open
+    /// descriptor plus two summary words per 4,096 descriptors below `end`; words with
+    /// no open descriptor are not touched (they are zero in both bitmaps).
+    pub(crate) fn copy_used_words(&mut self, src: &FdBitmap, end: usize) {
+        let words = end.div_ceil(BITS).min(src.words.max(1));
+        if words == 0 {
+            return;
         }
-        let summary_words = words.div_ceil(BITS);
-        for i in 0..summary_words {
-            // Summary bits past `words` describe level-0 words not copied: mask them off.
+        let mut w = 0;
+        while let Some(next) = src.any.next_set(w, words, |s| s) {
+            if let Some(dst) = self.open.word_mut(next) {
+                *dst = src.open.get(next);
+            }
+            if let Some(dst) = self.cloexec.word_mut(next) {
+                *dst = src.cloexec.get(next);
+            }
+            w = next + 1;
+        }
+        for i in 0..words.div_ceil(BITS) {
             let valid = if (i + 1) * BITS <= words {
                 !0
             } else {
                 !(!0u64 << (words % BITS))
             };
-            if let Some(w) = self.full.word_mut(i) {
-                *w = src.full.get(i) & valid;
+            if let Some(dst) = self.full.word_mut(i) {
+                *dst = src.full.get(i) & valid;
             }
-            if let Some(w) = self.any.word_mut(i) {
-                *w = src.any.get(i) & valid;
+            if let Some(dst) = self.any.word_mut(i) {
+                *dst = src.any.get(i) & valid;
             }
         }
     }

@@ -29,26 +29,34 @@ pub fn fdcopy_remapped<F: ?Sized + File>(
     old: &FdTable<F>,
     fds: &[i32],
 ) -> Result<FdTable<F>, Errno> {
-    let lastfile_plus_one = old.lastfile().map_or(0, |l| l.index() + 1);
-    if fds.len() > lastfile_plus_one {
-        return Err(Errno::E2BIG);
-    }
+    check_remap_len(old, fds)?;
     // One pass, as FreeBSD does: the table is allocated first, then each entry is checked
     // and copied. On a failure `new` is dropped here, releasing every reference taken so
     // far, and `old` was never changed.
     let mut new = FdTable::with_limit(old.limit());
+    new.reserve_dense(fds.len())?;
     fill_remapped(&mut new, old, fds)?;
     Ok(new)
 }
 
-/// The body of [`fdcopy_remapped`], writing into `new` in place.
+/// Step 1 of [`fdcopy_remapped`]: `E2BIG` when the list is longer than the table.
 #[inline]
-fn fill_remapped<F: ?Sized + File>(
+pub(crate) fn check_remap_len<F: ?Sized>(old: &FdTable<F>, fds: &[i32]) -> Result<(), Errno> {
+    let lastfile_plus_one = old.lastfile().map_or(0, |l| l.index() + 1);
+    if fds.len() > lastfile_plus_one {
+        return Err(Errno::E2BIG);
+    }
+    Ok(())
+}
+
+/// Step 3 of [`fdcopy_remapped`], writing into `new` in place: `new` is empty with room
+/// reserved for `fds.len()` entries, so this never allocates. Cost O(`fds.len()`).
+#[inline]
+pub(crate) fn fill_remapped<F: ?Sized + File>(
     new: &mut FdTable<F>,
     old: &FdTable<F>,
     fds: &[i32],
 ) -> Result<(), Errno> {
-    new.reserve_dense(fds.len())?;
     for &raw in fds {
         let entry = old.get(Fd::from_raw(raw)?)?;
         if !entry.file().is_passable() {

@@ -1,11 +1,14 @@
 //! A descriptor table shared by the threads of a process, behind the kernel's lock.
 
 use alloc::sync::Arc;
+use alloc::vec::Vec;
 
 use lock_api::{Mutex, MutexGuard, RawMutex};
 
-use super::entry::Closed;
-use super::{Fd, FdRights, FdTable, File};
+use super::entry::{Closed, Rejected};
+use super::remap::{check_remap_len, fill_remapped};
+use super::table::{AllocStep, Step, Storage};
+use super::{CloseRange, Fd, FdRights, FdTable, File};
 use crate::Errno;
 
 /// The lock [`SharedFdTable`] uses when the kernel names none: a spinning raw mutex
@@ -22,8 +25,23 @@ pub type SharedFdTableGuard<'a, F, R = DefaultRawMutex> = MutexGuard<'a, R, FdTa
 /// A table shared by the threads of a process: a lock around a table held by value.
 ///
 /// The lock is the kernel's: any [`lock_api::RawMutex`] (an IRQ-safe spin lock, a
-/// sleeping mutex); [`DefaultRawMutex`] spins. The convenience methods drop closed files
-/// after releasing the lock, so a file's destructor never runs under it.
+/// sleeping mutex); [`DefaultRawMutex`] spins.
+///
+/// The methods of this type keep lock sections short and allocation-free:
+/// - nothing is allocated or freed while the lock is held. An operation that needs
+///   memory (growing the table, a fork copy, a remapped copy, the list of files closed
+///   by `close_range`) measures under the lock, releases it, allocates, locks again,
+///   checks that what it measured still holds, and retries otherwise, as Linux's
+///   `expand_files` does;
+/// - closed files are released after the lock is dropped, so a file's destructor never
+///   runs under it;
+/// - a lock section costs the descriptors the operation touches: O(`fds.len()`) for a
+///   remapped copy, O(open descriptors) for a fork copy or for moving the table into
+///   larger storage, plus one summary word per 4,096 slots.
+///
+/// [`lock`](Self::lock) gives the table itself; [`FdTable`]'s own methods allocate where
+/// they need to, so a kernel that must not allocate under its lock uses the methods
+/// here.
 ///
 /// ```
 /// use std::sync::Arc;
@@ -101,6 +119,67 @@ impl<F: ?Sized, R: RawMutex> SharedFdTable<F, R> {
         Ok((e.file().clone(), e.rights()))
     }
 
+    /// Runs `step` under the lock until it is done; when it asks for a larger table the
+    /// storage is allocated with the lock released, then adopted under the lock at the
+    /// next attempt (unless another thread grew the table meanwhile). Storage no longer
+    /// used is freed after the lock is released.
+    fn grow_and_retry<T>(
+        &self,
+        mut step: impl FnMut(&mut FdTable<F>) -> Result<Step<T>, Errno>,
+    ) -> Result<T, Errno> {
+        let mut spare: Option<Storage<F>> = None;
+        loop {
+            let mut t = self.lock();
+            let unused = spare.take().map(|s| t.adopt(s));
+            let r = step(&mut t);
+            drop(t);
+            drop(unused);
+            match r? {
+                Step::Done(v) => return Ok(v),
+                Step::Grow(want) => spare = Some(Storage::try_new(want)?),
+            }
+        }
+    }
+
+    /// Inserts `file` at the lowest free descriptor at or above `min`
+    /// ([`FdTable::alloc`]), growing the table outside the lock. On failure (`EMFILE`,
+    /// `ENOMEM`) the file is handed back and the table is unchanged.
+    pub fn alloc(
+        &self,
+        min: Fd,
+        file: Arc<F>,
+        rights: FdRights,
+        cloexec: bool,
+    ) -> Result<Fd, Rejected<F>> {
+        let mut file = file;
+        let mut spare: Option<Storage<F>> = None;
+        loop {
+            let mut t = self.lock();
+            let unused = spare.take().map(|s| t.adopt(s));
+            let r = t.alloc_step(min, file, rights, cloexec);
+            drop(t);
+            drop(unused);
+            match r {
+                Ok(fd) => return Ok(fd),
+                Err(AllocStep::Rejected(r)) => return Err(r),
+                Err(AllocStep::Grow(want, f)) => match Storage::try_new(want) {
+                    Ok(s) => {
+                        spare = Some(s);
+                        file = f;
+                    }
+                    Err(errno) => return Err(Rejected { errno, file: f }),
+                },
+            }
+        }
+    }
+
+    /// Inserts `file` at the lowest free descriptor with close-on-exec clear
+    /// ([`FdTable::open`]).
+    #[inline]
+    pub fn open(&self, file: Arc<F>, rights: FdRights) -> Result<Fd, Rejected<F>> {
+        self.alloc(Fd::STDIN, file, rights, false)
+    }
+
     /// Closes `fd`; the file is released after the lock is dropped.
     pub fn close(&self, fd: Fd) -> Result<(), Errno> {
         let closed: Closed<F> = self.lock().close(fd)?;
@@ -108,9 +187,20 @@ impl<F: ?Sized, R: RawMutex> SharedFdTable<F, R> {
         Ok(())
     }
 
-    /// `dup(old)` under the lock.
+    /// `dup(old)` ([`FdTable::dup`]), growing the table outside the lock.
     pub fn dup(&self, old: Fd) -> Result<Fd, Errno> {
-        self.lock().dup(old)
+        self.grow_and_retry(|t| t.dup_step(old, Fd::STDIN))
+    }
+
+    /// `fcntl(old, F_DUPFD, min)` ([`FdTable::dup_min`]), growing the table outside the
+    /// lock.
+    pub fn dup_min(&self, old: Fd, min: Fd) -> Result<Fd, Errno> {
+        self.grow_and_retry(|t| {
+            if min.index() >= t.limit() {
+                return Err(Errno::EINVAL);
+            }
+            t.dup_step(old, min)
+        })
     }
 
     /// `fd_replace(from, to)`; the replaced file is released after the lock is dropped.
@@ -120,24 +210,119 @@ impl<F: ?Sized, R: RawMutex> SharedFdTable<F, R> {
         Ok(())
     }
 
-    /// `dup2(old, new)`; the replaced file is released after the lock is dropped.
+    /// `dup2(old, new)` ([`FdTable::dup2`]), growing the table outside the lock; the
+    /// replaced file is released after the lock is dropped.
     pub fn dup2(&self, old: Fd, new: Fd) -> Result<Fd, Errno> {
-        let (fd, closed) = self.lock().dup2(old, new)?;
+        let (fd, closed) = self.grow_and_retry(|t| t.dup2_step(old, new))?;
         drop(closed);
         Ok(fd)
+    }
+
+    /// Sets or clears the close-on-exec flag of `fd` ([`FdTable::set_cloexec`]).
+    pub fn set_cloexec(&self, fd: Fd, on: bool) -> Result<(), Errno> {
+        self.lock().set_cloexec(fd, on)
+    }
+
+    /// Narrows the rights of `fd` ([`FdTable::narrow_rights`]).
+    pub fn narrow_rights(&self, fd: Fd, new: FdRights) -> Result<(), Errno> {
+        self.lock().narrow_rights(fd, new)
+    }
+
+    /// `close_range(first, last, mode)` ([`FdTable::close_range`]): returns how many
+    /// descriptors it closed or marked. The list of closed files is allocated outside
+    /// the lock, and the files are released after it.
+    pub fn close_range(&self, first: Fd, last: Fd, mode: CloseRange) -> Result<usize, Errno> {
+        if mode == CloseRange::CloexecOnly {
+            return self.lock().close_range_with(first, last, mode, drop);
+        }
+        if first > last {
+            return Err(Errno::EINVAL);
+        }
+        self.close_collecting(
+            |t| t.count_open(first.index(), last.index()),
+            |t, out| t.close_range_with(first, last, mode, |f| out.push(f)),
+        )
+    }
+
+    /// The close-on-exec sweep of an ordinary exec ([`FdTable::close_on_exec`]): returns
+    /// how many descriptors it closed. The list of closed files is allocated outside the
+    /// lock, and the files are released after it.
+    pub fn close_on_exec(&self) -> Result<usize, Errno> {
+        self.close_collecting(FdTable::count_cloexec, |t, out| {
+            Ok(t.close_on_exec_with(|f| out.push(f)))
+        })
+    }
+
+    /// Counts under the lock the files `close` will remove, reserves a list for them
+    /// outside it, and closes under the lock once the list is large enough.
+    fn close_collecting(
+        &self,
+        count: impl Fn(&FdTable<F>) -> usize,
+        close: impl FnOnce(&mut FdTable<F>, &mut Vec<Arc<F>>) -> Result<usize, Errno>,
+    ) -> Result<usize, Errno> {
+        let mut out: Vec<Arc<F>> = Vec::new();
+        loop {
+            let mut t = self.lock();
+            let n = count(&t);
+            if n <= out.capacity() {
+                let r = close(&mut t, &mut out);
+                drop(t);
+                drop(out);
+                return r;
+            }
+            drop(t);
+            out.try_reserve_exact(n).map_err(|_| Errno::ENOMEM)?;
+        }
     }
 }
 
 impl<F: ?Sized + File, R: RawMutex> SharedFdTable<F, R> {
-    /// [`fdcopy_remapped`](super::fdcopy_remapped) in one lock section, so validation and
-    /// copy see one consistent snapshot while other threads use the table.
+    /// [`fdcopy_remapped`](super::fdcopy_remapped) with validation and copy in one lock
+    /// section, so they see one consistent snapshot while other threads use the table.
+    /// The new table is allocated before that section (after a first, short one that
+    /// checks `E2BIG`), and freed after it on failure. The section costs
+    /// O(`fds.len()`).
     pub fn fdcopy_remapped(&self, fds: &[i32]) -> Result<FdTable<F>, Errno> {
-        let t = self.lock();
-        super::fdcopy_remapped(&t, fds)
+        let limit = {
+            let t = self.lock();
+            check_remap_len(&t, fds)?;
+            t.limit()
+        };
+        let mut new = FdTable::with_limit(limit);
+        new.reserve_dense(fds.len())?;
+        let filled = {
+            let t = self.lock();
+            check_remap_len(&t, fds).and_then(|()| {
+                new.set_limit_unchecked(t.limit());
+                fill_remapped(&mut new, &t, fds)
+            })
+        };
+        // On failure `new` (with the references taken so far) is freed here, after the
+        // lock.
+        filled.map(|()| new)
     }
 
-    /// The fork copy in one lock section.
+    /// The fork copy ([`FdTable::fork_copy`]) in one lock section of O(open
+    /// descriptors): the new table is allocated before it, sized by a first short
+    /// section, and allocated again if the table grew in between.
     pub fn fork_copy(&self) -> Result<FdTable<F>, Errno> {
-        self.lock().fork_copy()
+        let (mut cap, mut limit) = {
+            let t = self.lock();
+            (t.fork_capacity(), t.limit())
+        };
+        loop {
+            let mut new = FdTable::from_storage(Storage::try_new(cap)?, limit);
+            let t = self.lock();
+            let need = t.fork_capacity();
+            if need <= cap {
+                t.fork_fill(&mut new);
+                drop(t);
+                return Ok(new);
+            }
+            limit = t.limit();
+            drop(t);
+            drop(new);
+            cap = need;
+        }
     }
 }

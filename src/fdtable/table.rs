@@ -17,6 +17,45 @@ pub const MAX_LIMIT: usize = i32::MAX as usize + 1;
 /// Smallest slot array allocated once a table is used (FreeBSD `NDFILE` is 20).
 const MIN_SLOTS: usize = 8;
 
+/// The slot array and bitmaps of a table of some capacity, allocated before a lock
+/// section and adopted under it ([`FdTable::adopt`]), so that a shared table never calls
+/// the allocator while its lock is held.
+pub(crate) struct Storage<F: ?Sized> {
+    slots: Vec<Option<Entry<F>>>,
+    map: FdBitmap,
+}
+
+impl<F: ?Sized> Storage<F> {
+    /// Empty storage for `cap` descriptors (every slot free). `ENOMEM` on failure.
+    pub(crate) fn try_new(cap: usize) -> Result<Storage<F>, Errno> {
+        let mut slots = Vec::new();
+        let mut map = FdBitmap::EMPTY;
+        if cap > 0 {
+            slots.try_reserve_exact(cap).map_err(|_| Errno::ENOMEM)?;
+            slots.resize_with(cap, || None);
+            map.try_grow(cap)?;
+        }
+        Ok(Storage { slots, map })
+    }
+}
+
+/// The outcome of one lock section of an operation that may need a larger table: done,
+/// or the capacity to allocate (outside the lock) before trying again.
+pub(crate) enum Step<T> {
+    /// The operation happened.
+    Done(T),
+    /// Nothing changed; grow to this many slots and retry.
+    Grow(usize),
+}
+
+/// [`FdTable::alloc_step`]'s failures: grow and retry, or give up; the file comes back.
+pub(crate) enum AllocStep<F: ?Sized> {
+    /// Nothing changed; grow to this many slots and retry with the file.
+    Grow(usize, Arc<F>),
+    /// The insert failed.
+    Rejected(Rejected<F>),
+}
+
 /// What [`FdTable::close_range`] does with each open descriptor in the range.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CloseRange {
@@ -93,6 +132,12 @@ impl<F: ?Sized> FdTable<F> {
     #[inline]
     pub fn limit(&self) -> usize {
         self.limit
+    }
+
+    /// Sets the limit of a table being built (no check against open descriptors).
+    #[inline]
+    pub(crate) fn set_limit_unchecked(&mut self, limit: usize) {
+        self.limit = limit.min(MAX_LIMIT);
     }
 
     /// Number of open descriptors.
@@ -204,24 +249,53 @@ impl<F: ?Sized> FdTable<F> {
         Fd::from_index(fd).ok_or(Errno::EMFILE)
     }
 
-    /// Makes sure slot `fd` exists, growing by doubling up to the limit. `ENOMEM` on
-    /// allocation failure with nothing changed.
-    fn ensure_slot(&mut self, fd: usize) -> Result<(), Errno> {
+    /// The capacity to grow to so that slot `fd` (below the limit) exists, by doubling up
+    /// to the limit; `None` when it exists already.
+    #[inline]
+    pub(crate) fn growth_for(&self, fd: usize) -> Option<usize> {
         if fd < self.slots.len() {
-            return Ok(());
+            return None;
         }
-        let want = fd
-            .checked_add(1)
-            .ok_or(Errno::EMFILE)?
-            .max(self.slots.len().saturating_mul(2))
-            .max(MIN_SLOTS)
-            .min(self.limit.max(fd + 1));
-        self.slots
-            .try_reserve_exact(want - self.slots.len())
-            .map_err(|_| Errno::ENOMEM)?;
-        self.map.try_grow(want)?;
-        self.slots.resize_with(want, || None);
-        Ok(())
+        let need = fd.saturating_add(1);
+        Some(
+            need.max(self.slots.len().saturating_mul(2))
+                .max(MIN_SLOTS)
+                .min(self.limit.max(need)),
+        )
+    }
+
+    /// Moves the table into `storage` when `storage` is larger, and hands back the storage
+    /// no longer used (the old buffers, or `storage` itself), to be dropped after any lock
+    /// is released. Never allocates or frees. Cost: the open descriptors, plus the bitmap
+    /// words holding one, plus two summary words per 4,096 descriptors.
+    pub(crate) fn adopt(&mut self, mut storage: Storage<F>) -> Storage<F> {
+        if storage.slots.len() <= self.slots.len() {
+            return storage;
+        }
+        let mut pos = 0;
+        while let Some(fd) = self.map.next_open(pos, self.end) {
+            if let (Some(dst), Some(src)) = (storage.slots.get_mut(fd), self.slots.get_mut(fd)) {
+                *dst = src.take();
+            }
+            pos = fd + 1;
+        }
+        storage.map.copy_used_words(&self.map, self.end);
+        core::mem::swap(&mut self.slots, &mut storage.slots);
+        core::mem::swap(&mut self.map, &mut storage.map);
+        storage
+    }
+
+    /// Runs `step` until it is done, growing the table between attempts.
+    fn grow_and_retry<T>(
+        &mut self,
+        mut step: impl FnMut(&mut Self) -> Result<Step<T>, Errno>,
+    ) -> Result<T, Errno> {
+        loop {
+            match step(self)? {
+                Step::Done(v) => return Ok(v),
+                Step::Grow(want) => drop(self.adopt(Storage::try_new(want)?)),
+            }
+        }
     }
 
     /// Puts `entry` into the free slot `fd` (which exists), cloexec as given.
@@ -269,12 +343,37 @@ impl<F: ?Sized> FdTable<F> {
         rights: FdRights,
         cloexec: bool,
     ) -> Result<Fd, Rejected<F>> {
+        let mut file = file;
+        loop {
+            match self.alloc_step(min, file, rights, cloexec) {
+                Ok(fd) => return Ok(fd),
+                Err(AllocStep::Rejected(r)) => return Err(r),
+                Err(AllocStep::Grow(want, f)) => match Storage::try_new(want) {
+                    Ok(s) => {
+                        drop(self.adopt(s));
+                        file = f;
+                    }
+                    Err(errno) => return Err(Rejected { errno, file: f }),
+                },
+            }
+        }
+    }
+
+    /// One attempt of [`alloc`](Self::alloc) that never allocates: when the slot does
+    /// not exist yet, hands the file back with the capacity to grow to.
+    pub(crate) fn alloc_step(
+        &mut self,
+        min: Fd,
+        file: Arc<F>,
+        rights: FdRights,
+        cloexec: bool,
+    ) -> Result<Fd, AllocStep<F>> {
         let fd = match self.lowest_free(min) {
             Ok(fd) => fd,
-            Err(errno) => return Err(Rejected { errno, file }),
+            Err(errno) => return Err(AllocStep::Rejected(Rejected { errno, file })),
         };
-        if let Err(errno) = self.ensure_slot(fd.index()) {
-            return Err(Rejected { errno, file });
+        if let Some(want) = self.growth_for(fd.index()) {
+            return Err(AllocStep::Grow(want, file));
         }
         self.install(fd.index(), Entry::new(file, rights), cloexec);
         Ok(fd)
@@ -319,12 +418,20 @@ impl<F: ?Sized> FdTable<F> {
     }
 
     fn dup_at_least(&mut self, old: Fd, min: Fd) -> Result<Fd, Errno> {
+        self.grow_and_retry(|t| t.dup_step(old, min))
+    }
+
+    /// One attempt of `dup` onto the lowest free descriptor at or above `min` that never
+    /// allocates.
+    pub(crate) fn dup_step(&mut self, old: Fd, min: Fd) -> Result<Step<Fd>, Errno> {
         self.get(old)?;
         let fd = self.lowest_free(min)?;
-        self.ensure_slot(fd.index())?;
+        if let Some(want) = self.growth_for(fd.index()) {
+            return Ok(Step::Grow(want));
+        }
         let entry = self.get(old)?.share();
         self.install(fd.index(), entry, false);
-        Ok(fd)
+        Ok(Step::Done(fd))
     }
 
     /// `dup2(old, new)`: makes `new` refer to `old`'s file with `old`'s rights and
@@ -335,18 +442,30 @@ impl<F: ?Sized> FdTable<F> {
     /// # References
     /// - POSIX.1-2017 `dup2`; FreeBSD `kern_dup(FDDUP_FIXED)`.
     pub fn dup2(&mut self, old: Fd, new: Fd) -> Result<(Fd, Option<Closed<F>>), Errno> {
+        self.grow_and_retry(|t| t.dup2_step(old, new))
+    }
+
+    /// One attempt of [`dup2`](Self::dup2) that never allocates.
+    #[allow(clippy::type_complexity)]
+    pub(crate) fn dup2_step(
+        &mut self,
+        old: Fd,
+        new: Fd,
+    ) -> Result<Step<(Fd, Option<Closed<F>>)>, Errno> {
         if new.index() >= self.limit {
             return Err(Errno::EBADF);
         }
         self.get(old)?;
         if old == new {
-            return Ok((new, None));
+            return Ok(Step::Done((new, None)));
         }
-        self.ensure_slot(new.index())?;
+        if let Some(want) = self.growth_for(new.index()) {
+            return Ok(Step::Grow(want));
+        }
         let entry = self.get(old)?.share();
         let closed = self.remove(new.index()).map(|e| Closed(e.file));
         self.install(new.index(), entry, false);
-        Ok((new, closed))
+        Ok(Step::Done((new, closed)))
     }
 
     /// CloudABI `fd_replace(from, to)` (FreeBSD `FDDUP_MUSTREPLACE`): `to` must already
@@ -428,7 +547,9 @@ impl<F: ?Sized> FdTable<F> {
         Ok(ClosedFiles(out))
     }
 
-    fn count_open(&self, first: usize, last: usize) -> usize {
+    /// How many descriptors in `first..=last` are open. Cost: those descriptors plus one
+    /// summary word per 4,096 slots.
+    pub(crate) fn count_open(&self, first: usize, last: usize) -> usize {
         let mut n = 0;
         let mut pos = first;
         while let Some(fd) = self
@@ -462,14 +583,19 @@ impl<F: ?Sized> FdTable<F> {
     /// [`close_on_exec_with`](Self::close_on_exec_with) collecting the closed files;
     /// `ENOMEM` (reserving the collection) closes nothing.
     pub fn close_on_exec(&mut self) -> Result<ClosedFiles<F>, Errno> {
-        let count = self
-            .iter()
-            .filter(|(fd, _)| self.map.cloexec(fd.index()))
-            .count();
+        let count = self.count_cloexec();
         let mut out = Vec::new();
         out.try_reserve_exact(count).map_err(|_| Errno::ENOMEM)?;
         self.close_on_exec_with(|f| out.push(f));
         Ok(ClosedFiles(out))
+    }
+
+    /// How many open descriptors are marked close-on-exec. Cost: the open descriptors
+    /// plus one summary word per 4,096 slots.
+    pub(crate) fn count_cloexec(&self) -> usize {
+        self.iter()
+            .filter(|(fd, _)| self.map.cloexec(fd.index()))
+            .count()
     }
 
     /// Reserves room for exactly `n` dense descriptors in an empty table, in place (the
@@ -511,34 +637,61 @@ impl<F: ?Sized + File> FdTable<F> {
     /// - FreeBSD `fdcopy`; POSIX.1-2017 `fork` (descriptors are duplicated, close-on-exec
     ///   kept).
     pub fn fork_copy(&self) -> Result<FdTable<F>, Errno> {
+        let mut new = FdTable::from_storage(Storage::try_new(self.fork_capacity())?, self.limit);
+        self.fork_fill(&mut new);
+        Ok(new)
+    }
+
+    /// The capacity a fork copy of this table needs: the highest open descriptor plus
+    /// one, at least the smallest slot array, at most the limit.
+    #[inline]
+    pub(crate) fn fork_capacity(&self) -> usize {
         let n = self.end;
-        let mut t = FdTable::with_limit(self.limit);
         if n == 0 {
-            return Ok(t);
+            0
+        } else {
+            n.max(MIN_SLOTS).min(self.limit.max(n))
         }
-        let cap = n.max(MIN_SLOTS).min(self.limit.max(n));
-        t.slots.try_reserve_exact(cap).map_err(|_| Errno::ENOMEM)?;
-        t.map.try_grow(cap)?;
-        // Bits first, word by word; then the entries, dropping the non-passable ones.
-        t.map.copy_prefix(&self.map, n.div_ceil(64));
-        t.open = self.open;
-        t.end = n;
-        t.freefile = self.freefile;
-        t.slots
-            .extend_from_slice(self.slots.get(..n).unwrap_or(&[]));
-        for (fd, slot) in t.slots.iter_mut().enumerate() {
-            if slot.as_ref().is_some_and(|e| !e.file.is_passable()) {
-                *slot = None;
-                t.map.set_closed(fd);
-                t.open -= 1;
-                t.freefile = t.freefile.min(fd);
+    }
+
+    /// Copies this table into `new`, an empty table built from storage of at least
+    /// [`fork_capacity`](Self::fork_capacity) slots. Never allocates. Cost: the open
+    /// descriptors plus one summary word per 4,096 slots below the highest one, whatever
+    /// the table's size (the free slots of `new` were made free when it was allocated).
+    pub(crate) fn fork_fill(&self, new: &mut FdTable<F>) {
+        new.limit = self.limit;
+        // A lower bound of the lowest free slot: the source's, or a dropped slot below it.
+        let mut freefile = self.freefile;
+        let mut pos = 0;
+        while let Some(fd) = self.map.next_open(pos, self.end) {
+            pos = fd + 1;
+            let Some(Some(e)) = self.slots.get(fd) else {
+                continue;
+            };
+            if !e.file.is_passable() {
+                freefile = freefile.min(fd);
+                continue;
+            }
+            let cloexec = self.map.cloexec(fd);
+            if let Some(slot) = new.slots.get_mut(fd) {
+                *slot = Some(e.share());
+                new.map.set_open(fd);
+                new.map.set_cloexec(fd, cloexec);
+                new.open += 1;
+                new.end = fd + 1;
             }
         }
-        t.slots.resize_with(cap, || None);
-        if let Some(last) = n.checked_sub(1) {
-            t.end = t.map.prev_open(last).map_or(0, |l| l + 1);
-        }
-        Ok(t)
+        new.freefile = freefile.min(new.end);
+    }
+}
+
+impl<F: ?Sized> FdTable<F> {
+    /// An empty table over `storage`, whose descriptors must be below `limit`.
+    pub(crate) fn from_storage(storage: Storage<F>, limit: usize) -> FdTable<F> {
+        let mut t = FdTable::with_limit(limit);
+        t.slots = storage.slots;
+        t.map = storage.map;
+        t
     }
 }
 

@@ -24,8 +24,8 @@ thread_local! {
     static HELD: Cell<usize> = const { Cell::new(0) };
     /// Allocator calls this thread made while holding one.
     static UNDER_LOCK: Cell<usize> = const { Cell::new(0) };
-    /// Whether this thread's allocator calls are being counted at all.
-    static ARMED: Cell<bool> = const { Cell::new(true) };
+    /// Acquisitions of a recording lock by this thread.
+    static ACQUIRED_HERE: Cell<usize> = const { Cell::new(0) };
 }
 
 /// Allocator calls made under a recording lock, by every thread since the start.
@@ -62,6 +62,7 @@ unsafe impl RawMutex for RecordingRawMutex {
             .is_ok();
         if ok {
             HELD.with(|h| h.set(h.get() + 1));
+            ACQUIRED_HERE.with(|h| h.set(h.get() + 1));
             ACQUISITIONS.fetch_add(1, Ordering::Relaxed);
         }
         ok
@@ -82,6 +83,11 @@ pub fn held() -> bool {
     HELD.with(Cell::get) > 0
 }
 
+/// Acquisitions of a recording lock by this thread so far.
+pub fn acquired_here() -> usize {
+    ACQUIRED_HERE.with(Cell::get)
+}
+
 /// Allocator calls this thread made under a recording lock so far.
 pub fn under_lock_here() -> usize {
     UNDER_LOCK.with(Cell::get)
@@ -97,7 +103,7 @@ impl RecordingAlloc {
         // `try_with`: the thread-locals may be gone while a thread is torn down; they are
         // `const`-initialised without destructors, so touching them never allocates.
         let held = HELD.try_with(Cell::get).unwrap_or(0);
-        if held > 0 && ARMED.try_with(Cell::get).unwrap_or(true) {
+        if held > 0 {
             let _ = UNDER_LOCK.try_with(|c| c.set(c.get() + 1));
             UNDER_LOCK_TOTAL.fetch_add(1, Ordering::Relaxed);
         }
