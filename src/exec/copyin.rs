@@ -33,17 +33,23 @@ impl FdList {
         }
     }
 
+    /// Appends `fd`. `with_capacity` reserved room for every descriptor, so this never
+    /// allocates; a list longer than its reservation (a bug) fails with `ENOMEM`
+    /// instead of dropping a descriptor or allocating.
     #[inline]
-    fn push(&mut self, fd: i32) {
-        match self {
-            // Capacity was checked in `with_capacity`; a full list drops nothing silently
-            // because `try_push` only fails past SMALL_FD_LIST, which `with_capacity`
-            // never chooses for longer lists.
-            FdList::Small(a) => {
-                let _ = a.try_push(fd);
+    fn push(&mut self, fd: i32) -> Result<(), Errno> {
+        let pushed = match self {
+            FdList::Small(a) => a.try_push(fd).is_ok(),
+            FdList::Large(v) => {
+                let room = v.len() < v.capacity();
+                if room {
+                    v.push(fd);
+                }
+                room
             }
-            FdList::Large(v) => v.push(fd),
-        }
+        };
+        debug_assert!(pushed, "descriptor list longer than its reservation");
+        if pushed { Ok(()) } else { Err(Errno::ENOMEM) }
     }
 
     #[inline]
@@ -123,7 +129,7 @@ where
         let len = left.min(chunk.len());
         copyin(mem, addr, &mut chunk[..len])?;
         for w in chunk[..len].chunks_exact(4) {
-            list.push(i32::from_le_bytes([w[0], w[1], w[2], w[3]]));
+            list.push(i32::from_le_bytes([w[0], w[1], w[2], w[3]]))?;
         }
         left -= len;
         // `check_user_range` above proved the whole list fits below 4 GiB.
@@ -135,4 +141,47 @@ where
         buf,
         table: Some(new),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{FdList, SMALL_FD_LIST};
+
+    #[test]
+    fn a_list_takes_exactly_its_reservation() {
+        for n in [0, 1, SMALL_FD_LIST, SMALL_FD_LIST + 1, 1000] {
+            let mut list = FdList::with_capacity(n).unwrap();
+            for i in 0..n {
+                list.push(i as i32).unwrap();
+            }
+            assert_eq!(list.as_slice().len(), n);
+            assert!(
+                list.as_slice()
+                    .iter()
+                    .enumerate()
+                    .all(|(i, &f)| f == i as i32)
+            );
+        }
+    }
+
+    #[test]
+    #[cfg(debug_assertions)]
+    #[should_panic(expected = "descriptor list longer than its reservation")]
+    fn pushing_past_the_reservation_is_caught() {
+        let mut list = FdList::with_capacity(SMALL_FD_LIST).unwrap();
+        for i in 0..=SMALL_FD_LIST {
+            let _ = list.push(i as i32);
+        }
+    }
+
+    #[test]
+    #[cfg(not(debug_assertions))]
+    fn pushing_past_the_reservation_fails_with_enomem() {
+        let mut list = FdList::with_capacity(SMALL_FD_LIST).unwrap();
+        for i in 0..SMALL_FD_LIST {
+            list.push(i as i32).unwrap();
+        }
+        assert_eq!(list.push(0), Err(crate::Errno::ENOMEM));
+        assert_eq!(list.as_slice().len(), SMALL_FD_LIST);
+    }
 }

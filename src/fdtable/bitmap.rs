@@ -79,16 +79,22 @@ impl Words {
         Ok(())
     }
 
+    /// Sets `bit`, which must be covered (the table grows the bitmap first).
     #[inline]
     fn set_bit(&mut self, bit: usize) {
-        if let Some(w) = self.word_mut(bit / BITS) {
+        let word = self.word_mut(bit / BITS);
+        debug_assert!(word.is_some(), "bit {bit} set beyond the bitmap");
+        if let Some(w) = word {
             *w |= 1 << (bit % BITS);
         }
     }
 
+    /// Clears `bit`, which must be covered (the table grows the bitmap first).
     #[inline]
     fn clear_bit(&mut self, bit: usize) {
-        if let Some(w) = self.word_mut(bit / BITS) {
+        let word = self.word_mut(bit / BITS);
+        debug_assert!(word.is_some(), "bit {bit} cleared beyond the bitmap");
+        if let Some(w) = word {
             *w &= !(1 << (bit % BITS));
         }
     }
@@ -337,5 +343,43 @@ impl FdBitmap {
         let prev = self.any.prev_set(w - 1)?;
         let word = self.open.get(prev);
         Some(prev * BITS + (BITS - 1 - word.leading_zeros() as usize))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{FdBitmap, Words};
+
+    #[test]
+    fn covered_bits_set_and_clear() {
+        let mut w = Words::EMPTY;
+        w.try_grow(2).unwrap();
+        w.set_bit(127);
+        assert!(w.test_bit(127));
+        w.clear_bit(127);
+        assert!(!w.test_bit(127));
+        let mut map = FdBitmap::EMPTY;
+        map.try_grow(4_097).unwrap();
+        map.set_open(4_096);
+        assert_eq!(map.next_open(0, map.capacity()), Some(4_096));
+        map.set_closed(4_096);
+        assert_eq!(map.next_open(0, map.capacity()), None);
+    }
+
+    #[test]
+    #[cfg(debug_assertions)]
+    #[should_panic(expected = "bit 64 set beyond the bitmap")]
+    fn setting_an_uncovered_bit_is_caught() {
+        let mut w = Words::EMPTY;
+        w.set_bit(64);
+    }
+
+    #[test]
+    #[cfg(debug_assertions)]
+    #[should_panic(expected = "bit 200 cleared beyond the bitmap")]
+    fn clearing_an_uncovered_bit_is_caught() {
+        let mut w = Words::EMPTY;
+        w.try_grow(2).unwrap();
+        w.clear_bit(200);
     }
 }

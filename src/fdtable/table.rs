@@ -301,6 +301,10 @@ impl<F: ?Sized> FdTable<F> {
     /// Puts `entry` into the free slot `fd` (which exists), cloexec as given.
     #[inline]
     fn install(&mut self, fd: usize, entry: Entry<F>, cloexec: bool) {
+        debug_assert!(
+            matches!(self.slots.get(fd), Some(None)),
+            "install into slot {fd}: missing or occupied"
+        );
         if let Some(slot) = self.slots.get_mut(fd) {
             *slot = Some(entry);
             self.map.set_open(fd);
