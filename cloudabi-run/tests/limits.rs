@@ -55,6 +55,8 @@ fn config_dev_zero_stops_at_the_config_limit() {
     assert_launcher_error(&o, "standard input: larger than 524288 bytes");
 }
 
+/// `--native` exists on Linux x86_64 only.
+#[cfg(all(target_os = "linux", target_arch = "x86_64"))]
 #[test]
 fn native_dev_zero_stops_at_the_executable_limit() {
     let o = limited(&["--native", "/dev/zero", "-"], Some("/dev/null"));
