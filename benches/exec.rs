@@ -34,8 +34,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use capexec::Errno;
-use capexec::abi::{Cloudabi32Activator, Layout32, Regs32, SyscallAction, syscall32};
-use capexec::exec::{AddressSpace, Process, Protection, UserAccess, UserAddr, UserMemory, copyout};
+use capexec::abi::{Cloudabi32, Cloudabi32Activator, Layout32, Regs32, SyscallAction, syscall32};
+use capexec::exec::{AddressSpace, Process, Protection, UserAccess, UserMemory, copyout};
 use capexec::fdtable::{FdRights, FdTable, SharedFdTable};
 use capexec_sim::SimProcess;
 use common::{
@@ -127,7 +127,7 @@ impl FlatMem {
     }
 
     #[inline]
-    fn find(&self, addr: UserAddr, len: usize) -> Option<(usize, usize)> {
+    fn find(&self, addr: u32, len: usize) -> Option<(usize, usize)> {
         let end = u64::from(addr) + len as u64;
         self.windows.iter().enumerate().find_map(|(i, w)| {
             let wend = u64::from(w.base) + w.bytes.len() as u64;
@@ -137,8 +137,10 @@ impl FlatMem {
 }
 
 impl UserMemory for FlatMem {
+    type Abi = Cloudabi32;
+
     #[inline]
-    fn read_user(&self, addr: UserAddr, buf: &mut [u8]) -> Result<(), Errno> {
+    fn read_user(&self, addr: u32, buf: &mut [u8]) -> Result<(), Errno> {
         match self.find(addr, buf.len()) {
             Some((i, off)) if self.windows[i].mapped => {
                 buf.copy_from_slice(&self.windows[i].bytes[off..off + buf.len()]);
@@ -149,7 +151,7 @@ impl UserMemory for FlatMem {
     }
 
     #[inline]
-    fn write_user(&mut self, addr: UserAddr, data: &[u8]) -> Result<(), Errno> {
+    fn write_user(&mut self, addr: u32, data: &[u8]) -> Result<(), Errno> {
         match self.find(addr, data.len()) {
             Some((i, off)) if self.windows[i].mapped && self.windows[i].writable => {
                 self.windows[i].bytes[off..off + data.len()].copy_from_slice(data);
@@ -159,7 +161,7 @@ impl UserMemory for FlatMem {
         }
     }
 
-    fn check_access(&self, addr: UserAddr, len: usize, access: UserAccess) -> Result<(), Errno> {
+    fn check_access(&self, addr: u32, len: usize, access: UserAccess) -> Result<(), Errno> {
         match self.find(addr, len) {
             Some((i, _)) if self.windows[i].mapped => (access == UserAccess::Read
                 || self.windows[i].writable)
@@ -177,14 +179,14 @@ impl AddressSpace for FlatMem {
         }
     }
 
-    fn map_region(&mut self, addr: UserAddr, len: u32, _prot: Protection) -> Result<(), Errno> {
+    fn map_region(&mut self, addr: u32, len: u32, _prot: Protection) -> Result<(), Errno> {
         let (i, _) = self.find(addr, len as usize).ok_or(Errno::EFAULT)?;
         self.windows[i].mapped = true;
         self.windows[i].writable = true;
         Ok(())
     }
 
-    fn protect_region(&mut self, addr: UserAddr, len: u32, prot: Protection) -> Result<(), Errno> {
+    fn protect_region(&mut self, addr: u32, len: u32, prot: Protection) -> Result<(), Errno> {
         let (i, _) = self.find(addr, len as usize).ok_or(Errno::EFAULT)?;
         self.windows[i].writable = prot.contains(Protection::WRITE);
         Ok(())
@@ -314,7 +316,7 @@ impl Caller {
 fn trap<P>(p: &mut P, regs: &mut Regs32) -> SyscallAction
 where
     P: Process<File = TFile>,
-    P::Memory: AddressSpace,
+    P::Memory: AddressSpace + UserMemory<Abi = Cloudabi32>,
 {
     let mut rng_exec = TestRng(0x9e37_79b9_7f4a_7c15);
     let mut rng = TestRng(42);

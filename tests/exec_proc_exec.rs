@@ -7,7 +7,7 @@ mod common;
 use std::sync::Arc;
 
 use capexec::Errno;
-use capexec::abi::{Cloudabi32Activator, EntryState32, Layout32, read_start_info};
+use capexec::abi::{Cloudabi32, Cloudabi32Activator, EntryState32, Layout32, read_start_info};
 use capexec::exec::{
     AddressSpace, ExecOutcome, ImageActivator, ImageArgs, Process, Protection, UserAccess,
     UserMemory, copyin, copyout, proc_exec,
@@ -27,7 +27,7 @@ fn exec_with_layout<P>(
 ) -> ExecOutcome<EntryState32>
 where
     P: Process<File = TFile>,
-    P::Memory: AddressSpace,
+    P::Memory: AddressSpace + UserMemory<Abi = Cloudabi32>,
 {
     let mut rng = TestRng(7);
     let mut act = Cloudabi32Activator::new(layout, &mut rng);
@@ -46,7 +46,7 @@ fn exec(p: &mut Proc, exe: u32, data: &[u8], fds: &[u32]) -> ExecOutcome<EntrySt
     )
 }
 
-fn put<M: UserMemory>(mem: &mut M, data: &[u8], fds: &[u32]) {
+fn put<M: UserMemory<Abi = Cloudabi32>>(mem: &mut M, data: &[u8], fds: &[u32]) {
     copyout(mem, CALLER_DATA, data).unwrap();
     let list: Vec<u8> = fds.iter().flat_map(|v| v.to_le_bytes()).collect();
     copyout(mem, CALLER_FDS, &list).unwrap();
@@ -567,6 +567,8 @@ struct FaultMem {
 }
 
 impl UserMemory for FaultMem {
+    type Abi = Cloudabi32;
+
     fn read_user(&self, addr: u32, buf: &mut [u8]) -> Result<(), Errno> {
         self.sim.read_user(addr, buf)
     }

@@ -18,9 +18,8 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
 use capexec::Errno;
-use capexec::exec::{
-    ExecOutcome, ImageActivator, ImageArgs, Process, UserAccess, UserAddr, UserMemory,
-};
+use capexec::abi::Cloudabi32;
+use capexec::exec::{ExecOutcome, ImageActivator, ImageArgs, Process, UserAccess, UserMemory};
 use capexec::fdtable::{CloseRange, FdRights, FdTable, Rights, SharedFdTable, fdinstall_remapped};
 use fdtable_common::*;
 use lock_common::{ACQUISITIONS, RecordingRawMutex, acquired_here, held, under_lock_here};
@@ -95,16 +94,18 @@ fn try_lock_fails_while_the_kernels_lock_is_held() {
 struct Window(Vec<u8>);
 
 impl UserMemory for Window {
-    fn read_user(&self, addr: UserAddr, buf: &mut [u8]) -> Result<(), Errno> {
+    type Abi = Cloudabi32;
+
+    fn read_user(&self, addr: u32, buf: &mut [u8]) -> Result<(), Errno> {
         let off = (addr as usize).checked_sub(0x1000).ok_or(Errno::EFAULT)?;
         let src = self.0.get(off..off + buf.len()).ok_or(Errno::EFAULT)?;
         buf.copy_from_slice(src);
         Ok(())
     }
-    fn write_user(&mut self, _: UserAddr, _: &[u8]) -> Result<(), Errno> {
+    fn write_user(&mut self, _: u32, _: &[u8]) -> Result<(), Errno> {
         Err(Errno::EFAULT)
     }
-    fn check_access(&self, addr: UserAddr, len: usize, access: UserAccess) -> Result<(), Errno> {
+    fn check_access(&self, addr: u32, len: usize, access: UserAccess) -> Result<(), Errno> {
         let off = (addr as usize).checked_sub(0x1000).ok_or(Errno::EFAULT)?;
         match access {
             UserAccess::Read if off + len <= self.0.len() => Ok(()),

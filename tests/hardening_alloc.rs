@@ -14,10 +14,10 @@ use std::cell::Cell;
 use std::sync::Arc;
 
 use capexec::Errno;
-use capexec::abi::{Cloudabi32Activator, Layout32, Regs32, SyscallAction, syscall32};
+use capexec::abi::{Cloudabi32, Cloudabi32Activator, Layout32, Regs32, SyscallAction, syscall32};
 use capexec::argdata::{ArgdataRef, Value};
 use capexec::exec::{
-    AddressSpace, Process, Protection, UserAccess, UserAddr, UserMemory, exec_copyin_data_fds,
+    AddressSpace, Process, Protection, UserAccess, UserMemory, exec_copyin_data_fds,
 };
 use capexec::fdtable::{CloseRange, Fd, FdRights, FdTable, Rights, SharedFdTable, fdcopy_remapped};
 use capexec_sim::{SimAddressSpace, minimal_cloudabi_elf};
@@ -319,17 +319,19 @@ impl ArenaMem {
 }
 
 impl UserMemory for ArenaMem {
-    fn read_user(&self, addr: UserAddr, buf: &mut [u8]) -> Result<(), Errno> {
+    type Abi = Cloudabi32;
+
+    fn read_user(&self, addr: u32, buf: &mut [u8]) -> Result<(), Errno> {
         let (i, off) = self.find(addr, buf.len()).ok_or(Errno::EFAULT)?;
         buf.copy_from_slice(&self.regions[i].1[off..off + buf.len()]);
         Ok(())
     }
-    fn write_user(&mut self, addr: UserAddr, data: &[u8]) -> Result<(), Errno> {
+    fn write_user(&mut self, addr: u32, data: &[u8]) -> Result<(), Errno> {
         let (i, off) = self.find(addr, data.len()).ok_or(Errno::EFAULT)?;
         self.regions[i].1[off..off + data.len()].copy_from_slice(data);
         Ok(())
     }
-    fn check_access(&self, addr: UserAddr, len: usize, _: UserAccess) -> Result<(), Errno> {
+    fn check_access(&self, addr: u32, len: usize, _: UserAccess) -> Result<(), Errno> {
         self.find(addr, len).map(|_| ()).ok_or(Errno::EFAULT)
     }
 }
@@ -341,7 +343,7 @@ impl AddressSpace for ArenaMem {
             r.2 = false;
         }
     }
-    fn map_region(&mut self, addr: UserAddr, len: u32, _: Protection) -> Result<(), Errno> {
+    fn map_region(&mut self, addr: u32, len: u32, _: Protection) -> Result<(), Errno> {
         let r = self
             .regions
             .iter_mut()
@@ -350,7 +352,7 @@ impl AddressSpace for ArenaMem {
         r.2 = true;
         Ok(())
     }
-    fn protect_region(&mut self, _: UserAddr, _: u32, _: Protection) -> Result<(), Errno> {
+    fn protect_region(&mut self, _: u32, _: u32, _: Protection) -> Result<(), Errno> {
         Ok(())
     }
 }

@@ -5,7 +5,8 @@
 use std::collections::BTreeMap;
 
 use capexec::Errno;
-use capexec::exec::{AddressSpace, Protection, UserAccess, UserAddr, UserMemory};
+use capexec::abi::Cloudabi32;
+use capexec::exec::{AddressSpace, Protection, UserAccess, UserMemory};
 
 use crate::tracee::{Error, Tracee};
 
@@ -43,7 +44,7 @@ struct PageState {
 
 /// Pages `first..=last` covering `len` bytes at `addr`; `None` for an empty
 /// range, an error for one that runs past 4 GiB.
-fn pages(addr: UserAddr, len: u32) -> Result<Option<(u32, u32)>, Errno> {
+fn pages(addr: u32, len: u32) -> Result<Option<(u32, u32)>, Errno> {
     if len == 0 {
         return Ok(None);
     }
@@ -111,7 +112,7 @@ impl TraceeAddressSpace {
     }
 
     /// Whether the runner mapped the page holding `addr`.
-    pub fn is_mapped(&self, addr: UserAddr) -> bool {
+    pub fn is_mapped(&self, addr: u32) -> bool {
         self.pages.contains_key(&(addr / PAGE_SIZE))
     }
 
@@ -130,7 +131,7 @@ impl TraceeAddressSpace {
     /// Maps `len` bytes of read-write memory wherever Linux chooses and
     /// tracks them (so the next [`reset`](AddressSpace::reset) removes them).
     /// The launcher uses this for the `proc_exec` frame it builds.
-    pub fn map_anywhere(&mut self, len: u32) -> Result<UserAddr, Error> {
+    pub fn map_anywhere(&mut self, len: u32) -> Result<u32, Error> {
         let size = len
             .max(1)
             .checked_next_multiple_of(PAGE_SIZE)
@@ -172,14 +173,16 @@ impl TraceeAddressSpace {
 }
 
 impl UserMemory for TraceeAddressSpace {
-    fn read_user(&self, addr: UserAddr, buf: &mut [u8]) -> Result<(), Errno> {
+    type Abi = Cloudabi32;
+
+    fn read_user(&self, addr: u32, buf: &mut [u8]) -> Result<(), Errno> {
         self.tracee
             .memory()
             .copy_in(addr, buf)
             .map_err(|_| Errno::EFAULT)
     }
 
-    fn write_user(&mut self, addr: UserAddr, data: &[u8]) -> Result<(), Errno> {
+    fn write_user(&mut self, addr: u32, data: &[u8]) -> Result<(), Errno> {
         self.tracee
             .memory_mut()
             .copy_out(addr, data)
@@ -188,7 +191,7 @@ impl UserMemory for TraceeAddressSpace {
 
     /// Answers from the pages the runner mapped (a program has no other memory): on
     /// i386 every mapped page with any protection is readable; writable needs `WRITE`.
-    fn check_access(&self, addr: UserAddr, len: usize, access: UserAccess) -> Result<(), Errno> {
+    fn check_access(&self, addr: u32, len: usize, access: UserAccess) -> Result<(), Errno> {
         let len = u32::try_from(len).map_err(|_| Errno::EFAULT)?;
         let Some((first, last)) = pages(addr, len).map_err(|_| Errno::EFAULT)? else {
             return Ok(());
@@ -218,7 +221,7 @@ impl AddressSpace for TraceeAddressSpace {
         }
     }
 
-    fn map_region(&mut self, addr: UserAddr, len: u32, prot: Protection) -> Result<(), Errno> {
+    fn map_region(&mut self, addr: u32, len: u32, prot: Protection) -> Result<(), Errno> {
         let Some((first, last)) = pages(addr, len)? else {
             return Ok(());
         };
@@ -259,7 +262,7 @@ impl AddressSpace for TraceeAddressSpace {
         self.apply(reopen)
     }
 
-    fn protect_region(&mut self, addr: UserAddr, len: u32, prot: Protection) -> Result<(), Errno> {
+    fn protect_region(&mut self, addr: u32, len: u32, prot: Protection) -> Result<(), Errno> {
         let Some((first, last)) = pages(addr, len)? else {
             return Ok(());
         };

@@ -9,7 +9,8 @@
 use std::collections::BTreeMap;
 
 use capexec::Errno;
-use capexec::exec::{AddressSpace, Protection, UserAccess, UserAddr, UserMemory, check_user_range};
+use capexec::abi::Cloudabi32;
+use capexec::exec::{AddressSpace, Protection, UserAccess, UserMemory, check_user_range};
 
 /// Size of one simulated page.
 pub const SIM_PAGE_SIZE: u32 = 4096;
@@ -34,7 +35,7 @@ impl core::fmt::Debug for SimAddressSpace {
     }
 }
 
-fn page_range(addr: UserAddr, len: u32) -> Option<(u32, u32)> {
+fn page_range(addr: u32, len: u32) -> Option<(u32, u32)> {
     if len == 0 {
         return None;
     }
@@ -52,16 +53,16 @@ impl SimAddressSpace {
     /// Maps the pages covering `addr..addr+len`, zero-filled, readable and writable.
     /// Pages already mapped keep their contents. A range wrapping past 4 GiB maps up to
     /// the end.
-    pub fn map(&mut self, addr: UserAddr, len: u32) {
+    pub fn map(&mut self, addr: u32, len: u32) {
         self.map_with(addr, len, true);
     }
 
     /// Maps the pages covering the range read-only (writes fault).
-    pub fn map_readonly(&mut self, addr: UserAddr, len: u32) {
+    pub fn map_readonly(&mut self, addr: u32, len: u32) {
         self.map_with(addr, len, false);
     }
 
-    fn map_with(&mut self, addr: UserAddr, len: u32, writable: bool) {
+    fn map_with(&mut self, addr: u32, len: u32, writable: bool) {
         let Some((first, last)) = page_range(addr, len) else {
             return;
         };
@@ -77,7 +78,7 @@ impl SimAddressSpace {
     }
 
     /// Unmaps the pages covering the range.
-    pub fn unmap(&mut self, addr: UserAddr, len: u32) {
+    pub fn unmap(&mut self, addr: u32, len: u32) {
         let Some((first, last)) = page_range(addr, len) else {
             return;
         };
@@ -93,7 +94,7 @@ impl SimAddressSpace {
     }
 
     /// Whether the byte at `addr` is mapped.
-    pub fn is_mapped(&self, addr: UserAddr) -> bool {
+    pub fn is_mapped(&self, addr: u32) -> bool {
         self.pages.contains_key(&(addr / SIM_PAGE_SIZE))
     }
 
@@ -104,7 +105,9 @@ impl SimAddressSpace {
 }
 
 impl UserMemory for SimAddressSpace {
-    fn read_user(&self, addr: UserAddr, buf: &mut [u8]) -> Result<(), Errno> {
+    type Abi = Cloudabi32;
+
+    fn read_user(&self, addr: u32, buf: &mut [u8]) -> Result<(), Errno> {
         let mut a = u64::from(addr);
         let mut done = 0;
         while done < buf.len() {
@@ -119,7 +122,7 @@ impl UserMemory for SimAddressSpace {
         Ok(())
     }
 
-    fn write_user(&mut self, addr: UserAddr, data: &[u8]) -> Result<(), Errno> {
+    fn write_user(&mut self, addr: u32, data: &[u8]) -> Result<(), Errno> {
         let mut a = u64::from(addr);
         let mut done = 0;
         while done < data.len() {
@@ -137,7 +140,7 @@ impl UserMemory for SimAddressSpace {
         Ok(())
     }
 
-    fn check_access(&self, addr: UserAddr, len: usize, access: UserAccess) -> Result<(), Errno> {
+    fn check_access(&self, addr: u32, len: usize, access: UserAccess) -> Result<(), Errno> {
         let len = u32::try_from(len).map_err(|_| Errno::EFAULT)?;
         let Some((first, last)) = page_range(addr, len) else {
             return Ok(());
@@ -157,7 +160,7 @@ impl AddressSpace for SimAddressSpace {
         self.clear();
     }
 
-    fn map_region(&mut self, addr: UserAddr, len: u32, prot: Protection) -> Result<(), Errno> {
+    fn map_region(&mut self, addr: u32, len: u32, prot: Protection) -> Result<(), Errno> {
         check_user_range(addr, len as usize)?;
         // Segments are filled through copyout after mapping, so map writable first and
         // drop write access afterwards in `protect_region`.
@@ -166,7 +169,7 @@ impl AddressSpace for SimAddressSpace {
         Ok(())
     }
 
-    fn protect_region(&mut self, addr: UserAddr, len: u32, prot: Protection) -> Result<(), Errno> {
+    fn protect_region(&mut self, addr: u32, len: u32, prot: Protection) -> Result<(), Errno> {
         if !prot.contains(Protection::WRITE) {
             self.map_readonly(addr, len);
         }

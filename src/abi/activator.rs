@@ -3,10 +3,11 @@
 
 use alloc::sync::Arc;
 
+use super::cloudabi32::Cloudabi32;
 use super::stack::{AuxInfo, Entropy, StackImage, build_initial_stack};
 use crate::Errno;
 use crate::exec::{
-    AddressSpace, ElfImage, ImageActivator, ImageArgs, ImageFile, Process, Protection,
+    AddressSpace, ElfImage, ImageActivator, ImageArgs, ImageFile, Process, Protection, UserMemory,
 };
 
 /// Where a new i386 image starts running.
@@ -80,7 +81,7 @@ impl<P> ImageActivator<P> for Cloudabi32Activator<'_>
 where
     P: Process + ?Sized,
     P::File: ImageFile,
-    P::Memory: AddressSpace,
+    P::Memory: AddressSpace + UserMemory<Abi = Cloudabi32>,
 {
     type Prepared = Prepared32;
     type Entry = EntryState32;

@@ -7,6 +7,17 @@
 /// `ARG_MAX` on i386: the argument data must be strictly shorter (256 KiB).
 pub const ARG_MAX: u32 = 262_144;
 
+/// The cloudabi32 ABI as the exec layer sees it: 32-bit addresses and sizes, [`ARG_MAX`].
+/// A kernel's [`UserMemory`](crate::exec::UserMemory) for a 32-bit CloudABI process names
+/// it as its `Abi`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct Cloudabi32;
+
+impl crate::exec::ExecAbi for Cloudabi32 {
+    type Addr = u32;
+    const ARG_MAX: usize = ARG_MAX as usize;
+}
+
 /// Number of system calls in the final ABI; numbers at or above it are `ENOSYS`.
 pub const SYSCALL_COUNT: u32 = 49;
 

@@ -7,7 +7,8 @@
 //!   ELF32 CloudABI image and the initial stack of [`build_initial_stack`].
 //! - [`read_start_info`] and [`read_argdata`] are the new program's side (cloudlibc's
 //!   `crt0`).
-//! - [`cloudabi32`] holds the numbers; [`errno`] converts error numbers to and from
+//! - [`cloudabi32`] holds the numbers and [`Cloudabi32`], the ABI's address width and
+//!   limits for the exec layer; [`errno`] converts error numbers to and from
 //!   FreeBSD's and Linux's.
 
 mod activator;
@@ -18,6 +19,7 @@ mod stack;
 mod syscall;
 
 pub use activator::{Cloudabi32Activator, EntryState32, Layout32, Prepared32};
+pub use cloudabi32::Cloudabi32;
 pub use program::{MAX_AUXV_ENTRIES, StartInfo, read_argdata, read_start_info};
 pub use stack::{AUXV_ENTRIES, AuxInfo, Entropy, STACK_HEADER, StackImage, build_initial_stack};
 pub use syscall::{EFLAGS_CF, IOV_MAX, Regs32, SyscallAction, syscall32};

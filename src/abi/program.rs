@@ -3,7 +3,7 @@
 
 use alloc::vec::Vec;
 
-use super::cloudabi32::{AUXV32_SIZE, AuxType};
+use super::cloudabi32::{AUXV32_SIZE, AuxType, Cloudabi32};
 use crate::Errno;
 use crate::exec::{UserMemory, copyin, copyin_u32};
 
@@ -46,7 +46,10 @@ pub struct StartInfo {
 ///
 /// # References
 /// - cloudlibc `src/crt/crt0.c`.
-pub fn read_start_info<M: UserMemory + ?Sized>(mem: &M, esp: u32) -> Result<StartInfo, Errno> {
+pub fn read_start_info<M: UserMemory<Abi = Cloudabi32> + ?Sized>(
+    mem: &M,
+    esp: u32,
+) -> Result<StartInfo, Errno> {
     let mut info = StartInfo {
         tcb: copyin_u32(mem, esp)?,
         auxv: copyin_u32(mem, esp.checked_add(4).ok_or(Errno::EFAULT)?)?,
@@ -83,7 +86,10 @@ pub fn read_start_info<M: UserMemory + ?Sized>(mem: &M, esp: u32) -> Result<Star
 
 /// Copies the argument data (`AT_ARGDATA`, `AT_ARGDATALEN` bytes, without the NUL) out of
 /// the program's memory into a fallibly allocated buffer, for the argdata reader.
-pub fn read_argdata<M: UserMemory + ?Sized>(mem: &M, info: &StartInfo) -> Result<Vec<u8>, Errno> {
+pub fn read_argdata<M: UserMemory<Abi = Cloudabi32> + ?Sized>(
+    mem: &M,
+    info: &StartInfo,
+) -> Result<Vec<u8>, Errno> {
     let len = usize::try_from(info.argdata_len).map_err(|_| Errno::ENOMEM)?;
     let mut buf = Vec::new();
     buf.try_reserve_exact(len).map_err(|_| Errno::ENOMEM)?;

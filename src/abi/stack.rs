@@ -18,7 +18,7 @@
 
 use alloc::vec::Vec;
 
-use super::cloudabi32::{AUXV32_SIZE, AuxType, CANARY_LEN, PAGE_SIZE};
+use super::cloudabi32::{AUXV32_SIZE, AuxType, CANARY_LEN, Cloudabi32, PAGE_SIZE};
 use crate::Errno;
 use crate::exec::{UserMemory, copyout};
 
@@ -86,7 +86,7 @@ pub struct StackImage {
 impl StackImage {
     /// Copies the stack out (after the point of no return): the header at `esp`, then
     /// `data_with_nul` (the same bytes given to [`build_initial_stack`]) at `AT_ARGDATA`.
-    pub fn copy_out<M: UserMemory + ?Sized>(
+    pub fn copy_out<M: UserMemory<Abi = Cloudabi32> + ?Sized>(
         &self,
         mem: &mut M,
         data_with_nul: &[u8],

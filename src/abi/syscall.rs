@@ -13,13 +13,13 @@ use alloc::vec::Vec;
 
 use super::activator::EntryState32;
 use super::cloudabi32::{
-    FDSTAT_FLAGS, FDSTAT_RIGHTS, FDSTAT_SIZE, IOVEC32_SIZE, SYSCALL_COUNT, Syscall,
+    Cloudabi32, FDSTAT_FLAGS, FDSTAT_RIGHTS, FDSTAT_SIZE, IOVEC32_SIZE, SYSCALL_COUNT, Syscall,
 };
 use super::stack::Entropy;
 use crate::Errno;
 use crate::exec::{
-    CopyinRange, CopyoutRange, ExecOutcome, ImageActivator, Process, UserAccess, UserAddr,
-    UserMemory, copyin, copyout, proc_exec, useracc,
+    CopyinRange, CopyoutRange, ExecOutcome, ImageActivator, Process, UserAccess, UserMemory,
+    check_user_range, copyin, copyout, proc_exec, useracc,
 };
 use crate::fdtable::{Fd, FdRights, File, FileIo, Rights};
 
@@ -93,7 +93,10 @@ pub enum SyscallAction {
 }
 
 /// Reads `N` argument words from `esp + 4`.
-fn args<M: UserMemory + ?Sized, const N: usize>(mem: &M, esp: u32) -> Result<[u32; N], Errno> {
+fn args<M: UserMemory<Abi = Cloudabi32> + ?Sized, const N: usize>(
+    mem: &M,
+    esp: u32,
+) -> Result<[u32; N], Errno> {
     let base = esp.checked_add(4).ok_or(Errno::EFAULT)?;
     let mut raw = [0u8; 20];
     let bytes = raw.get_mut(..N * 4).ok_or(Errno::EFAULT)?;
@@ -149,6 +152,7 @@ pub fn syscall32<P, A>(
 ) -> SyscallAction
 where
     P: Process + ?Sized,
+    P::Memory: UserMemory<Abi = Cloudabi32>,
     P::File: FileIo,
     A: ImageActivator<P, Entry = EntryState32> + ?Sized,
 {
@@ -222,11 +226,11 @@ where
 }
 
 /// `fd_stat_get(fd, buf)`: writes the 24-byte `cloudabi_fdstat_t`.
-fn fd_stat_get<P: Process + ?Sized>(
-    process: &mut P,
-    fd: u32,
-    buf: UserAddr,
-) -> Result<(u32, u32), Errno> {
+fn fd_stat_get<P>(process: &mut P, fd: u32, buf: u32) -> Result<(u32, u32), Errno>
+where
+    P: Process + ?Sized,
+    P::Memory: UserMemory<Abi = Cloudabi32>,
+{
     let (file, rights) = process.fd_table().get_file(fd_arg(fd)?)?;
     let mut st = [0u8; FDSTAT_SIZE];
     st[0] = file.file_type().raw();
@@ -240,12 +244,11 @@ fn fd_stat_get<P: Process + ?Sized>(
 /// `fd_stat_put(fd, buf, flags)`: `FDSTAT_RIGHTS` narrows the rights (widening is
 /// `ENOTCAPABLE`); `FDSTAT_FLAGS` needs `FD_STAT_PUT_FLAGS` and accepts only no flags
 /// (capexec keeps no per-file status flags); other bits are `EINVAL`.
-fn fd_stat_put<P: Process + ?Sized>(
-    process: &mut P,
-    fd: u32,
-    buf: UserAddr,
-    flags: u32,
-) -> Result<(u32, u32), Errno> {
+fn fd_stat_put<P>(process: &mut P, fd: u32, buf: u32, flags: u32) -> Result<(u32, u32), Errno>
+where
+    P: Process + ?Sized,
+    P::Memory: UserMemory<Abi = Cloudabi32>,
+{
     let fd = fd_arg(fd)?;
     let known = u32::from(FDSTAT_FLAGS | FDSTAT_RIGHTS);
     if flags & !known != 0 {
@@ -316,7 +319,11 @@ impl Iovecs {
     /// Copies `n` iovecs in from `iovs` (FreeBSD `copyinuio`): more than [`IOV_MAX`] is
     /// `EINVAL`, a buffer that cannot be allocated `ENOMEM`, a bad array `EFAULT`, a
     /// total length above `SSIZE_MAX` `EINVAL`.
-    fn copyin<M: UserMemory + ?Sized>(mem: &M, iovs: UserAddr, n: u32) -> Result<Iovecs, Errno> {
+    fn copyin<M: UserMemory<Abi = Cloudabi32> + ?Sized>(
+        mem: &M,
+        iovs: u32,
+        n: u32,
+    ) -> Result<Iovecs, Errno> {
         if n > IOV_MAX {
             return Err(Errno::EINVAL);
         }
@@ -363,7 +370,11 @@ impl Iovecs {
 
     /// Checks that every buffer can be accessed as `access` (`EFAULT`), before the file
     /// is touched.
-    fn check<M: UserMemory + ?Sized>(&self, mem: &M, access: UserAccess) -> Result<(), Errno> {
+    fn check<M: UserMemory<Abi = Cloudabi32> + ?Sized>(
+        &self,
+        mem: &M,
+        access: UserAccess,
+    ) -> Result<(), Errno> {
         for (buf, len) in self.iter() {
             useracc(mem, buf, len as usize, access)?;
         }
@@ -385,9 +396,10 @@ fn partial(moved: u32, e: Errno) -> Result<u32, Errno> {
 /// one [`FileIo::write_user`] call with that iovec's user buffer, so a write of one
 /// iovec of up to `PIPE_BUF` bytes stays atomic. A short write ends the call. An
 /// error after some bytes moved returns the count moved.
-fn fd_write<P>(process: &mut P, fd: u32, iovs: UserAddr, n: u32) -> Result<u32, Errno>
+fn fd_write<P>(process: &mut P, fd: u32, iovs: u32, n: u32) -> Result<u32, Errno>
 where
     P: Process + ?Sized,
+    P::Memory: UserMemory<Abi = Cloudabi32>,
     P::File: FileIo,
 {
     let list = Iovecs::copyin(process.memory(), iovs, n)?;
@@ -418,9 +430,10 @@ where
 /// Checked as [`fd_write`] is (every buffer writable), then each non-empty iovec is one
 /// [`FileIo::read_user`] call that reads at most that iovec's length; a short read ends
 /// the call. An error after some bytes moved returns the count moved.
-fn fd_read<P>(process: &mut P, fd: u32, iovs: UserAddr, n: u32) -> Result<u32, Errno>
+fn fd_read<P>(process: &mut P, fd: u32, iovs: u32, n: u32) -> Result<u32, Errno>
 where
     P: Process + ?Sized,
+    P::Memory: UserMemory<Abi = Cloudabi32>,
     P::File: FileIo,
 {
     let list = Iovecs::copyin(process.memory(), iovs, n)?;
@@ -447,13 +460,12 @@ where
 const BOUNCE: usize = 512;
 
 /// `random_get(buf, len)`: fills user memory from the kernel's randomness.
-fn random_get<P: Process + ?Sized>(
-    process: &mut P,
-    rng: &mut dyn Entropy,
-    buf: UserAddr,
-    len: u32,
-) -> Result<(), Errno> {
-    super::super::exec::check_user_range(buf, len as usize)?;
+fn random_get<P>(process: &mut P, rng: &mut dyn Entropy, buf: u32, len: u32) -> Result<(), Errno>
+where
+    P: Process + ?Sized,
+    P::Memory: UserMemory<Abi = Cloudabi32>,
+{
+    check_user_range(buf, len as usize)?;
     let mut bounce = [0u8; BOUNCE];
     let mut done = 0u32;
     while done < len {

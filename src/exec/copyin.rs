@@ -5,10 +5,10 @@ use alloc::vec::Vec;
 
 use arrayvec::ArrayVec;
 
+use super::exec_abi::{AbiAddr, ExecAbi, UserAddress};
 use super::image_args::ImageArgs;
-use super::usermem::{UserAddr, UserMemory, check_user_range, copyin};
+use super::usermem::{UserMemory, check_user_range, copyin};
 use crate::Errno;
-use crate::abi::cloudabi32::ARG_MAX;
 use crate::fdtable::{File, SharedFdTable};
 
 /// Descriptor lists up to this length are kept on the stack.
@@ -64,7 +64,7 @@ impl FdList {
 /// Copies in the data and the descriptor list of a `proc_exec` and builds the new
 /// table, in FreeBSD's order (the first failure wins and leaves nothing behind):
 ///
-/// 1. `data_len >= ARG_MAX` gives `E2BIG`;
+/// 1. `data_len >=` the ABI's [`ARG_MAX`](ExecAbi::ARG_MAX) gives `E2BIG`;
 /// 2. `fds_len > lastfile + 1` of the caller's table gives `E2BIG` (before any
 ///    allocation or copy; this also bounds `fds_len * 4`);
 /// 3. the argument buffer and the list are allocated fallibly (`ENOMEM`); lists of up to
@@ -81,10 +81,10 @@ impl FdList {
 pub fn exec_copyin_data_fds<F, R, M>(
     table: &SharedFdTable<F, R>,
     mem: &M,
-    data: UserAddr,
-    data_len: u32,
-    fds: UserAddr,
-    fds_len: u32,
+    data: AbiAddr<M>,
+    data_len: AbiAddr<M>,
+    fds: AbiAddr<M>,
+    fds_len: AbiAddr<M>,
 ) -> Result<ImageArgs<F>, Errno>
 where
     F: ?Sized + File,
@@ -92,7 +92,8 @@ where
     M: UserMemory + ?Sized,
 {
     // 1.
-    if data_len >= ARG_MAX {
+    let arg_max = u64::try_from(<M::Abi as ExecAbi>::ARG_MAX).unwrap_or(u64::MAX);
+    if data_len.to_u64() >= arg_max {
         return Err(Errno::E2BIG);
     }
     // 2.
@@ -100,11 +101,11 @@ where
         .lock()
         .lastfile()
         .map_or(0u64, |l| l.index() as u64 + 1);
-    if u64::from(fds_len) > nfiles {
+    if fds_len.to_u64() > nfiles {
         return Err(Errno::E2BIG);
     }
-    let data_len = usize::try_from(data_len).map_err(|_| Errno::E2BIG)?;
-    let n = usize::try_from(fds_len).map_err(|_| Errno::E2BIG)?;
+    let data_len = usize::try_from(data_len.to_u64()).map_err(|_| Errno::E2BIG)?;
+    let n = usize::try_from(fds_len.to_u64()).map_err(|_| Errno::E2BIG)?;
     // 3.
     let mut buf = Vec::new();
     if data_len > 0 {
@@ -132,8 +133,9 @@ where
             list.push(i32::from_le_bytes([w[0], w[1], w[2], w[3]]))?;
         }
         left -= len;
-        // `check_user_range` above proved the whole list fits below 4 GiB.
-        addr = addr.wrapping_add(u32::try_from(len).map_err(|_| Errno::EFAULT)?);
+        // `check_user_range` above proved the whole list fits in the address space; the
+        // address past its end may be 2^BITS, which is never used.
+        addr = addr.checked_add_usize(len).unwrap_or(addr);
     }
     // 6.
     let new = table.fdcopy_remapped(list.as_slice())?;

@@ -16,8 +16,9 @@ use elf::endian::LittleEndian;
 use elf::file::{Class, FileHeader, parse_ident};
 use elf::segment::SegmentTable;
 
+use super::exec_abi::ExecAbi;
 use super::image::{AddressSpace, ImageFile, Protection, read_exact_at};
-use super::usermem::copyout;
+use super::usermem::{UserMemory, copyout};
 use crate::Errno;
 
 /// `EI_OSABI` value of CloudABI executables.
@@ -174,13 +175,15 @@ impl ElfImage {
         })
     }
 
-    /// Maps and fills the segments into `mem` (after the point of no return; the caller
-    /// has reset the address space). Copies through a 512-byte stack buffer.
-    pub fn load<F: ImageFile + ?Sized, M: AddressSpace + ?Sized>(
-        &self,
-        file: &F,
-        mem: &mut M,
-    ) -> Result<(), Errno> {
+    /// Maps and fills the segments into `mem`, a 32-bit address space (after the point
+    /// of no return; the caller has reset the address space). Copies through a 512-byte
+    /// stack buffer.
+    pub fn load<F, M>(&self, file: &F, mem: &mut M) -> Result<(), Errno>
+    where
+        F: ImageFile + ?Sized,
+        M: AddressSpace + ?Sized,
+        <M as UserMemory>::Abi: ExecAbi<Addr = u32>,
+    {
         for s in &self.segments {
             mem.map_region(s.vaddr, s.memsz, s.prot)?;
             let mut buf = [0u8; 512];

@@ -1,7 +1,8 @@
 //! What an image activator needs from the kernel: reading the executable and mapping
 //! the new address space.
 
-use super::usermem::{UserAddr, UserMemory};
+use super::exec_abi::AbiAddr;
+use super::usermem::UserMemory;
 use crate::Errno;
 use crate::fdtable::File;
 
@@ -35,10 +36,20 @@ pub trait AddressSpace: UserMemory {
     /// Maps `len` zero-filled bytes at `addr` (page-rounded by the kernel), writable at
     /// least until [`protect_region`](Self::protect_region) is called, so the activator
     /// can copy segment contents in.
-    fn map_region(&mut self, addr: UserAddr, len: u32, prot: Protection) -> Result<(), Errno>;
+    fn map_region(
+        &mut self,
+        addr: AbiAddr<Self>,
+        len: AbiAddr<Self>,
+        prot: Protection,
+    ) -> Result<(), Errno>;
 
     /// Sets the final protection of a region mapped by `map_region`.
-    fn protect_region(&mut self, addr: UserAddr, len: u32, prot: Protection) -> Result<(), Errno>;
+    fn protect_region(
+        &mut self,
+        addr: AbiAddr<Self>,
+        len: AbiAddr<Self>,
+        prot: Protection,
+    ) -> Result<(), Errno>;
 }
 
 /// Reads exactly `buf.len()` bytes at `offset`: a short read is `ENOEXEC` (a truncated

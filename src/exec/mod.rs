@@ -1,16 +1,21 @@
 //! CloudABI `exec()` with remapped descriptors (FreeBSD r285622).
 //!
-//! - [`UserMemory`] is the kernel's user address space; [`copyin`] and [`copyout`] are the
-//!   checked copies every layer uses (`EFAULT`, no wrap past 4 GiB, empty copies free).
+//! - [`ExecAbi`] is what the exec layer knows of an ABI: the width of its addresses
+//!   ([`UserAddress`]) and `ARG_MAX`. The ABI layer supplies it (`capexec::abi::Cloudabi32`);
+//!   nothing here assumes an address width.
+//! - [`UserMemory`] is the kernel's user address space, reached through one ABI;
+//!   [`copyin`] and [`copyout`] are the checked copies every layer uses (`EFAULT`, no wrap
+//!   past the end of the address space, empty copies free).
 //! - [`exec_copyin_data_fds`] copies the argument data and descriptor list in and builds
 //!   the remapped table into an [`ImageArgs`].
 //! - [`proc_exec`] drives an exec through a [`Process`] and an [`ImageActivator`], with a
 //!   point of no return, and reports an [`ExecOutcome`].
-//! - [`ElfImage`] parses and loads static ELF32 i386 CloudABI images (the reference
-//!   activator in [`crate::abi`] uses it).
+//! - [`ElfImage`] parses static ELF32 i386 CloudABI images and loads them into a 32-bit
+//!   address space (the reference activator in [`crate::abi`] uses it).
 
 mod copyin;
 mod elf;
+mod exec_abi;
 mod image;
 mod image_args;
 mod proc_exec;
@@ -21,10 +26,9 @@ pub use copyin::{SMALL_FD_LIST, exec_copyin_data_fds};
 pub use elf::{
     ELFOSABI_CLOUDABI, ElfImage, LoadSegment, MAX_LOAD_SEGMENTS, MAX_PHNUM, MIN_LOAD_ADDR,
 };
+pub use exec_abi::{AbiAddr, ExecAbi, UserAddress};
 pub use image::{AddressSpace, ImageFile, Protection};
 pub use image_args::ImageArgs;
 pub use proc_exec::{ExecOutcome, ImageActivator, Process, check_executable, proc_exec};
 pub use user_range::{CopyinRange, CopyoutRange};
-pub use usermem::{
-    UserAccess, UserAddr, UserMemory, check_user_range, copyin, copyin_u32, copyout, useracc,
-};
+pub use usermem::{UserAccess, UserMemory, check_user_range, copyin, copyin_u32, copyout, useracc};

@@ -3,8 +3,9 @@
 use alloc::sync::Arc;
 
 use super::copyin::exec_copyin_data_fds;
+use super::exec_abi::AbiAddr;
 use super::image_args::ImageArgs;
-use super::usermem::{UserAddr, UserMemory};
+use super::usermem::UserMemory;
 use crate::Errno;
 use crate::fdtable::{Fd, FdTable, File, FileType, Rights, SharedFdTable, fdinstall_remapped};
 
@@ -12,7 +13,8 @@ use crate::fdtable::{Fd, FdTable, File, FileType, Rights, SharedFdTable, fdinsta
 pub trait Process {
     /// The kernel's open-file type held in the descriptor table.
     type File: ?Sized + File;
-    /// The process's user memory.
+    /// The process's user memory, reached through the ABI of the calling program (its
+    /// [`UserMemory::Abi`] gives the address width and `ARG_MAX` of the exec).
     type Memory: UserMemory + ?Sized;
     /// The lock of the process's descriptor table (the kernel's own raw mutex, or
     /// [`DefaultRawMutex`](crate::fdtable::DefaultRawMutex)).
@@ -141,10 +143,10 @@ pub fn proc_exec<P, A>(
     process: &mut P,
     activator: &mut A,
     fd: u32,
-    data: UserAddr,
-    data_len: u32,
-    fds: UserAddr,
-    fds_len: u32,
+    data: AbiAddr<P::Memory>,
+    data_len: AbiAddr<P::Memory>,
+    fds: AbiAddr<P::Memory>,
+    fds_len: AbiAddr<P::Memory>,
 ) -> ExecOutcome<A::Entry>
 where
     P: Process + ?Sized,

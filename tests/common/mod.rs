@@ -6,7 +6,9 @@
 use std::sync::{Arc, Mutex};
 
 use capexec::Errno;
-use capexec::abi::{Cloudabi32Activator, Entropy, Layout32, Regs32, SyscallAction, syscall32};
+use capexec::abi::{
+    Cloudabi32, Cloudabi32Activator, Entropy, Layout32, Regs32, SyscallAction, syscall32,
+};
 use capexec::exec::{ImageFile, copyout};
 use capexec::fdtable::{Fd, FdRights, FdTable, File, FileIo, FileType, Rights};
 use capexec_sim::{SimProcess, minimal_cloudabi_elf};
@@ -290,7 +292,9 @@ impl<M> CountingMem<M> {
     }
 }
 
-impl<M: capexec::exec::UserMemory> capexec::exec::UserMemory for CountingMem<M> {
+impl<M: capexec::exec::UserMemory<Abi = Cloudabi32>> capexec::exec::UserMemory for CountingMem<M> {
+    type Abi = Cloudabi32;
+
     fn read_user(&self, addr: u32, buf: &mut [u8]) -> Result<(), Errno> {
         self.read_calls.set(self.read_calls.get() + 1);
         let mut r = self.reads.borrow_mut();

@@ -7,8 +7,9 @@ use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 
 use capexec::Errno;
+use capexec::abi::Cloudabi32;
 use capexec::abi::{Entropy, EntryState32, Regs32, SyscallAction, syscall32};
-use capexec::exec::{ImageActivator, ImageArgs, Process, UserAccess, UserAddr, UserMemory};
+use capexec::exec::{ImageActivator, ImageArgs, Process, UserAccess, UserMemory};
 use capexec::fdtable::{
     Fd, FdRights, FdTable, File, FileIo, FileType, Rights, SharedFdTable, UserSink, UserSource,
 };
@@ -84,7 +85,9 @@ impl HoleMem {
 }
 
 impl UserMemory for HoleMem {
-    fn read_user(&self, addr: UserAddr, buf: &mut [u8]) -> Result<(), Errno> {
+    type Abi = Cloudabi32;
+
+    fn read_user(&self, addr: u32, buf: &mut [u8]) -> Result<(), Errno> {
         let (a, end) = (u64::from(addr), u64::from(addr) + buf.len() as u64);
         if a < u64::from(IOVS + 4 * PAGE) && end > u64::from(IOVS) {
             self.iovec_reads.set(self.iovec_reads.get() + 1);
@@ -96,7 +99,7 @@ impl UserMemory for HoleMem {
         Ok(())
     }
 
-    fn write_user(&mut self, addr: UserAddr, data: &[u8]) -> Result<(), Errno> {
+    fn write_user(&mut self, addr: u32, data: &[u8]) -> Result<(), Errno> {
         // Like a real copyout: the bytes before the first bad one land.
         for (i, &b) in data.iter().enumerate() {
             let a = u64::from(addr) + i as u64;
@@ -108,7 +111,7 @@ impl UserMemory for HoleMem {
         Ok(())
     }
 
-    fn check_access(&self, addr: UserAddr, len: usize, access: UserAccess) -> Result<(), Errno> {
+    fn check_access(&self, addr: u32, len: usize, access: UserAccess) -> Result<(), Errno> {
         let a = u64::from(addr);
         let ok = (a..a + len as u64).step_by(1).all(|b| match access {
             UserAccess::Read => self.state(b) != PageState::Unmapped,

@@ -14,12 +14,12 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use capexec::Errno;
 use capexec::abi::{
-    Cloudabi32Activator, EFLAGS_CF, Entropy, Layout32, Regs32, SyscallAction, syscall32,
+    Cloudabi32, Cloudabi32Activator, EFLAGS_CF, Entropy, Layout32, Regs32, SyscallAction, syscall32,
 };
 use capexec::argdata::print_yaml;
 use capexec::argdata::{ArgdataRef, Encoded, MapIter, SeqIter, Timestamp, Type, Value};
 use capexec::exec::{
-    AddressSpace, ImageFile, Process, Protection, UserAccess, UserAddr, UserMemory, copyin, copyout,
+    AddressSpace, ImageFile, Process, Protection, UserAccess, UserMemory, copyin, copyout,
 };
 use capexec::fdtable::{Fd, FdRights, FdTable, File, FileIo, FileType, Rights, SharedFdTable};
 use capexec_sim::{SimAddressSpace, minimal_cloudabi_elf};
@@ -620,13 +620,15 @@ pub struct HMem {
 }
 
 impl UserMemory for HMem {
-    fn read_user(&self, addr: UserAddr, buf: &mut [u8]) -> Result<(), Errno> {
+    type Abi = Cloudabi32;
+
+    fn read_user(&self, addr: u32, buf: &mut [u8]) -> Result<(), Errno> {
         self.sim.read_user(addr, buf)
     }
-    fn write_user(&mut self, addr: UserAddr, data: &[u8]) -> Result<(), Errno> {
+    fn write_user(&mut self, addr: u32, data: &[u8]) -> Result<(), Errno> {
         self.sim.write_user(addr, data)
     }
-    fn check_access(&self, addr: UserAddr, len: usize, access: UserAccess) -> Result<(), Errno> {
+    fn check_access(&self, addr: u32, len: usize, access: UserAccess) -> Result<(), Errno> {
         self.sim.check_access(addr, len, access)
     }
 }
@@ -635,7 +637,7 @@ impl AddressSpace for HMem {
     fn reset(&mut self) {
         self.sim.reset();
     }
-    fn map_region(&mut self, addr: UserAddr, len: u32, prot: Protection) -> Result<(), Errno> {
+    fn map_region(&mut self, addr: u32, len: u32, prot: Protection) -> Result<(), Errno> {
         let cost = u64::from(len) + 8192;
         if cost > self.budget {
             return Err(Errno::ENOMEM);
@@ -643,7 +645,7 @@ impl AddressSpace for HMem {
         self.budget -= cost;
         self.sim.map_region(addr, len, prot)
     }
-    fn protect_region(&mut self, addr: UserAddr, len: u32, prot: Protection) -> Result<(), Errno> {
+    fn protect_region(&mut self, addr: u32, len: u32, prot: Protection) -> Result<(), Errno> {
         self.sim.protect_region(addr, len, prot)
     }
 }
