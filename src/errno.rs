@@ -2,7 +2,8 @@
 //!
 //! [`Errno`] carries the 76 CloudABI error values (1..=76). Success is never an
 //! `Errno`: fallible functions return `Result<T, Errno>`. Conversions to and from
-//! the native numbering of FreeBSD and Linux live in [`crate::abi::errno`].
+//! the native numbering of FreeBSD and Linux live in `capexec::abi::errno` (feature
+//! `abi-i386`).
 //!
 //! # References
 //! - CloudABI `cloudabi_errno_t` (cloudabi.txt, `cloudabi_types_common.h`).

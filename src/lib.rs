@@ -15,6 +15,10 @@
 //!   point of no return.
 //! - [`abi`]: the i386 (cloudabi32) shim: syscall entry, errno numbers, initial stack.
 //!
+//! Cargo features (all on by default): `argdata`, `exec`, and `abi-i386` (which needs
+//! `exec`). The table and [`Errno`] are always built: with `default-features = false`
+//! capexec is the table alone and pulls in no ELF parser, hash map or codec.
+//!
 //! Everything a user process hands in is treated as hostile: no panic on user input,
 //! every allocation fallible, every error an [`Errno`].
 #![no_std]
@@ -23,9 +27,12 @@
 
 extern crate alloc;
 
+#[cfg(feature = "abi-i386")]
 pub mod abi;
+#[cfg(feature = "argdata")]
 pub mod argdata;
 pub mod errno;
+#[cfg(feature = "exec")]
 pub mod exec;
 pub mod fdtable;
 mod work;
@@ -37,6 +44,6 @@ pub use errno::Errno;
 pub use lock_api;
 
 /// The README's examples, compiled and run as doctests.
-#[cfg(doctest)]
+#[cfg(all(doctest, feature = "argdata", feature = "abi-i386"))]
 #[doc = include_str!("../README.md")]
 pub struct ReadmeDoctests;

@@ -15,7 +15,7 @@ pub(crate) enum Work {
     /// One descriptor slot looked up by number.
     Slot,
     /// One hash computed by the serialiser's descriptor dedup.
-    #[cfg_attr(not(test), allow(dead_code))]
+    #[cfg_attr(any(not(test), not(feature = "argdata")), allow(dead_code))]
     DedupHash,
 }
 
@@ -29,11 +29,11 @@ pub(crate) fn count(work: Work) {
 }
 
 /// The hasher of the serialiser's descriptor dedup table.
-#[cfg(not(test))]
+#[cfg(all(not(test), feature = "argdata"))]
 pub(crate) type DedupHasher = hashbrown::DefaultHashBuilder;
 
 /// The hasher of the serialiser's descriptor dedup table, counting each hash.
-#[cfg(test)]
+#[cfg(all(test, feature = "argdata"))]
 pub(crate) type DedupHasher = counters::CountingHasher;
 
 #[cfg(test)]
@@ -43,6 +43,7 @@ pub(crate) mod counters {
     extern crate std;
 
     use core::cell::Cell;
+    #[cfg(feature = "argdata")]
     use core::hash::{BuildHasher, Hasher};
 
     use super::Work;
@@ -76,9 +77,11 @@ pub(crate) mod counters {
     }
 
     /// hashbrown's default hasher, counting one [`Work::DedupHash`] per hash finished.
+    #[cfg(feature = "argdata")]
     #[derive(Clone, Default)]
     pub(crate) struct CountingHasher(hashbrown::DefaultHashBuilder);
 
+    #[cfg(feature = "argdata")]
     impl BuildHasher for CountingHasher {
         type Hasher = Counting<<hashbrown::DefaultHashBuilder as BuildHasher>::Hasher>;
         fn build_hasher(&self) -> Self::Hasher {
@@ -86,8 +89,10 @@ pub(crate) mod counters {
         }
     }
 
+    #[cfg(feature = "argdata")]
     pub(crate) struct Counting<H>(H);
 
+    #[cfg(feature = "argdata")]
     impl<H: Hasher> Hasher for Counting<H> {
         fn finish(&self) -> u64 {
             add(Work::DedupHash);

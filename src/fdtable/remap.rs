@@ -75,7 +75,7 @@ pub(crate) fn fill_remapped<F: ?Sized + File>(
 ///
 /// A table shared with *other processes* must not be swapped in place (they would see
 /// the new table): such a kernel gives the exec'ing process a fresh
-/// [`SharedFdTable`] instead (see [`crate::exec`]).
+/// [`SharedFdTable`] instead (see `capexec::exec::Process`).
 ///
 /// # References
 /// - FreeBSD r285622, `sys/kern/kern_descrip.c` `fdinstall_remapped`.
