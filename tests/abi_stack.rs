@@ -118,7 +118,7 @@ fn built_stack_matches_the_spec_table_byte_for_byte() {
             assert_eq!(img.argdata, esp + STACK_HEADER);
             assert_eq!(img.argdata_len, len as u32);
             assert!(
-                img.to_vec(&with_nul(&data)) == want,
+                img.to_vec(&with_nul(&data)).unwrap() == want,
                 "top {top:#x} len {len}: bytes differ"
             );
             // Exactly 80 random bytes were taken.
@@ -158,7 +158,7 @@ fn auxv_has_thirteen_entries_and_defaults() {
     );
     let img = build_initial_stack(0x1000_0000, b"ab\0", &d, &mut TestRng(3)).unwrap();
     let (_, want) = expected_stack(0x1000_0000, b"ab", &d, 3);
-    assert_eq!(img.to_vec(b"ab\0"), want);
+    assert_eq!(img.to_vec(b"ab\0").unwrap(), want);
 }
 
 #[test]

@@ -46,7 +46,8 @@ fn million_deep_encoded_through_printer_serialiser_and_decoder() {
     assert_eq!(tree.to_bytes().unwrap(), bytes);
     let mut dbg = CountingSink::default();
     write!(dbg, "{tree:?}").unwrap();
-    assert!(dbg.bytes > 2 * DEEP as u64);
+    // Debug prints 16 levels and elides the rest: short, whatever the depth.
+    assert!(dbg.bytes < 200, "{} bytes", dbg.bytes);
     drop(copy);
     drop(tree);
 }

@@ -96,12 +96,18 @@ impl StackImage {
     }
 
     /// The whole image as it lands in memory, header then data (for tests and debugging;
-    /// allocates).
-    pub fn to_vec(&self, data_with_nul: &[u8]) -> Vec<u8> {
-        let mut v = Vec::with_capacity(self.header.len() + data_with_nul.len());
+    /// allocates fallibly: `ENOMEM`).
+    pub fn to_vec(&self, data_with_nul: &[u8]) -> Result<Vec<u8>, Errno> {
+        let len = self
+            .header
+            .len()
+            .checked_add(data_with_nul.len())
+            .ok_or(Errno::ENOMEM)?;
+        let mut v = Vec::new();
+        v.try_reserve_exact(len).map_err(|_| Errno::ENOMEM)?;
         v.extend_from_slice(&self.header);
         v.extend_from_slice(data_with_nul);
-        v
+        Ok(v)
     }
 }
 

@@ -130,7 +130,7 @@ impl<'a> ArgdataRef<'a> {
                     return done.ok_or(Errno::EINVAL);
                 };
                 if let Some(v) = done.take() {
-                    part.push(v);
+                    part.push(v)?;
                 }
                 match src.next() {
                     Some(child) => {

@@ -13,6 +13,8 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use core::fmt;
 
+use arrayvec::ArrayVec;
+
 use super::fdconv::FdConvert;
 use super::reader::ArgdataRef;
 use super::timestamp::Timestamp;
@@ -161,7 +163,7 @@ impl<'a> Value<'a> {
                     return done.ok_or(Errno::EINVAL);
                 };
                 if let Some(v) = done.take() {
-                    top.1.push(v);
+                    top.1.push(v)?;
                 }
                 match top.0.next() {
                     Some(child) => {
@@ -306,15 +308,23 @@ impl<'a> Partial<'a> {
     }
 
     /// Appends the next child (a key, then its value, for maps). Stays within the
-    /// reserved capacity when the caller announced the right count.
-    pub(crate) fn push(&mut self, v: Value<'a>) {
+    /// reserved capacity when the caller announced the right count; past it the vector
+    /// grows fallibly (`ENOMEM`).
+    pub(crate) fn push(&mut self, v: Value<'a>) -> Result<(), Errno> {
         match self {
-            Partial::Seq(items) => items.push(v),
+            Partial::Seq(items) => {
+                items.try_reserve(1).map_err(|_| Errno::ENOMEM)?;
+                items.push(v);
+            }
             Partial::Map(pairs, key) => match key.take() {
-                Some(k) => pairs.push((k, v)),
+                Some(k) => {
+                    pairs.try_reserve(1).map_err(|_| Errno::ENOMEM)?;
+                    pairs.push((k, v));
+                }
                 None => *key = Some(v),
             },
         }
+        Ok(())
     }
 
     /// The finished container (a dangling key is dropped).
@@ -431,33 +441,91 @@ fn shallow_eq(a: &Value<'_>, b: &Value<'_>) -> bool {
     }
 }
 
-impl PartialEq for Value<'_> {
-    /// Structural equality, walked with an explicit stack.
-    fn eq(&self, other: &Self) -> bool {
+/// Levels of nesting that equality walks and `Debug` prints without the heap.
+const INLINE_DEPTH: usize = 16;
+
+/// A stack of walk frames: the first [`INLINE_DEPTH`] inline, deeper ones on the heap,
+/// grown fallibly.
+struct Frames<T> {
+    inline: ArrayVec<T, INLINE_DEPTH>,
+    heap: Vec<T>,
+}
+
+impl<T> Frames<T> {
+    fn new() -> Self {
+        Frames {
+            inline: ArrayVec::new(),
+            heap: Vec::new(),
+        }
+    }
+
+    fn push(&mut self, frame: T) -> Result<(), Errno> {
+        let frame = if self.heap.is_empty() {
+            match self.inline.try_push(frame) {
+                Ok(()) => return Ok(()),
+                Err(full) => full.element(),
+            }
+        } else {
+            frame
+        };
+        self.heap.try_reserve(1).map_err(|_| Errno::ENOMEM)?;
+        self.heap.push(frame);
+        Ok(())
+    }
+
+    fn last_mut(&mut self) -> Option<&mut T> {
+        if self.heap.is_empty() {
+            self.inline.last_mut()
+        } else {
+            self.heap.last_mut()
+        }
+    }
+
+    fn pop(&mut self) -> Option<T> {
+        self.heap.pop().or_else(|| self.inline.pop())
+    }
+}
+
+impl Value<'_> {
+    /// Structural equality (as `==`) that says when it could not decide: comparing trees
+    /// nested deeper than 16 levels needs a heap stack, and `ENOMEM` is returned if it
+    /// cannot grow. Shallower trees are compared without allocating.
+    pub fn try_eq(&self, other: &Value<'_>) -> Result<bool, Errno> {
         if !shallow_eq(self, other) {
-            return false;
+            return Ok(false);
         }
         let (Some(a), Some(b)) = (self.children(), other.children()) else {
-            return true;
+            return Ok(true);
         };
-        let mut stack = alloc::vec![(a, b)];
+        let mut stack = Frames::new();
+        stack.push((a, b))?;
         while let Some((a, b)) = stack.last_mut() {
             match (a.next(), b.next()) {
                 (Some(x), Some(y)) => {
                     if !shallow_eq(x, y) {
-                        return false;
+                        return Ok(false);
                     }
                     if let (Some(cx), Some(cy)) = (x.children(), y.children()) {
-                        stack.push((cx, cy));
+                        stack.push((cx, cy))?;
                     }
                 }
                 (None, None) => {
                     stack.pop();
                 }
-                _ => return false,
+                _ => return Ok(false),
             }
         }
-        true
+        Ok(true)
+    }
+}
+
+impl PartialEq for Value<'_> {
+    /// Structural equality, walked with an explicit stack; never aborts. Trees up to 16
+    /// levels deep are compared without allocating; deeper ones need a heap stack, and
+    /// should it fail to grow the trees compare unequal ([`Value::try_eq`] reports that
+    /// case as `ENOMEM`).
+    fn eq(&self, other: &Self) -> bool {
+        self.try_eq(other).unwrap_or(false)
     }
 }
 
@@ -480,14 +548,12 @@ fn debug_leaf(v: &Value<'_>, f: &mut fmt::Formatter<'_>) -> fmt::Result {
 }
 
 impl fmt::Debug for Value<'_> {
-    /// A compact one-line rendering, produced without recursion.
+    /// A compact one-line rendering, produced without recursion and without allocating:
+    /// containers nested deeper than 16 levels are printed as `Seq([..])` / `Map({..})`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         // Each frame: children, is-map, number of children written so far.
-        let mut stack: Vec<(Children<'_, '_>, bool, usize)> = Vec::new();
-        debug_leaf(self, f)?;
-        if let Some(ch) = self.children() {
-            stack.push((ch, matches!(self, Value::Map(_)), 0));
-        }
+        let mut stack: ArrayVec<(Children<'_, '_>, bool, usize), INLINE_DEPTH> = ArrayVec::new();
+        debug_node(self, &mut stack, f)?;
         while let Some((ch, is_map, n)) = stack.last_mut() {
             match ch.next() {
                 Some(child) => {
@@ -495,10 +561,7 @@ impl fmt::Debug for Value<'_> {
                         f.write_str(if *is_map && *n % 2 == 1 { ": " } else { ", " })?;
                     }
                     *n += 1;
-                    debug_leaf(child, f)?;
-                    if let Some(cc) = child.children() {
-                        stack.push((cc, matches!(child, Value::Map(_)), 0));
-                    }
+                    debug_node(child, &mut stack, f)?;
                 }
                 None => {
                     f.write_str(if *is_map { "})" } else { "])" })?;
@@ -508,4 +571,21 @@ impl fmt::Debug for Value<'_> {
         }
         Ok(())
     }
+}
+
+/// Writes `v` (a container's opening, or `..` and its closing past the depth limit) and
+/// pushes its children to print next.
+fn debug_node<'v, 'a>(
+    v: &'v Value<'a>,
+    stack: &mut ArrayVec<(Children<'v, 'a>, bool, usize), INLINE_DEPTH>,
+    f: &mut fmt::Formatter<'_>,
+) -> fmt::Result {
+    debug_leaf(v, f)?;
+    if let Some(ch) = v.children() {
+        let is_map = matches!(v, Value::Map(_));
+        if stack.try_push((ch, is_map, 0)).is_err() {
+            f.write_str(if is_map { "..})" } else { "..])" })?;
+        }
+    }
+    Ok(())
 }
