@@ -407,7 +407,7 @@ fn parse_bool(v: &str) -> Option<bool> {
 
 /// Core schema integers: `[-+]?[0-9]+`, `0o[0-7]+`, `0x[0-9a-fA-F]+` (no sign on the
 /// octal and hexadecimal forms). `None` when `v` is not written as an int; `Some(Err)`
-/// when it is one that does not fit 128 bits.
+/// when it is one outside `-2^63 ..= 2^64 - 1`, the integers a program can read.
 pub fn parse_int(v: &str) -> Option<Result<i128, String>> {
     let all = |s: &str, ok: fn(&u8) -> bool| !s.is_empty() && s.bytes().all(|b| ok(&b));
     let (digits, radix) = if let Some(oct) = v.strip_prefix("0o") {
@@ -427,7 +427,14 @@ pub fn parse_int(v: &str) -> Option<Result<i128, String>> {
     }
     Some(
         i128::from_str_radix(digits, radix)
-            .map_err(|_| format!("integer {} is out of range", quote(v))),
+            .ok()
+            .filter(|i| (i128::from(i64::MIN)..=i128::from(u64::MAX)).contains(i))
+            .ok_or_else(|| {
+                format!(
+                    "integer {} is out of range (a program reads integers from -2^63 to 2^64 - 1)",
+                    quote(v)
+                )
+            }),
     )
 }
 
@@ -472,8 +479,8 @@ pub fn parse_float(v: &str) -> Option<f64> {
     body.parse::<f64>().ok().map(|f| sign * f)
 }
 
-/// A plain scalar by the core schema: null, bool, int, float, else str. An int that
-/// does not fit is an error, not a float or a string.
+/// A plain scalar by the core schema: null, bool, int, float, else str. An int out of
+/// range is an error, not a float or a string.
 fn plain(v: &str) -> Result<Value<'static>, String> {
     Ok(if is_null(v) {
         Value::Null
