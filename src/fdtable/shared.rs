@@ -302,6 +302,11 @@ impl<F: ?Sized + File, R: RawMutex> SharedFdTable<F, R> {
         filled.map(|()| new)
     }
 
+    /// [`FdTable::set_limit`] (`RLIMIT_NOFILE`) in one lock section of O(1).
+    pub fn set_limit(&self, limit: usize) {
+        self.lock().set_limit(limit);
+    }
+
     /// The fork copy ([`FdTable::fork_copy`]) in one lock section of O(open
     /// descriptors): the new table is allocated before it, sized by a first short
     /// section, and allocated again if the table grew in between.

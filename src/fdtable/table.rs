@@ -128,10 +128,25 @@ impl<F: ?Sized> FdTable<F> {
         FdTable::with_limit_const(limit)
     }
 
-    /// The descriptor limit: every descriptor is below it.
+    /// The descriptor limit: new descriptors are allocated below it. Descriptors opened
+    /// before [`set_limit`](Self::set_limit) lowered it may lie at or above it.
     #[inline]
     pub fn limit(&self) -> usize {
         self.limit
+    }
+
+    /// Sets the descriptor limit (`RLIMIT_NOFILE`), clamped to [`MAX_LIMIT`]. As on
+    /// FreeBSD, lowering it closes nothing: descriptors at or above the new limit stay
+    /// open and usable (get, close, `dup` from them, `replace` onto them), but no new
+    /// descriptor is made at or above it (`open` / `dup` are `EMFILE`, `dup2` to such a
+    /// number is `EBADF`). Allocates and frees nothing.
+    ///
+    /// # References
+    /// - POSIX.1-2017 `setrlimit` (`RLIMIT_NOFILE`); FreeBSD `kern_proc_setrlimit`,
+    ///   `getmaxfd`.
+    #[inline]
+    pub fn set_limit(&mut self, limit: usize) {
+        self.limit = limit.min(MAX_LIMIT);
     }
 
     /// Sets the limit of a table being built (no check against open descriptors).
