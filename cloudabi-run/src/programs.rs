@@ -295,8 +295,8 @@ pub fn procstat(u: &mut User<'_>) -> Exit {
     })
 }
 
-/// Prints a report on the launcher's standard output (the simulation's window,
-/// decision 23); the program's exit value: 0, or 1 if the output failed.
+/// Prints a report on the launcher's standard output (the simulation's window onto
+/// the world); the program's exit value: 0, or 1 if the output failed.
 fn to_window(report: &str) -> u32 {
     let mut stdout = std::io::stdout().lock();
     let ok = stdout

@@ -672,7 +672,7 @@ pub(crate) fn disposition(sig: Signal) -> Disposition {
 /// `entry` of a stopped 32-bit tracee.
 ///
 /// nix has no wrapper for `PTRACE_SET_THREAD_AREA` (request 26), so this is
-/// the one raw `libc::ptrace` call of the crate (decision 25). The request
+/// the one raw `libc::ptrace` call of the crate. The request
 /// takes the GDT index in `addr` and a `struct user_desc` in the tracer's
 /// memory in `data`.
 fn set_thread_area(pid: Pid, entry: u32, base: u32) -> Result<(), Errno> {

@@ -21,7 +21,8 @@ pub struct EntryState32 {
     pub gs_base: u32,
 }
 
-/// Where the kernel puts things, and what it knows (decision 16).
+/// Where the kernel puts things (the stack, `ET_DYN` images) and what only it knows
+/// (number of CPUs, thread id, vDSO address).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Layout32 {
     /// One past the highest stack byte (`U`).

@@ -33,8 +33,8 @@ pub trait Entropy {
     fn fill(&mut self, buf: &mut [u8]);
 }
 
-/// The auxiliary values the kernel knows and capexec does not (decision 16), with
-/// defaults.
+/// The auxiliary values the kernel knows and capexec does not (the image's base and
+/// program headers, the number of CPUs, the thread id, the vDSO), with defaults.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct AuxInfo {
     /// `AT_BASE`: the image's load base (0 for `ET_EXEC`).

@@ -3,7 +3,7 @@
 //!
 //! The vDSO does `mov $N, %eax; int $0x80; ret`: the number is in `eax` and the
 //! arguments stay on the user stack, read as 32-bit words from `esp + 4`. The number is
-//! checked first (decision 13): `>= 49` or not implemented here is `ENOSYS` before any
+//! checked first: `>= 49` or not implemented here is `ENOSYS` before any
 //! memory is read; then exactly that call's argument words are read. On success the
 //! carry flag is cleared and the results go to `eax` (and `edx`); on failure the carry
 //! is set and `eax` holds the CloudABI errno.

@@ -369,7 +369,7 @@ fn timestamp<W: Write + ?Sized>(ad: ArgdataRef<'_>, out: &mut W) -> Result<bool,
     if i32::try_from(year - 1900).is_err() {
         return Ok(false);
     }
-    // Decision 20: the year is a signed decimal of at least four digits (year -1 is
+    // The year is a signed decimal of at least four digits (year -1 is
     // `-0001`; the sign does not count as a digit).
     let sign = if year < 0 { "-" } else { "" };
     write!(

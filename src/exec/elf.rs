@@ -1,6 +1,6 @@
 //! The reference image format: static ELF32 i386 CloudABI executables.
 //!
-//! Accepted (decision 15): ELF32, little-endian, `EM_386`, `EI_OSABI` =
+//! Accepted: ELF32, little-endian, `EM_386`, `EI_OSABI` =
 //! `ELFOSABI_CLOUDABI` (17), no `PT_INTERP`; `ET_EXEC` at its linked addresses or
 //! `ET_DYN` at a base the kernel chooses (reported as `AT_BASE`). Headers are parsed with
 //! the `elf` crate; capexec adds the CloudABI checks and bounds every size so a hostile

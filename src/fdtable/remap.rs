@@ -18,7 +18,7 @@ use crate::Errno;
 /// times; each occurrence is its own entry with its own reference. The result is dense
 /// (`0..n`). Cost O(`fds.len()`) in one pass, independent of the size of `old`.
 ///
-/// **capexec decision:** copied entries start with close-on-exec *cleared*. FreeBSD
+/// **Differs from FreeBSD:** copied entries start with close-on-exec *cleared*. FreeBSD
 /// copied the flag by accident of a struct copy; here the list is the whole truth of
 /// what the new program gets.
 ///
