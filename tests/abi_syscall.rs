@@ -67,7 +67,7 @@ impl Process for CProc {
 struct NoExec;
 
 impl<P: Process + ?Sized> capexec::exec::ImageActivator<P> for NoExec {
-    type Prepared = ();
+    type PreparedImage = ();
     type Entry = EntryState32;
     fn prepare(&mut self, _: &P, _: &Arc<P::File>, _: &ImageArgs<P::File>) -> Result<(), Errno> {
         panic!("exec reached")

@@ -466,7 +466,7 @@ impl Process for Threads {
 struct Unreachable;
 
 impl<P: Process + ?Sized> ImageActivator<P> for Unreachable {
-    type Prepared = ();
+    type PreparedImage = ();
     type Entry = ();
     fn prepare(&mut self, _: &P, _: &Arc<P::File>, _: &ImageArgs<P::File>) -> Result<(), Errno> {
         panic!("prepare reached")

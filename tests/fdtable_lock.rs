@@ -138,7 +138,7 @@ impl Process for KernelProc {
 struct Accept;
 
 impl ImageActivator<KernelProc> for Accept {
-    type Prepared = ();
+    type PreparedImage = ();
     type Entry = ();
     fn prepare(
         &mut self,

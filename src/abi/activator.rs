@@ -56,7 +56,7 @@ impl Default for Layout32 {
 
 /// Phase one's result: the checked image and the stack laid out in kernel memory.
 #[derive(Debug)]
-pub struct Prepared32 {
+pub struct PreparedImage32 {
     /// The image's headers.
     pub image: ElfImage,
     /// The initial stack.
@@ -84,7 +84,7 @@ where
     P::File: ImageFile,
     P::Memory: AddressSpace + UserMemory<Abi = Cloudabi32>,
 {
-    type Prepared = Prepared32;
+    type PreparedImage = PreparedImage32;
     type Entry = EntryState32;
 
     fn prepare(
@@ -92,7 +92,7 @@ where
         _process: &P,
         executable: &Arc<P::File>,
         args: &ImageArgs<P::File>,
-    ) -> Result<Prepared32, Errno> {
+    ) -> Result<PreparedImage32, Errno> {
         let image = ElfImage::parse(&**executable, self.layout.dyn_base)?;
         let aux = AuxInfo {
             base: image.base,
@@ -108,13 +108,13 @@ where
         if stack.esp < self.layout.stack_top.saturating_sub(self.layout.stack_size) {
             return Err(Errno::E2BIG);
         }
-        Ok(Prepared32 { image, stack })
+        Ok(PreparedImage32 { image, stack })
     }
 
     fn activate(
         &mut self,
         process: &mut P,
-        prepared: Prepared32,
+        prepared: PreparedImage32,
         executable: &Arc<P::File>,
         args: &ImageArgs<P::File>,
     ) -> Result<EntryState32, Errno> {

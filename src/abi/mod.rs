@@ -18,7 +18,7 @@ mod program;
 mod stack;
 mod syscall;
 
-pub use activator::{Cloudabi32Activator, EntryState32, Layout32, Prepared32};
+pub use activator::{Cloudabi32Activator, EntryState32, Layout32, PreparedImage32};
 pub use cloudabi32::Cloudabi32;
 pub use program::{MAX_AUXV_ENTRIES, StartInfo, read_argdata, read_start_info};
 pub use stack::{AUXV_ENTRIES, AuxInfo, Entropy, STACK_HEADER, StackImage, build_initial_stack};

@@ -92,6 +92,16 @@ pub enum SyscallAction {
     Kill(Errno),
 }
 
+/// The number of argument words of `call`, as a constant for [`args`]: the counts are
+/// defined once, by [`Syscall::implemented_arg_words`], and a call site that destructures
+/// a different number of words does not compile.
+const fn words(call: Syscall) -> usize {
+    match call.implemented_arg_words() {
+        Some(n) => n,
+        None => 0,
+    }
+}
+
 /// Reads `N` argument words from `esp + 4`.
 fn args<M: UserMemory<Abi = Cloudabi32> + ?Sized, const N: usize>(
     mem: &M,
@@ -166,7 +176,7 @@ where
     };
     let result = match call {
         Syscall::proc_exec => {
-            let a = match args::<_, 5>(process.memory(), regs.esp) {
+            let a = match args::<_, { words(Syscall::proc_exec) }>(process.memory(), regs.esp) {
                 Ok(a) => a,
                 Err(e) => {
                     regs.return_errno(e);
@@ -190,32 +200,42 @@ where
                 ExecOutcome::Killed(e) => SyscallAction::Kill(e),
             };
         }
-        Syscall::proc_exit => match args::<_, 1>(process.memory(), regs.esp) {
-            Ok([rval]) => return SyscallAction::Exit(rval),
-            Err(e) => Err(e),
-        },
-        Syscall::fd_close => args::<_, 1>(process.memory(), regs.esp)
+        Syscall::proc_exit => {
+            match args::<_, { words(Syscall::proc_exit) }>(process.memory(), regs.esp) {
+                Ok([rval]) => return SyscallAction::Exit(rval),
+                Err(e) => Err(e),
+            }
+        }
+        Syscall::fd_close => args::<_, { words(Syscall::fd_close) }>(process.memory(), regs.esp)
             .and_then(|[fd]| process.fd_table().close(fd_arg(fd)?))
             .map(|()| (0, 0)),
-        Syscall::fd_dup => args::<_, 1>(process.memory(), regs.esp)
+        Syscall::fd_dup => args::<_, { words(Syscall::fd_dup) }>(process.memory(), regs.esp)
             .and_then(|[fd]| process.fd_table().dup(fd_arg(fd)?))
             .map(|fd| (fd_result(fd), 0)),
-        Syscall::fd_replace => args::<_, 2>(process.memory(), regs.esp)
-            .and_then(|[from, to]| process.fd_table().replace(fd_arg(from)?, fd_arg(to)?))
-            .map(|()| (0, 0)),
-        Syscall::fd_stat_get => args::<_, 2>(process.memory(), regs.esp)
-            .and_then(|[fd, buf]| fd_stat_get(process, fd, buf)),
-        Syscall::fd_stat_put => args::<_, 3>(process.memory(), regs.esp)
-            .and_then(|[fd, buf, flags]| fd_stat_put(process, fd, buf, flags)),
-        Syscall::fd_read => args::<_, 3>(process.memory(), regs.esp)
+        Syscall::fd_replace => {
+            args::<_, { words(Syscall::fd_replace) }>(process.memory(), regs.esp)
+                .and_then(|[from, to]| process.fd_table().replace(fd_arg(from)?, fd_arg(to)?))
+                .map(|()| (0, 0))
+        }
+        Syscall::fd_stat_get => {
+            args::<_, { words(Syscall::fd_stat_get) }>(process.memory(), regs.esp)
+                .and_then(|[fd, buf]| fd_stat_get(process, fd, buf))
+        }
+        Syscall::fd_stat_put => {
+            args::<_, { words(Syscall::fd_stat_put) }>(process.memory(), regs.esp)
+                .and_then(|[fd, buf, flags]| fd_stat_put(process, fd, buf, flags))
+        }
+        Syscall::fd_read => args::<_, { words(Syscall::fd_read) }>(process.memory(), regs.esp)
             .and_then(|[fd, iovs, n]| fd_read(process, fd, iovs, n))
             .map(|n| (n, 0)),
-        Syscall::fd_write => args::<_, 3>(process.memory(), regs.esp)
+        Syscall::fd_write => args::<_, { words(Syscall::fd_write) }>(process.memory(), regs.esp)
             .and_then(|[fd, iovs, n]| fd_write(process, fd, iovs, n))
             .map(|n| (n, 0)),
-        Syscall::random_get => args::<_, 2>(process.memory(), regs.esp)
-            .and_then(|[buf, len]| random_get(process, rng, buf, len))
-            .map(|()| (0, 0)),
+        Syscall::random_get => {
+            args::<_, { words(Syscall::random_get) }>(process.memory(), regs.esp)
+                .and_then(|[buf, len]| random_get(process, rng, buf, len))
+                .map(|()| (0, 0))
+        }
         _ => Err(Errno::ENOSYS),
     };
     match result {

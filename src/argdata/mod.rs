@@ -8,7 +8,7 @@
 //!
 //! - Reading: [`ArgdataRef`] (zero-copy, `Copy`, never allocates), [`MapIter`],
 //!   [`SeqIter`], [`ArgdataRef::to_value`].
-//! - Writing: [`Value`] and [`Value::serialize_with_fds`] (or [`Value::prepare`] to size
+//! - Writing: [`Value`] and [`Value::serialize_with_fds`] (or [`Value::serializer`] to size
 //!   buffers once), [`Value::serialize_literal`].
 //! - Printing: [`print_yaml`].
 //!
@@ -56,7 +56,7 @@ pub use int::ArgdataInt;
 pub use map_iter::MapIter;
 pub use reader::{ArgdataRef, Type};
 pub use seq_iter::SeqIter;
-pub use serialize::Prepared;
+pub use serialize::Serializer;
 pub use timestamp::{Timestamp, civil_from_days, days_from_civil, days_in_month};
 pub use value::{Encoded, Value};
 pub use yaml::{MAX_YAML_DEPTH, print_yaml};

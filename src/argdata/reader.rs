@@ -240,23 +240,15 @@ impl<'a> ArgdataRef<'a> {
         }
     }
 
-    /// Reads a str that must be usable as a C string: as [`Self::read_str`], and an
-    /// interior NUL gives `EILSEQ`.
+    /// Reads a str as a C string, including its terminating NUL: as [`Self::read_str`],
+    /// and an interior NUL gives `EILSEQ`. `to_str` on the result cannot fail.
     #[inline]
-    pub fn read_str_c(&self) -> Result<&'a str, Errno> {
+    pub fn read_cstr(&self) -> Result<&'a CStr, Errno> {
         let s = self.read_str()?;
         if s.as_bytes().contains(&0) {
             return Err(Errno::EILSEQ);
         }
-        Ok(s)
-    }
-
-    /// Reads a str as a C string, including its terminating NUL (checks as
-    /// [`Self::read_str_c`]).
-    #[inline]
-    pub fn read_cstr(&self) -> Result<&'a CStr, Errno> {
-        let s = self.read_str_c()?;
-        // The payload is the text plus its final NUL; read_str_c checked both.
+        // The payload is the text plus its final NUL; read_str checked both.
         let with_nul = self.bytes.get(1..s.len() + 2).ok_or(Errno::EINVAL)?;
         CStr::from_bytes_with_nul(with_nul).map_err(|_| Errno::EILSEQ)
     }

@@ -32,17 +32,17 @@ use crate::work::DedupHasher;
 const INVALID_FD: u32 = u32::MAX;
 
 /// A tree measured for serialisation: its exact length and descriptor bound, ready to be
-/// written without measuring again. Obtained from [`Value::prepare`].
-pub struct Prepared<'v, 'a> {
+/// written without measuring again. Obtained from [`Value::serializer`].
+pub struct Serializer<'v, 'a> {
     root: &'v Value<'a>,
     len: usize,
     fds_upper: usize,
     containers: Vec<usize>,
 }
 
-impl core::fmt::Debug for Prepared<'_, '_> {
+impl core::fmt::Debug for Serializer<'_, '_> {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.debug_struct("Prepared")
+        f.debug_struct("Serializer")
             .field("len", &self.len)
             .field("fds_upper", &self.fds_upper)
             .finish()
@@ -91,7 +91,7 @@ fn push<T>(v: &mut Vec<T>, item: T) -> Result<(), Errno> {
     Ok(())
 }
 
-impl<'v, 'a> Prepared<'v, 'a> {
+impl<'v, 'a> Serializer<'v, 'a> {
     fn new(root: &'v Value<'a>) -> Result<Self, Errno> {
         let mut containers: Vec<usize> = Vec::new();
         let mut fds_upper = 0usize;
@@ -390,8 +390,8 @@ impl<'a> Value<'a> {
     /// result writes without measuring again.
     ///
     /// Errors: `ENOMEM` (walk stack), `E2BIG` (length overflows `usize`).
-    pub fn prepare(&self) -> Result<Prepared<'_, 'a>, Errno> {
-        Prepared::new(self)
+    pub fn serializer(&self) -> Result<Serializer<'_, 'a>, Errno> {
+        Serializer::new(self)
     }
 
     /// `(bytes, fds_upper)`: the exact serialised length, and the number of well-formed fd
@@ -400,7 +400,7 @@ impl<'a> Value<'a> {
     /// # References
     /// - NuxiNL cloudlibc `argdata_serialized_length`.
     pub fn serialized_length(&self) -> Result<(usize, usize), Errno> {
-        let p = self.prepare()?;
+        let p = self.serializer()?;
         Ok((p.len(), p.fds_upper()))
     }
 
@@ -410,7 +410,7 @@ impl<'a> Value<'a> {
     /// # References
     /// - NuxiNL cloudlibc `argdata_serialize` (with a descriptor array).
     pub fn serialize(&self, buf: &mut [u8], fds: &mut [i32]) -> Result<usize, Errno> {
-        self.prepare()?.write_with_fds(buf, fds)
+        self.serializer()?.write_with_fds(buf, fds)
     }
 
     /// Serialises into `buf` writing descriptors as their literal numbers (no list).
@@ -418,14 +418,14 @@ impl<'a> Value<'a> {
     /// # References
     /// - NuxiNL cloudlibc `argdata_serialize` (with no descriptor array).
     pub fn serialize_literal(&self, buf: &mut [u8]) -> Result<(), Errno> {
-        self.prepare()?.write_literal(buf)
+        self.serializer()?.write_literal(buf)
     }
 
     /// Serialises with descriptor extraction into fresh vectors: the bytes, and the list
     /// where `list[i]` is the descriptor that new descriptor `i` must be (what
     /// `proc_exec` needs). All allocation is fallible (`ENOMEM`).
     pub fn serialize_with_fds(&self) -> Result<(Vec<u8>, Vec<i32>), Errno> {
-        let p = self.prepare()?;
+        let p = self.serializer()?;
         let mut bytes = alloc_zeroed(p.len())?;
         let mut fds = Vec::new();
         fds.try_reserve_exact(p.fds_upper())
@@ -436,7 +436,7 @@ impl<'a> Value<'a> {
 
     /// Serialises into a fresh vector with descriptors as their literal numbers.
     pub fn to_bytes(&self) -> Result<Vec<u8>, Errno> {
-        let p = self.prepare()?;
+        let p = self.serializer()?;
         let mut bytes = alloc_zeroed(p.len())?;
         p.write_literal(&mut bytes)?;
         Ok(bytes)

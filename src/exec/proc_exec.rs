@@ -53,7 +53,7 @@ pub trait Process {
 /// The two phases of loading a new image.
 pub trait ImageActivator<P: Process + ?Sized> {
     /// Everything the second phase needs, allocated in the first.
-    type Prepared;
+    type PreparedImage;
     /// The new image's entry state (for i386: `eip`, `esp`, `%gs` base).
     type Entry;
 
@@ -66,14 +66,14 @@ pub trait ImageActivator<P: Process + ?Sized> {
         process: &P,
         executable: &Arc<P::File>,
         args: &ImageArgs<P::File>,
-    ) -> Result<Self::Prepared, Errno>;
+    ) -> Result<Self::PreparedImage, Errno>;
 
     /// Phase two, after the point of no return: replaces the address space with the new
     /// image and copies the initial stack out. An error here (a fault) kills the process.
     fn activate(
         &mut self,
         process: &mut P,
-        prepared: Self::Prepared,
+        prepared: Self::PreparedImage,
         executable: &Arc<P::File>,
         args: &ImageArgs<P::File>,
     ) -> Result<Self::Entry, Errno>;

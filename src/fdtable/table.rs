@@ -84,7 +84,7 @@ pub struct FdTable<F: ?Sized> {
     /// A lower bound of the lowest free descriptor (FreeBSD `fd_freefile`).
     freefile: usize,
     /// Number of open descriptors.
-    open: usize,
+    open_count: usize,
     /// Descriptor numbers must be below this (FreeBSD `getmaxfd`).
     limit: usize,
 }
@@ -117,7 +117,7 @@ impl<F: ?Sized> FdTable<F> {
             map: FdBitmap::EMPTY,
             end: 0,
             freefile: 0,
-            open: 0,
+            open_count: 0,
             limit: if limit > MAX_LIMIT { MAX_LIMIT } else { limit },
         }
     }
@@ -158,13 +158,13 @@ impl<F: ?Sized> FdTable<F> {
     /// Number of open descriptors.
     #[inline]
     pub fn len(&self) -> usize {
-        self.open
+        self.open_count
     }
 
     /// Whether no descriptor is open.
     #[inline]
     pub fn is_empty(&self) -> bool {
-        self.open == 0
+        self.open_count == 0
     }
 
     /// The highest open descriptor (FreeBSD `fd_lastfile`), `None` when empty.
@@ -324,7 +324,7 @@ impl<F: ?Sized> FdTable<F> {
             *slot = Some(entry);
             self.map.set_open(fd);
             self.map.set_cloexec(fd, cloexec);
-            self.open += 1;
+            self.open_count += 1;
             if fd >= self.end {
                 self.end = fd + 1;
             }
@@ -339,7 +339,7 @@ impl<F: ?Sized> FdTable<F> {
     fn remove(&mut self, fd: usize) -> Option<Entry<F>> {
         let e = self.slots.get_mut(fd)?.take()?;
         self.map.set_closed(fd);
-        self.open -= 1;
+        self.open_count -= 1;
         if fd < self.freefile {
             self.freefile = fd;
         }
@@ -642,7 +642,7 @@ impl<F: ?Sized> FdTable<F> {
         self.map.set_dense(n);
         self.end = n;
         self.freefile = n;
-        self.open = n;
+        self.open_count = n;
     }
 }
 
@@ -696,7 +696,7 @@ impl<F: ?Sized + File> FdTable<F> {
                 *slot = Some(e.share());
                 new.map.set_open(fd);
                 new.map.set_cloexec(fd, cloexec);
-                new.open += 1;
+                new.open_count += 1;
                 new.end = fd + 1;
             }
         }
@@ -720,7 +720,7 @@ impl<F: ?Sized> PartialEq for FdTable<F> {
     /// close-on-exec flags.
     fn eq(&self, other: &Self) -> bool {
         self.limit == other.limit
-            && self.open == other.open
+            && self.open_count == other.open_count
             && self.end == other.end
             && self.iter().zip(other.iter()).all(|((fa, a), (fb, b))| {
                 fa == fb

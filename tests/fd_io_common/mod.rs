@@ -317,7 +317,7 @@ impl<F: File + ?Sized> Process for IoProc<F> {
 struct NoExec;
 
 impl<P: Process + ?Sized> ImageActivator<P> for NoExec {
-    type Prepared = ();
+    type PreparedImage = ();
     type Entry = EntryState32;
     fn prepare(&mut self, _: &P, _: &Arc<P::File>, _: &ImageArgs<P::File>) -> Result<(), Errno> {
         panic!("exec reached")
