@@ -162,3 +162,40 @@ fn sink_errors_are_reported() {
         Err(capexec::Errno::EIO)
     );
 }
+
+#[test]
+fn binaries_print_as_standard_padded_base64() {
+    // RFC 4648 section 10.
+    for (raw, want) in [
+        ("", ""),
+        ("f", "Zg=="),
+        ("fo", "Zm8="),
+        ("foo", "Zm9v"),
+        ("foob", "Zm9vYg=="),
+        ("fooba", "Zm9vYmE="),
+        ("foobar", "Zm9vYmFy"),
+    ] {
+        let bytes = Value::binary(raw.as_bytes()).to_bytes().unwrap();
+        assert_eq!(
+            print(ArgdataRef::for_program(&bytes)),
+            yaml_document(&format!("!!binary \"{want}\"")),
+            "{raw}"
+        );
+    }
+    // Every length across the printer's 48-byte pieces decodes back to the input.
+    use base64::Engine;
+    for len in 0..=200usize {
+        let data: Vec<u8> = (0..len).map(|i| (i * 131 + 7) as u8).collect();
+        let bytes = Value::binary(&data).to_bytes().unwrap();
+        let text = print(ArgdataRef::for_program(&bytes));
+        let quoted = text
+            .split("!!binary \"")
+            .nth(1)
+            .and_then(|t| t.split('"').next())
+            .unwrap();
+        let back = base64::engine::general_purpose::STANDARD
+            .decode(quoted)
+            .unwrap();
+        assert_eq!(back, data, "length {len}");
+    }
+}

@@ -251,21 +251,20 @@ fn open_or_print<'a, W: Write + ?Sized>(
     Ok(None)
 }
 
+/// Writes `data` in standard, padded base64, 48 input bytes at a time: a multiple of
+/// three encodes without padding, so the pieces join into the encoding of the whole.
 fn base64<W: Write + ?Sized>(data: &[u8], out: &mut W) -> Result<(), Errno> {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let sym = |i: u32| char::from(ALPHABET[(i & 63) as usize]);
-    let mut group = ArrayString::<4>::new();
-    for chunk in data.chunks(3) {
-        let b0 = u32::from(chunk[0]);
-        let b1 = chunk.get(1).copied().map_or(0, u32::from);
-        let b2 = chunk.get(2).copied().map_or(0, u32::from);
-        let n = (b0 << 16) | (b1 << 8) | b2;
-        group.clear();
-        group.push(sym(n >> 18));
-        group.push(sym(n >> 12));
-        group.push(if chunk.len() > 1 { sym(n >> 6) } else { '=' });
-        group.push(if chunk.len() > 2 { sym(n) } else { '=' });
-        put(out, &group)?;
+    use base64::Engine;
+    let mut buf = [0u8; 64];
+    for chunk in data.chunks(48) {
+        let n = base64::engine::general_purpose::STANDARD
+            .encode_slice(chunk, &mut buf)
+            .map_err(|_| Errno::EIO)?;
+        let text = buf
+            .get(..n)
+            .and_then(|b| core::str::from_utf8(b).ok())
+            .ok_or(Errno::EIO)?;
+        put(out, text)?;
     }
     Ok(())
 }
