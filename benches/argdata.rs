@@ -1,4 +1,4 @@
-//! Argdata benchmarks (issue 7, group 8), each with its baseline in the same criterion
+//! Argdata benchmarks, each with its baseline in the same criterion
 //! group.
 //!
 //! - `argdata_read`: iterate a 1 MiB (exactly), 10,000-entry map (string keys; values cycle
@@ -15,40 +15,22 @@
 //!
 //! Run: `cargo bench --bench argdata`. Results: `target/criterion/<group>/<impl>/<param>`.
 
+mod support;
+
 use std::borrow::Cow;
 use std::fmt;
 use std::hint::black_box;
-use std::time::Duration;
 
 use argdata::{Argdata, ArgdataExt};
 use capexec::argdata::{ArgdataRef, Type, Value, print_yaml};
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-
-fn config() -> Criterion {
-    Criterion::default()
-        .warm_up_time(Duration::from_millis(500))
-        .measurement_time(Duration::from_secs(3))
-        .sample_size(20)
-        .configure_from_args()
-}
+use support::Rng;
 
 // ---------------------------------------------------------------------------------------
 // The 1 MiB map.
 // ---------------------------------------------------------------------------------------
 
 const ENTRIES: usize = 10_000;
-
-/// Deterministic pseudo-random bytes (xorshift64*).
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-}
 
 /// Size of the encoded map.
 const MAP_BYTES: usize = 1 << 20;
@@ -298,7 +280,7 @@ fn yaml(c: &mut Criterion) {
 
 criterion_group! {
     name = benches;
-    config = config();
+    config = support::config_long();
     targets = read, serialize, yaml
 }
 criterion_main!(benches);

@@ -1,4 +1,4 @@
-//! `proc_exec` end to end through the i386 shim (issue 7, group 7), with its baseline in
+//! `proc_exec` end to end through the i386 shim, with its baseline in
 //! the same criterion group.
 //!
 //! Two sizes: 4 KiB of argument data with 16 descriptors, and 256 KiB - 1 bytes (the
@@ -27,11 +27,11 @@
 
 #[path = "../tests/common/mod.rs"]
 mod common;
+mod support;
 
 use std::cell::RefCell;
 use std::hint::black_box;
 use std::sync::Arc;
-use std::time::Duration;
 
 use capexec::Errno;
 use capexec::abi::{Cloudabi32, Cloudabi32Activator, Layout32, Regs32, SyscallAction, syscall32};
@@ -43,14 +43,6 @@ use common::{
     stream_rights, test_elf,
 };
 use criterion::{BatchSize, BenchmarkId, Criterion, criterion_group, criterion_main};
-
-fn config() -> Criterion {
-    Criterion::default()
-        .warm_up_time(Duration::from_millis(500))
-        .measurement_time(Duration::from_secs(3))
-        .sample_size(20)
-        .configure_from_args()
-}
 
 // ---------------------------------------------------------------------------------------
 // A flat user memory.
@@ -460,7 +452,7 @@ fn exec(c: &mut Criterion) {
 
 criterion_group! {
     name = benches;
-    config = config();
+    config = support::config_long();
     targets = exec
 }
 criterion_main!(benches);

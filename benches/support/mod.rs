@@ -1,4 +1,4 @@
-//! What the descriptor-table benchmarks share: the file type, deterministic random
+//! What the benchmarks share: the table benchmarks' file type, deterministic random
 //! numbers and the criterion settings.
 #![allow(dead_code)]
 
@@ -29,12 +29,17 @@ pub fn files(n: usize) -> Vec<Arc<MyFile>> {
 pub struct Rng(pub u64);
 
 impl Rng {
-    /// A number in `0..n`.
-    pub fn below(&mut self, n: usize) -> usize {
+    /// The next 64 random bits.
+    pub fn next(&mut self) -> u64 {
         self.0 ^= self.0 >> 12;
         self.0 ^= self.0 << 25;
         self.0 ^= self.0 >> 27;
-        (self.0.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 32) as usize % n
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+
+    /// A number in `0..n`.
+    pub fn below(&mut self, n: usize) -> usize {
+        (self.next() >> 32) as usize % n
     }
 }
 
@@ -44,5 +49,15 @@ pub fn config() -> Criterion {
         .warm_up_time(Duration::from_millis(500))
         .measurement_time(Duration::from_secs(2))
         .sample_size(30)
+        .configure_from_args()
+}
+
+/// Criterion settings of the longer-running benchmarks (argdata, exec): warm-up 0.5 s,
+/// 3 s, 20 samples.
+pub fn config_long() -> Criterion {
+    Criterion::default()
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(3))
+        .sample_size(20)
         .configure_from_args()
 }
