@@ -15,7 +15,7 @@
 //! of configuration. Block-style documents are converted in memory proportional to the
 //! argument data; a flow collection (`[...]`, `{...}`) is tokenised whole by the YAML
 //! scanner before its first event (it could be a mapping key), about 100 bytes per
-//! token, which the configuration limit bounds.
+//! token; [`to_argdata_within`] stops at a memory budget the caller checks.
 //!
 //! Every error is one line: `line L, column C: what`, with the offending value quoted
 //! (control characters escaped, long values cut).
@@ -270,6 +270,70 @@ impl Builder<'_> {
 /// through `fds` as they come (so a descriptor is opened only once the document up to
 /// it is valid). An empty document is null.
 pub fn to_argdata(text: &str, fds: &mut dyn Descriptors) -> Result<Value<'static>, ConfigError> {
+    to_argdata_within(text, fds, &mut || false)
+}
+
+/// How often (in characters read) the memory budget is checked.
+const BUDGET_INTERVAL: usize = 4096;
+
+/// The input as the YAML scanner reads it, ending early once `over_budget` says so.
+struct Budgeted<'t, 'b> {
+    chars: std::str::Chars<'t>,
+    over_budget: &'b mut dyn FnMut() -> bool,
+    /// Where the input was cut (line, column), shared with the caller.
+    cut: std::rc::Rc<std::cell::Cell<Option<(usize, usize)>>>,
+    line: usize,
+    col: usize,
+    read: usize,
+}
+
+impl Iterator for Budgeted<'_, '_> {
+    type Item = char;
+
+    fn next(&mut self) -> Option<char> {
+        if self.cut.get().is_some() {
+            return None;
+        }
+        self.read += 1;
+        if self.read % BUDGET_INTERVAL == 0 && (self.over_budget)() {
+            self.cut.set(Some((self.line, self.col)));
+            return None;
+        }
+        let c = self.chars.next()?;
+        if c == '\n' {
+            self.line += 1;
+            self.col = 1;
+        } else {
+            self.col += 1;
+        }
+        Some(c)
+    }
+}
+
+/// [`to_argdata`], also stopping with an error as soon as `over_budget` returns true
+/// (asked every few thousand characters the YAML scanner reads). A launcher passes a
+/// check of its heap: the scanner holds a whole flow collection (`[...]`) as tokens
+/// before it emits its first event, about 100 bytes per token, and this bounds that.
+pub fn to_argdata_within(
+    text: &str,
+    fds: &mut dyn Descriptors,
+    over_budget: &mut dyn FnMut() -> bool,
+) -> Result<Value<'static>, ConfigError> {
+    let cut = std::rc::Rc::new(std::cell::Cell::new(None));
+    let input = Budgeted {
+        chars: text.chars(),
+        over_budget,
+        cut: cut.clone(),
+        line: 1,
+        col: 1,
+        read: 0,
+    };
+    let over = |(line, col): (usize, usize)| {
+        ConfigError(format!(
+            "line {line}, column {col}: the configuration needs more memory than the \
+             launcher allows to convert (a flow collection is held whole until it ends)"
+        ))
+    };
     let mut b = Builder {
         stack: Vec::new(),
         root: None,
@@ -277,18 +341,42 @@ pub fn to_argdata(text: &str, fds: &mut dyn Descriptors) -> Result<Value<'static
         docs: 0,
         fds,
     };
-    for ev in Parser::new_from_str(text) {
-        let (ev, span) = ev.map_err(|e| {
-            ConfigError(format!(
-                "YAML syntax error at line {}, column {}: {}",
-                e.marker().line(),
-                e.marker().col() + 1,
-                e.info()
-            ))
-        })?;
+    for ev in Parser::new_from_iter(input) {
+        let (ev, span) = match ev {
+            Ok(ev) => ev,
+            Err(_) if cut.get().is_some() => return Err(over(cut.get().unwrap_or((0, 0)))),
+            Err(e) => {
+                return Err(ConfigError(format!(
+                    "YAML syntax error at line {}, column {}: {}",
+                    e.marker().line(),
+                    e.marker().col() + 1,
+                    escape_controls(e.info())
+                )));
+            }
+        };
+        if let Some(at) = cut.get() {
+            return Err(over(at));
+        }
         b.event(ev, &span)?;
     }
+    if let Some(at) = cut.get() {
+        return Err(over(at));
+    }
     Ok(b.root.unwrap_or(Value::Null))
+}
+
+/// `s` with its control characters escaped.
+fn escape_controls(s: &str) -> String {
+    s.chars()
+        .flat_map(|c| {
+            let esc: Vec<char> = if c.is_control() {
+                c.escape_debug().collect()
+            } else {
+                vec![c]
+            };
+            esc
+        })
+        .collect()
 }
 
 fn check_container_tag(tag: Option<&Tag>, want: &str, span: &Span) -> Result<(), ConfigError> {

@@ -17,7 +17,13 @@ use capexec::argdata::Value;
 use capexec_host::{HostEntropy, HostFile, StartupFds, read_bounded};
 use cloudabi_run::config::{self, MAX_ARGDATA_SIZE, MAX_CONFIG_SIZE};
 
+mod heap;
+
 use crate::sim::{Ended, Launcher, builtin_image};
+
+/// The most heap converting one configuration may take: 48 MiB (a 512 KiB block-style
+/// configuration takes a few MiB; a flow collection about 100 bytes per token).
+const CONVERSION_HEAP: usize = 48 << 20;
 
 /// The man page example: three times standard output.
 pub const MAN_PAGE_EXAMPLE: &str = "%TAG ! tag:nuxi.nl,2015:cloudabi/
@@ -224,8 +230,12 @@ fn launch(o: &Options, startup: &StartupFds) -> Result<u32, String> {
         exe,
         inherited: HashMap::new(),
     };
+    // The YAML scanner holds a flow collection whole before its first event: bound the
+    // heap the conversion may add.
+    let budget = heap::in_use().saturating_add(CONVERSION_HEAP);
     let value: Value<'static> =
-        config::to_argdata(&text, &mut resolver).map_err(|e| e.to_string())?;
+        config::to_argdata_within(&text, &mut resolver, &mut || heap::in_use() > budget)
+            .map_err(|e| e.to_string())?;
     let (data, fds) = value
         .serialize_with_fds()
         .map_err(|e| format!("serialising argdata: {e}"))?;

@@ -314,3 +314,26 @@ fn only_one_document_and_no_aliases() {
     assert!(conv("a: &x 1\nb: *x\n").unwrap_err().0.contains("aliases"));
     assert_eq!(conv("").unwrap(), Value::Null);
 }
+
+#[test]
+fn a_budget_stops_the_scanner_with_a_position() {
+    let doc = format!("[{}~]\n", "~,".repeat(100_000));
+    let mut checks = 0;
+    let e = to_argdata_within(&doc, &mut Fake, &mut || {
+        checks += 1;
+        checks > 3
+    })
+    .unwrap_err()
+    .0;
+    assert_eq!(
+        e,
+        "line 1, column 16384: the configuration needs more memory than the launcher \
+         allows to convert (a flow collection is held whole until it ends)"
+    );
+    // Never over budget: the same as to_argdata.
+    let doc = "a: [1, 2]\nb: !fd 3\n";
+    assert_eq!(
+        to_argdata_within(doc, &mut Fake, &mut || false).unwrap(),
+        conv(doc).unwrap()
+    );
+}
