@@ -81,14 +81,15 @@ fn a_huge_yaml_fails_at_the_first_event_past_the_size_limit() {
     let doc = format!("[{}~]\n", "~,".repeat(n - 1));
     let f = tmp("huge-flow.yaml", doc.as_bytes());
     let o = limited(&["argdata", f.to_str().unwrap()], None);
-    assert_launcher_error(
-        &o,
-        "the configuration needs more memory than the launcher allows to convert",
-    );
+    assert_launcher_error(&o, "cloudabi-run: line 1, column ");
+    // Tokens are about 100 bytes on 64-bit hosts (the budget stops the scanner) and
+    // half that on 32-bit ones (the whole collection fits and the size limit stops it).
+    let err = stderr(&o);
     assert!(
-        stderr(&o).starts_with("cloudabi-run: line 1, column "),
-        "{}",
-        stderr(&o)
+        err.contains("the configuration needs more memory than the launcher allows")
+            || err
+                .ends_with("column 524286: the argument data would be larger than 262143 bytes\n"),
+        "{err}"
     );
     // A flow collection of 20,000 elements is fine.
     let doc = format!("[{}~]\n", "1,".repeat(19_999));
