@@ -228,7 +228,7 @@ impl Caller {
         files.push((TFile::regular("exe", test_elf()), exe_rights()));
         // Pseudo-random bytes (the kernel copies argdata without parsing it).
         let mut data = vec![0u8; data_len];
-        capexec::abi::Entropy::fill(&mut TestRng(0x1234_5678), &mut data);
+        capexec::abi::Entropy::fill(&mut TestRng(0x1234_5678), &mut data).unwrap();
         // A reversed list: new descriptor i is the caller's n - 1 - i.
         let fds = (0..nfds as u32).rev().collect();
         Caller {
@@ -311,9 +311,8 @@ where
     P::Memory: AddressSpace + UserMemory<Abi = Cloudabi32>,
 {
     let mut rng_exec = TestRng(0x9e37_79b9_7f4a_7c15);
-    let mut rng = TestRng(42);
     let mut act = Cloudabi32Activator::new(Layout32::default(), &mut rng_exec);
-    syscall32(p, &mut act, &mut rng, regs)
+    syscall32(p, &mut act, regs)
 }
 
 fn expect_exec(action: SyscallAction, regs: &Regs32) {

@@ -123,7 +123,7 @@ fn built_stack_matches_the_spec_table_byte_for_byte() {
             );
             // Exactly 80 random bytes were taken.
             let mut next = [0u8; 1];
-            capexec::abi::Entropy::fill(&mut rng, &mut next);
+            capexec::abi::Entropy::fill(&mut rng, &mut next).unwrap();
             assert_eq!(next[0], rng_bytes(seed, 81)[80]);
         }
     }

@@ -9,7 +9,8 @@ use std::sync::Arc;
 use capexec::Errno;
 use capexec::abi::cloudabi32::{ARG_MAX, Syscall};
 use capexec::abi::{
-    Cloudabi32Activator, EFLAGS_CF, EntryState32, Layout32, Regs32, SyscallAction, syscall32,
+    Cloudabi32Activator, EFLAGS_CF, Entropy, EntryState32, Layout32, Regs32, SyscallAction,
+    syscall32,
 };
 use capexec::exec::{AddressSpace, ImageArgs, Process, Protection, copyin, copyout};
 use capexec::fdtable::{FdRights, Rights, SharedFdTable};
@@ -63,8 +64,15 @@ impl Process for CProc {
     }
 }
 
-/// An activator for calls that must never reach an exec.
-struct NoExec;
+/// An activator for calls that must never reach an exec; its randomness (for
+/// `random_get`) is a `TestRng`.
+struct NoExec(TestRng);
+
+impl Entropy for NoExec {
+    fn fill(&mut self, buf: &mut [u8]) -> Result<(), Errno> {
+        self.0.fill(buf)
+    }
+}
 
 impl<P: Process + ?Sized> capexec::exec::ImageActivator<P> for NoExec {
     type PreparedImage = ();
@@ -159,7 +167,7 @@ fn numbers_from_49_up_are_enosys_without_touching_memory() {
         for esp in [CALLER_STACK + 0x100, 0, 0xffff_ffff] {
             let mut regs = noise_regs(nr, esp);
             let before = regs;
-            let act = syscall32(&mut p, &mut NoExec, &mut TestRng(1), &mut regs);
+            let act = syscall32(&mut p, &mut NoExec(TestRng(1)), &mut regs);
             assert_eq!(act, SyscallAction::Resume);
             assert_failed_with(&before, &regs, Errno::ENOSYS);
             assert_eq!(regs.eax, 52);
@@ -184,7 +192,7 @@ fn unimplemented_valid_numbers_are_enosys_before_any_read() {
         for esp in [0u32, 0x1000, 0xffff_fffc, 0xffff_ffff, CALLER_STACK] {
             let mut regs = noise_regs(nr, esp);
             let before = regs;
-            let act = syscall32(&mut p, &mut NoExec, &mut TestRng(1), &mut regs);
+            let act = syscall32(&mut p, &mut NoExec(TestRng(1)), &mut regs);
             assert_eq!(act, SyscallAction::Resume, "nr {nr}");
             assert_failed_with(&before, &regs, Errno::ENOSYS);
         }
@@ -210,7 +218,7 @@ fn implemented_calls_read_exactly_their_argument_words() {
         let esp = end - 4 - 4 * words as u32;
         let mut regs = noise_regs(nr, esp);
         p.mem.reset_counts();
-        let _ = syscall32(&mut p, &mut NoExec, &mut TestRng(1), &mut regs);
+        let _ = syscall32(&mut p, &mut NoExec(TestRng(1)), &mut regs);
         // Each argument byte read once, nothing below them.
         for a in esp + 4..end {
             assert_eq!(p.mem.read_count(a), 1, "nr {nr}: byte {a:#x}");
@@ -232,7 +240,7 @@ fn arguments_straddling_the_end_of_the_mapped_stack_are_efault_and_change_nothin
             let esp = end - 4 - 4 * words as u32 + short;
             let mut regs = noise_regs(nr, esp);
             let before = regs;
-            let act = syscall32(&mut p, &mut NoExec, &mut TestRng(1), &mut regs);
+            let act = syscall32(&mut p, &mut NoExec(TestRng(1)), &mut regs);
             assert_eq!(act, SyscallAction::Resume, "nr {nr} short {short}");
             assert_failed_with(&before, &regs, Errno::EFAULT);
             assert_eq!(rows(&p), before_rows);
@@ -261,7 +269,7 @@ fn esp_near_4gib_is_efault() {
             }
             let mut regs = noise_regs(nr, esp);
             let before = regs;
-            let act = syscall32(&mut p, &mut NoExec, &mut TestRng(1), &mut regs);
+            let act = syscall32(&mut p, &mut NoExec(TestRng(1)), &mut regs);
             assert_eq!(act, SyscallAction::Resume, "nr {nr} esp {esp:#x}");
             assert_failed_with(&before, &regs, Errno::EFAULT);
             assert_eq!(p.mem.bytes_read(), 0, "a wrapping fetch must not read");
@@ -350,7 +358,7 @@ fn hostile_proc_exec_arguments_cross_product() {
                         let before = regs;
                         let mut rng = TestRng(5);
                         let mut act = Cloudabi32Activator::new(layout, &mut rng);
-                        let got = syscall32(&mut p, &mut act, &mut TestRng(1), &mut regs);
+                        let got = syscall32(&mut p, &mut act, &mut regs);
                         let args = [fd, data, data_len, fds, fds_len];
                         match hostile_model(fd, data, data_len, fds, fds_len) {
                             Some(e) => {
@@ -399,7 +407,7 @@ fn fds_len_whose_byte_count_overflows_32_bits_is_e2big() {
             p.mem.reset_counts();
             let mut regs = noise_regs(38, stack);
             let before = regs;
-            let act = syscall32(&mut p, &mut NoExec, &mut TestRng(1), &mut regs);
+            let act = syscall32(&mut p, &mut NoExec(TestRng(1)), &mut regs);
             assert_eq!(act, SyscallAction::Resume);
             assert_failed_with(&before, &regs, Errno::E2BIG);
             // Only the five argument words were read.
@@ -427,7 +435,7 @@ fn data_wrapping_past_4gib_is_efault() {
         p.mem.reset_counts();
         let mut regs = noise_regs(38, stack);
         let before = regs;
-        let act = syscall32(&mut p, &mut NoExec, &mut TestRng(1), &mut regs);
+        let act = syscall32(&mut p, &mut NoExec(TestRng(1)), &mut regs);
         assert_eq!(act, SyscallAction::Resume);
         assert_failed_with(&before, &regs, Errno::EFAULT);
         assert!(p.mem.writes.is_empty());
@@ -769,8 +777,8 @@ fn random_get_fills_from_the_kernel_source() {
     let mut d = desc();
     d.put(BUF, &[0; 1100]);
     assert_eq!(d.ok(42, &[BUF + 1, 1000]), (0, 0));
-    // `common::run` serves random_get from TestRng(42).
-    assert_eq!(d.get(BUF + 1, 1000), rng_bytes(42, 1000));
+    // `common::run` serves random_get from the activator's TestRng(0x9e37_79b9_7f4a_7c15).
+    assert_eq!(d.get(BUF + 1, 1000), rng_bytes(0x9e37_79b9_7f4a_7c15, 1000));
     assert_eq!(d.get(BUF, 1), [0]);
     assert_eq!(d.get(BUF + 1001, 99), vec![0; 99]);
     assert_eq!(d.ok(42, &[0xffff_ffff, 0]), (0, 0));

@@ -427,7 +427,6 @@ fn proc_state(p: &AProc) -> ProcState {
 
 fn exec_via_syscall(p: &mut AProc) -> Result<(), Errno> {
     let mut rng_exec = XorShift(7);
-    let mut rng = XorShift(9);
     let layout = Layout32 {
         stack_top: STACK_TOP,
         stack_size: STACK_SIZE,
@@ -439,7 +438,7 @@ fn exec_via_syscall(p: &mut AProc) -> Result<(), Errno> {
         esp: STACK + 0x100,
         ..Regs32::default()
     };
-    match syscall32(p, &mut act, &mut rng, &mut regs) {
+    match syscall32(p, &mut act, &mut regs) {
         SyscallAction::Exec(_) => Ok(()),
         SyscallAction::Resume if regs.carry() => {
             Err(Errno::from_raw(regs.eax as u16).expect("an errno"))

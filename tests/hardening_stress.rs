@@ -227,7 +227,6 @@ fn dup_replace_close_exec_fork_on_one_shared_table() {
                         mem,
                     };
                     let mut rng_exec = XorShift(7);
-                    let mut rng = XorShift(9);
                     let layout = Layout32 {
                         stack_size: 0x4000,
                         ..Layout32::default()
@@ -239,7 +238,7 @@ fn dup_replace_close_exec_fork_on_one_shared_table() {
                     };
                     let action = {
                         let mut act = Cloudabi32Activator::new(layout, &mut rng_exec);
-                        syscall32(&mut p, &mut act, &mut rng, &mut regs)
+                        syscall32(&mut p, &mut act, &mut regs)
                     };
                     match action {
                         SyscallAction::Exec(_) => {

@@ -57,9 +57,8 @@ impl<'a> User<'a> {
         self.regs.eax = call.raw();
         self.regs.esp = esp;
         let mut exec_rng = HostEntropy;
-        let mut rng = HostEntropy;
         let mut act = Cloudabi32Activator::new(Layout32::default(), &mut exec_rng);
-        let action = syscall32(self.proc, &mut act, &mut rng, &mut self.regs);
+        let action = syscall32(self.proc, &mut act, &mut self.regs);
         if self.trace {
             let args: Vec<String> = args.iter().map(|a| format!("{a:#x}")).collect();
             let args = args.join(", ");

@@ -85,9 +85,8 @@ impl Launcher {
         };
 
         let mut exec_rng = HostEntropy;
-        let mut rng = HostEntropy;
         let mut act = Cloudabi32Activator::new(Layout32::default(), &mut exec_rng);
-        let action = syscall32(&mut self.proc, &mut act, &mut rng, &mut regs);
+        let action = syscall32(&mut self.proc, &mut act, &mut regs);
         if self.trace {
             let outcome = match &action {
                 SyscallAction::Exec(e) => format!("ok: eip={:#x} esp={:#x}", e.eip, e.esp),

@@ -21,7 +21,7 @@ impl std::error::Error for NoRandomness {}
 /// There is no fallback to fixed bytes: [`HostEntropy::new`] fails on a host
 /// without randomness, so a launcher that makes its entropy with it refuses
 /// to start a program instead of giving it predictable canaries, and
-/// [`Entropy::fill`] panics if the host's randomness stops working.
+/// [`Entropy::fill`] fails with `EIO` if the host's randomness stops working.
 ///
 /// # References
 /// - Linux `getrandom(2)`; FreeBSD `getrandom(2)`.
@@ -43,16 +43,10 @@ impl HostEntropy {
 }
 
 impl Entropy for HostEntropy {
-    /// Fills `buf` from the host.
-    ///
-    /// # Panics
-    /// If the host's randomness, which worked when this value was made,
-    /// stops working (the trait has no way to report an error, and fixed
-    /// bytes would be worse).
-    fn fill(&mut self, buf: &mut [u8]) {
-        if let Err(e) = self.try_fill(buf) {
-            panic!("{e}");
-        }
+    /// Fills `buf` from the host; `EIO` if the host's randomness, which worked when
+    /// this value was made, stops working (never fixed bytes).
+    fn fill(&mut self, buf: &mut [u8]) -> Result<(), capexec::Errno> {
+        self.try_fill(buf).map_err(|_| capexec::Errno::EIO)
     }
 }
 
@@ -64,8 +58,8 @@ mod tests {
     fn two_fills_differ() {
         let mut e = HostEntropy::new().unwrap();
         let (mut a, mut b) = ([0u8; 32], [0u8; 32]);
-        e.fill(&mut a);
-        e.fill(&mut b);
+        e.fill(&mut a).unwrap();
+        e.fill(&mut b).unwrap();
         assert_ne!(a, b);
         assert_ne!(a, [0u8; 32]);
     }

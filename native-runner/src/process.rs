@@ -162,9 +162,8 @@ where
             ..Regs32::default()
         };
         let mut image_rng = HostEntropy;
-        let mut call_rng = HostEntropy;
         let mut activator = Cloudabi32Activator::new(self.layout, &mut image_rng);
-        match syscall32(self, &mut activator, &mut call_rng, &mut regs) {
+        match syscall32(self, &mut activator, &mut regs) {
             SyscallAction::Exec(entry) => self.start(entry.eip, entry.esp, entry.gs_base),
             SyscallAction::Resume => {
                 let errno = errno_of(&regs);
@@ -200,7 +199,6 @@ where
     /// the descriptor table stays for inspection.
     pub fn serve(&mut self) -> Result<Termination, Error> {
         let mut image_rng = HostEntropy;
-        let mut call_rng = HostEntropy;
         let mut activator = Cloudabi32Activator::new(self.layout, &mut image_rng);
         loop {
             let mut raw = match self.space.tracee_mut().next_syscall()? {
@@ -209,7 +207,7 @@ where
             };
             self.syscalls += 1;
             let mut regs = regs_from_user(&raw, true);
-            match syscall32(self, &mut activator, &mut call_rng, &mut regs) {
+            match syscall32(self, &mut activator, &mut regs) {
                 SyscallAction::Resume => {
                     store_regs(&regs, &mut raw);
                     self.space.tracee_mut().set_regs(raw)?;

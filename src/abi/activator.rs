@@ -67,7 +67,8 @@ pub struct PreparedImage32 {
 pub struct Cloudabi32Activator<'a> {
     /// Where things go.
     pub layout: Layout32,
-    /// The kernel's randomness (canary, process id).
+    /// The kernel's randomness (canary, process id; `random_get` through the activator's
+    /// own [`Entropy`] implementation).
     pub rng: &'a mut dyn Entropy,
 }
 
@@ -75,6 +76,14 @@ impl<'a> Cloudabi32Activator<'a> {
     /// An activator with `layout` and `rng`.
     pub fn new(layout: Layout32, rng: &'a mut dyn Entropy) -> Cloudabi32Activator<'a> {
         Cloudabi32Activator { layout, rng }
+    }
+}
+
+/// The activator lends its generator to the system calls that need randomness
+/// (`random_get` in [`syscall32`](super::syscall32)): the kernel's one source.
+impl Entropy for Cloudabi32Activator<'_> {
+    fn fill(&mut self, buf: &mut [u8]) -> Result<(), Errno> {
+        self.rng.fill(buf)
     }
 }
 

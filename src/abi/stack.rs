@@ -28,9 +28,52 @@ pub const STACK_HEADER: u32 = 196;
 pub const AUXV_ENTRIES: usize = 13;
 
 /// Where randomness comes from: the kernel's generator (tests use a deterministic one).
+///
+/// One source serves a process's system calls: [`Cloudabi32Activator`](super::Cloudabi32Activator)
+/// holds the kernel's generator and is itself the `Entropy` [`syscall32`](super::syscall32)
+/// uses for `random_get`, so the kernel lends its generator once.
+///
+/// # Example
+///
+/// A kernel generator that is not ready until it has been seeded:
+///
+/// ```
+/// use capexec::Errno;
+/// use capexec::abi::Entropy;
+///
+/// struct KernelRng {
+///     state: Option<u64>,
+/// }
+///
+/// impl Entropy for KernelRng {
+///     fn fill(&mut self, buf: &mut [u8]) -> Result<(), Errno> {
+///         // Not seeded yet: the caller gets the error (`random_get` returns it, an
+///         // exec fails before its point of no return).
+///         let s = self.state.as_mut().ok_or(Errno::EAGAIN)?;
+///         for b in buf {
+///             *s ^= *s << 13;
+///             *s ^= *s >> 7;
+///             *s ^= *s << 17;
+///             *b = *s as u8;
+///         }
+///         Ok(())
+///     }
+/// }
+///
+/// let mut buf = [0u8; 4];
+/// assert_eq!(KernelRng { state: None }.fill(&mut buf), Err(Errno::EAGAIN));
+/// assert_eq!(KernelRng { state: Some(7) }.fill(&mut buf), Ok(()));
+/// ```
 pub trait Entropy {
-    /// Fills `buf` with random bytes.
-    fn fill(&mut self, buf: &mut [u8]);
+    /// Fills `buf` with random bytes, or fails with the kernel's errno (for instance a
+    /// generator that is not seeded yet); `buf` is then unspecified.
+    fn fill(&mut self, buf: &mut [u8]) -> Result<(), Errno>;
+}
+
+impl<E: Entropy + ?Sized> Entropy for &mut E {
+    fn fill(&mut self, buf: &mut [u8]) -> Result<(), Errno> {
+        (**self).fill(buf)
+    }
 }
 
 /// The auxiliary values the kernel knows and capexec does not (the image's base and
@@ -118,8 +161,8 @@ fn put_u32(bytes: &mut [u8], off: usize, v: u32) {
 }
 
 /// Lays out the initial stack below `top` for argument data `data_with_nul` (the data
-/// and its NUL, or empty), with randomness from `rng`. Allocates nothing. A stack top too
-/// low for the image is `ENOMEM`.
+/// and its NUL, or empty), with randomness from `rng` (its error is returned). Allocates
+/// nothing. A stack top too low for the image is `ENOMEM`.
 ///
 /// # References
 /// - FreeBSD 12 `sys/compat/cloudabi32/cloudabi32_module.c`, `sys/i386/cloudabi32`.
@@ -137,10 +180,10 @@ pub fn build_initial_stack(
     let h = STACK_HEADER as usize;
     // Canary at A - 64.
     let canary = h - CANARY_LEN as usize;
-    rng.fill(&mut bytes[canary..h]);
+    rng.fill(&mut bytes[canary..h])?;
     // UUID v4 process id at A - 80.
     let pid = canary - 16;
-    rng.fill(&mut bytes[pid..canary]);
+    rng.fill(&mut bytes[pid..canary])?;
     bytes[pid + 6] = (bytes[pid + 6] & 0x0f) | 0x40;
     bytes[pid + 8] = (bytes[pid + 8] & 0x3f) | 0x80;
     // Auxiliary vector at A - 184.

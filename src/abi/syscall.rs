@@ -137,7 +137,8 @@ fn fd_result(fd: Fd) -> u32 {
 /// Serves one CloudABI system call trapped with `regs`, for `process`.
 ///
 /// `activator` loads images for `proc_exec` (usually a
-/// [`Cloudabi32Activator`](super::Cloudabi32Activator)); `rng` serves `random_get`.
+/// [`Cloudabi32Activator`](super::Cloudabi32Activator)) and is also the kernel's one
+/// [`Entropy`] source, which serves `random_get` (a failing fill is that call's errno).
 /// Implemented: `fd_close`, `fd_dup`, `fd_read`, `fd_replace`, `fd_stat_get`,
 /// `fd_stat_put`, `fd_write`, `proc_exec`, `proc_exit`, `random_get`; every other number
 /// is `ENOSYS`. Never panics on any register or memory contents.
@@ -154,17 +155,12 @@ fn fd_result(fd: Fd) -> u32 {
 ///   `cloudabi32_set_syscall_retval`); CloudABI `cloudabi_vdso_i686.S`.
 /// - FreeBSD `sys/kern/sys_generic.c` (`dofileread`, `dofilewrite`),
 ///   `sys/kern/subr_uio.c` (`copyinuio`).
-pub fn syscall32<P, A>(
-    process: &mut P,
-    activator: &mut A,
-    rng: &mut dyn Entropy,
-    regs: &mut Regs32,
-) -> SyscallAction
+pub fn syscall32<P, A>(process: &mut P, activator: &mut A, regs: &mut Regs32) -> SyscallAction
 where
     P: Process + ?Sized,
     P::Memory: UserMemory<Abi = Cloudabi32>,
     P::File: FileIo,
-    A: ImageActivator<P, Entry = EntryState32> + ?Sized,
+    A: ImageActivator<P, Entry = EntryState32> + Entropy + ?Sized,
 {
     let nr = regs.eax;
     let call = match Syscall::from_raw(nr) {
@@ -233,7 +229,7 @@ where
             .map(|n| (n, 0)),
         Syscall::random_get => {
             args::<_, { words(Syscall::random_get) }>(process.memory(), regs.esp)
-                .and_then(|[buf, len]| random_get(process, rng, buf, len))
+                .and_then(|[buf, len]| random_get(process, activator, buf, len))
                 .map(|()| (0, 0))
         }
         _ => Err(Errno::ENOSYS),
@@ -480,9 +476,10 @@ where
 const BOUNCE: usize = 512;
 
 /// `random_get(buf, len)`: fills user memory from the kernel's randomness.
-fn random_get<P>(process: &mut P, rng: &mut dyn Entropy, buf: u32, len: u32) -> Result<(), Errno>
+fn random_get<P, R>(process: &mut P, rng: &mut R, buf: u32, len: u32) -> Result<(), Errno>
 where
     P: Process + ?Sized,
+    R: Entropy + ?Sized,
     P::Memory: UserMemory<Abi = Cloudabi32>,
 {
     check_user_range(buf, len as usize)?;
@@ -491,7 +488,7 @@ where
     while done < len {
         let chunk = (len - done).min(BOUNCE as u32);
         let dst = &mut bounce[..chunk as usize];
-        rng.fill(dst);
+        rng.fill(dst)?;
         copyout(process.memory_mut(), buf + done, dst)?;
         done += chunk;
     }

@@ -333,10 +333,8 @@ impl<P: Process + ?Sized> ImageActivator<P> for NoExec {
     }
 }
 
-struct NoRng;
-
-impl Entropy for NoRng {
-    fn fill(&mut self, _: &mut [u8]) {
+impl Entropy for NoExec {
+    fn fill(&mut self, _: &mut [u8]) -> Result<(), Errno> {
         panic!("randomness asked for")
     }
 }
@@ -355,7 +353,7 @@ pub fn call<F: File + FileIo + ?Sized>(
         esp: STACK,
         ..Regs32::default()
     };
-    let action = syscall32(p, &mut NoExec, &mut NoRng, &mut regs);
+    let action = syscall32(p, &mut NoExec, &mut regs);
     assert_eq!(action, SyscallAction::Resume);
     if regs.carry() {
         Err(Errno::from_raw(regs.eax as u16).expect("an errno"))

@@ -695,10 +695,11 @@ impl XorShift {
 }
 
 impl Entropy for XorShift {
-    fn fill(&mut self, buf: &mut [u8]) {
+    fn fill(&mut self, buf: &mut [u8]) -> Result<(), Errno> {
         for b in buf {
             *b = self.next() as u8;
         }
+        Ok(())
     }
 }
 
@@ -965,10 +966,9 @@ pub fn check_syscall_i386(data: &[u8]) {
         let list = words.and_then(|w| read_fd_list(&proc.mem, w[3], w[4]));
 
         let mut rng_exec = XorShift(0x9e37_79b9_7f4a_7c15);
-        let mut rng = XorShift(42);
         let action = {
             let mut act = Cloudabi32Activator::new(layout, &mut rng_exec);
-            syscall32(&mut proc, &mut act, &mut rng, &mut regs)
+            syscall32(&mut proc, &mut act, &mut regs)
         };
 
         assert!(
