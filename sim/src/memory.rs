@@ -19,6 +19,9 @@ const PAGE: usize = SIM_PAGE_SIZE as usize;
 struct Page {
     bytes: Box<[u8; PAGE]>,
     writable: bool,
+    /// The union of the final protections `protect_region` gave the page (segments can
+    /// share a page), once it has been called for it.
+    wanted: Option<Protection>,
 }
 
 /// A simulated 32-bit address space: a sparse set of 4 KiB pages.
@@ -73,8 +76,21 @@ impl SimAddressSpace {
                 .or_insert_with(|| Page {
                     bytes: Box::new([0; PAGE]),
                     writable,
+                    wanted: None,
                 });
         }
+    }
+
+    /// The protection of the page holding `addr`: what
+    /// [`protect_region`](AddressSpace::protect_region) gave it (the union, for a page
+    /// shared by segments), else read-write or read-only as mapped; `None` if unmapped.
+    pub fn protection(&self, addr: u32) -> Option<Protection> {
+        let pg = self.pages.get(&(addr / SIM_PAGE_SIZE))?;
+        Some(pg.wanted.unwrap_or(if pg.writable {
+            Protection::READ | Protection::WRITE
+        } else {
+            Protection::READ
+        }))
     }
 
     /// Unmaps the pages covering the range.
@@ -160,18 +176,27 @@ impl AddressSpace for SimAddressSpace {
         self.clear();
     }
 
+    /// Maps the pages writable (segments are filled through copyout after mapping);
+    /// a page already mapped, by an earlier segment sharing it, keeps its bytes and
+    /// becomes writable again until the next `protect_region`.
     fn map_region(&mut self, addr: u32, len: u32, prot: Protection) -> Result<(), Errno> {
         check_user_range(addr, len as usize)?;
-        // Segments are filled through copyout after mapping, so map writable first and
-        // drop write access afterwards in `protect_region`.
         let _ = prot;
         self.map(addr, len);
         Ok(())
     }
 
+    /// Gives each page the union of every protection asked for it: a page shared by a
+    /// read-only and a writable segment stays writable, whatever their order.
     fn protect_region(&mut self, addr: u32, len: u32, prot: Protection) -> Result<(), Errno> {
-        if !prot.contains(Protection::WRITE) {
-            self.map_readonly(addr, len);
+        let Some((first, last)) = page_range(addr, len) else {
+            return Ok(());
+        };
+        for p in first..=last {
+            let pg = self.pages.get_mut(&p).ok_or(Errno::ENOMEM)?;
+            let want = pg.wanted.unwrap_or(Protection::empty()) | prot;
+            pg.wanted = Some(want);
+            pg.writable = want.contains(Protection::WRITE);
         }
         Ok(())
     }

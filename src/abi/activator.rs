@@ -1,5 +1,11 @@
 //! The reference i386 image activator: a static ELF32 CloudABI image plus the initial
 //! stack, in the two phases [`proc_exec`](crate::exec::proc_exec) expects.
+//!
+//! `prepare` does everything that can be refused: parses the headers, checks that every
+//! segment lies in user space (from the second page up to [`Layout32::user_top`]) and
+//! clear of the new stack, builds the initial stack and reads every segment's bytes from
+//! the executable. `activate`, after the point of no return, only resets the address
+//! space, maps, copies and protects.
 
 use alloc::sync::Arc;
 
@@ -7,7 +13,8 @@ use super::cloudabi32::Cloudabi32;
 use super::stack::{AuxInfo, Entropy, StackImage, build_initial_stack};
 use crate::Errno;
 use crate::exec::{
-    AddressSpace, ElfImage, ImageActivator, ImageArgs, ImageFile, Process, Protection, UserMemory,
+    AddressSpace, ElfImage, ImageActivator, ImageArgs, ImageFile, Process, Protection,
+    SegmentContents, UserMemory,
 };
 
 /// Where a new i386 image starts running.
@@ -37,11 +44,16 @@ pub struct Layout32 {
     pub tid: u32,
     /// `AT_SYSINFO_EHDR`.
     pub sysinfo_ehdr: u32,
+    /// One past the highest address an image may use: the kernel's half (or whatever
+    /// the kernel keeps for itself) starts here. An image segment reaching it is
+    /// `ENOEXEC` before the point of no return, as is one overlapping the stack.
+    pub user_top: u32,
 }
 
 impl Default for Layout32 {
     /// A 1 MiB stack ending at `0xbfc0_0000` (FreeBSD i386's `USRSTACK` neighbourhood),
-    /// `ET_DYN` images at 4 MiB, one CPU, thread id 1, no vDSO.
+    /// `ET_DYN` images at 4 MiB, one CPU, thread id 1, no vDSO, the kernel's half from
+    /// 3 GiB (the usual i386 split).
     fn default() -> Layout32 {
         Layout32 {
             stack_top: 0xbfc0_0000,
@@ -50,18 +62,25 @@ impl Default for Layout32 {
             ncpus: 1,
             tid: 1,
             sysinfo_ehdr: 0,
+            user_top: 0xc000_0000,
         }
     }
 }
 
-/// Phase one's result: the checked image and the stack laid out in kernel memory.
+/// Phase one's result: the checked image, its segments' bytes and the stack, all in
+/// kernel memory, so that phase two only maps and copies.
 #[derive(Debug)]
 pub struct PreparedImage32 {
     /// The image's headers.
     pub image: ElfImage,
+    /// The file bytes of the image's segments.
+    pub contents: SegmentContents,
     /// The initial stack.
     pub stack: StackImage,
 }
+
+/// The i386 page size: segments are placed in whole pages.
+const PAGE_SIZE: u32 = 4096;
 
 /// The reference activator for static ELF32 i386 CloudABI images.
 pub struct Cloudabi32Activator<'a> {
@@ -102,7 +121,10 @@ where
         executable: &Arc<P::File>,
         args: &ImageArgs<P::File>,
     ) -> Result<PreparedImage32, Errno> {
-        let image = ElfImage::parse(&**executable, self.layout.dyn_base)?;
+        let l = &self.layout;
+        let image = ElfImage::parse(&**executable, l.dyn_base)?;
+        let stack_bottom = l.stack_top.saturating_sub(l.stack_size);
+        image.check_placement(PAGE_SIZE, l.user_top, &[(stack_bottom, l.stack_top)])?;
         let aux = AuxInfo {
             base: image.base,
             phdr: image.phdr,
@@ -117,19 +139,26 @@ where
         if stack.esp < self.layout.stack_top.saturating_sub(self.layout.stack_size) {
             return Err(Errno::E2BIG);
         }
-        Ok(PreparedImage32 { image, stack })
+        // Last, the costliest: every byte the new image needs from the file is read
+        // here, so nothing is read after the point of no return.
+        let contents = image.read_segments(&**executable)?;
+        Ok(PreparedImage32 {
+            image,
+            contents,
+            stack,
+        })
     }
 
     fn activate(
         &mut self,
         process: &mut P,
         prepared: PreparedImage32,
-        executable: &Arc<P::File>,
+        _executable: &Arc<P::File>,
         args: &ImageArgs<P::File>,
     ) -> Result<EntryState32, Errno> {
         let mem = process.memory_mut();
         mem.reset();
-        prepared.image.load(&**executable, mem)?;
+        prepared.image.load(&prepared.contents, mem)?;
         let l = &self.layout;
         let bottom = l.stack_top.saturating_sub(l.stack_size);
         mem.map_region(bottom, l.stack_size, Protection::READ | Protection::WRITE)?;

@@ -10,6 +10,8 @@
 //! - System V ABI, Intel386 supplement; FreeBSD `sys/kern/imgact_elf.c`.
 //! - FreeBSD `sys/compat/cloudabi32/cloudabi32_module.c` (the CloudABI brand).
 
+use alloc::vec::Vec;
+
 use arrayvec::ArrayVec;
 use elf::abi::{EM_386, ET_DYN, ET_EXEC, PT_INTERP, PT_LOAD, PT_PHDR};
 use elf::endian::LittleEndian;
@@ -175,28 +177,111 @@ impl ElfImage {
         })
     }
 
-    /// Maps and fills the segments into `mem`, a 32-bit address space (after the point
-    /// of no return; the caller has reset the address space). Copies through a 512-byte
-    /// stack buffer.
-    pub fn load<F, M>(&self, file: &F, mem: &mut M) -> Result<(), Errno>
+    /// Bytes the segments take from the file (the sum of their `filesz`).
+    pub fn file_bytes(&self) -> u64 {
+        self.segments.iter().map(|s| u64::from(s.filesz)).sum()
+    }
+
+    /// Checks where the segments would go, before anything is mapped: each segment,
+    /// widened to whole pages of `page_size` bytes, must end at or below `user_top` (the
+    /// kernel's half starts there) and stay clear of every `reserved` range
+    /// `(start, end)` (the new stack). `ENOEXEC` otherwise. Reads and allocates nothing.
+    pub fn check_placement(
+        &self,
+        page_size: u32,
+        user_top: u32,
+        reserved: &[(u32, u32)],
+    ) -> Result<(), Errno> {
+        let page = u64::from(page_size.max(1));
+        for s in &self.segments {
+            let start = u64::from(s.vaddr) / page * page;
+            let end = (u64::from(s.vaddr) + u64::from(s.memsz)).div_ceil(page) * page;
+            if end > u64::from(user_top) {
+                return Err(Errno::ENOEXEC);
+            }
+            for &(r_start, r_end) in reserved {
+                if start < u64::from(r_end) && u64::from(r_start) < end {
+                    return Err(Errno::ENOEXEC);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Reads the file bytes of every segment into one buffer, before the point of no
+    /// return, so that loading only copies. One fallible allocation of
+    /// [`file_bytes`](Self::file_bytes) bytes (`ENOMEM`); a file shorter than its
+    /// headers say is `ENOEXEC`; the file's own errors (`EIO` ...) pass through.
+    pub fn read_segments<F: ImageFile + ?Sized>(&self, file: &F) -> Result<SegmentContents, Errno> {
+        let total = usize::try_from(self.file_bytes()).map_err(|_| Errno::ENOMEM)?;
+        let mut bytes = Vec::new();
+        bytes.try_reserve_exact(total).map_err(|_| Errno::ENOMEM)?;
+        bytes.resize(total, 0);
+        let mut at = 0usize;
+        for s in &self.segments {
+            let n = s.filesz as usize;
+            let dst = bytes.get_mut(at..at + n).ok_or(Errno::ENOEXEC)?;
+            read_exact_at(file, u64::from(s.offset), dst)?;
+            at += n;
+        }
+        Ok(SegmentContents { bytes })
+    }
+
+    /// Maps the segments into `mem`, a 32-bit address space, and copies their bytes in from `contents` (read by
+    /// [`read_segments`](Self::read_segments) for this image): after the point of no
+    /// return, with the address space reset by the caller. Reads nothing from the file
+    /// and allocates nothing; what can fail here is the kernel's mapping (`ENOMEM`) or a
+    /// copy-out (`EFAULT`). `contents` of another image is `EINVAL`.
+    ///
+    /// Segments may share a page (the end of one and the start of the next): each is
+    /// mapped with [`AddressSpace::map_region`], which keeps the bytes already in a page
+    /// it maps again, and protected with [`AddressSpace::protect_region`], which gives a
+    /// shared page the union of the protections asked for it.
+    pub fn load<M>(&self, contents: &SegmentContents, mem: &mut M) -> Result<(), Errno>
     where
-        F: ImageFile + ?Sized,
         M: AddressSpace + ?Sized,
         <M as UserMemory>::Abi: ExecAbi<Addr = u32>,
     {
+        if contents.bytes.len() as u64 != self.file_bytes() {
+            return Err(Errno::EINVAL);
+        }
+        let mut at = 0usize;
         for s in &self.segments {
             mem.map_region(s.vaddr, s.memsz, s.prot)?;
-            let mut buf = [0u8; 512];
-            let mut done = 0u32;
-            while done < s.filesz {
-                let n = (s.filesz - done).min(512);
-                let chunk = buf.get_mut(..n as usize).ok_or(Errno::EFAULT)?;
-                read_exact_at(file, u64::from(s.offset) + u64::from(done), chunk)?;
-                copyout(mem, s.vaddr + done, chunk)?;
-                done += n;
-            }
+            let n = s.filesz as usize;
+            let src = contents.bytes.get(at..at + n).ok_or(Errno::EINVAL)?;
+            copyout(mem, s.vaddr, src)?;
+            at += n;
             mem.protect_region(s.vaddr, s.memsz, s.prot)?;
         }
         Ok(())
+    }
+}
+
+/// The file bytes of an [`ElfImage`]'s segments, read before the point of no return
+/// ([`ElfImage::read_segments`]) and copied into the new address space after it
+/// ([`ElfImage::load`]).
+#[derive(Clone, PartialEq, Eq)]
+pub struct SegmentContents {
+    bytes: Vec<u8>,
+}
+
+impl SegmentContents {
+    /// Bytes held: the sum of the segments' `filesz`.
+    pub fn len(&self) -> usize {
+        self.bytes.len()
+    }
+
+    /// Whether no segment takes bytes from the file (all `.bss`).
+    pub fn is_empty(&self) -> bool {
+        self.bytes.is_empty()
+    }
+}
+
+impl core::fmt::Debug for SegmentContents {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("SegmentContents")
+            .field("len", &self.bytes.len())
+            .finish()
     }
 }

@@ -33,9 +33,16 @@ pub trait AddressSpace: UserMemory {
     /// Destroys every mapping (FreeBSD `exec_new_vmspace`). Cannot fail.
     fn reset(&mut self);
 
-    /// Maps `len` zero-filled bytes at `addr` (page-rounded by the kernel), writable at
+    /// Maps `len` bytes at `addr`, widened by the kernel to whole pages, writable at
     /// least until [`protect_region`](Self::protect_region) is called, so the activator
     /// can copy segment contents in.
+    ///
+    /// Pages not mapped yet are zero-filled. A page already mapped by an earlier call
+    /// since the last [`reset`](Self::reset) (two segments sharing a page: the end of
+    /// one, the start of the next) keeps every byte it holds, and is made writable
+    /// again until the next `protect_region`. The activator has checked the placement
+    /// (in user space, clear of the stack) before the point of no return, so an error
+    /// here is the kernel's own (`ENOMEM`).
     fn map_region(
         &mut self,
         addr: AbiAddr<Self>,
@@ -43,7 +50,10 @@ pub trait AddressSpace: UserMemory {
         prot: Protection,
     ) -> Result<(), Errno>;
 
-    /// Sets the final protection of a region mapped by `map_region`.
+    /// Sets the final protection of a region mapped by `map_region`. A page shared by
+    /// several regions gets the union of the protections asked for it (a read-execute
+    /// segment and a read-write segment in one page leave it readable, writable and
+    /// executable), whatever the order of the calls.
     fn protect_region(
         &mut self,
         addr: AbiAddr<Self>,

@@ -25,6 +25,7 @@ mod usermem;
 pub use copyin::{SMALL_FD_LIST, exec_copyin_data_fds};
 pub use elf::{
     ELFOSABI_CLOUDABI, ElfImage, LoadSegment, MAX_LOAD_SEGMENTS, MAX_PHNUM, MIN_LOAD_ADDR,
+    SegmentContents,
 };
 pub use exec_abi::{AbiAddr, ExecAbi, UserAddress};
 pub use image::{AddressSpace, ImageFile, Protection};

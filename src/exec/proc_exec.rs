@@ -58,8 +58,9 @@ pub trait ImageActivator<P: Process + ?Sized> {
     type Entry;
 
     /// Phase one, before the point of no return: fallible and reversible. Inspects the
-    /// executable (`ENOEXEC` if it is not an image this activator runs) and allocates
-    /// everything the new image needs (the initial stack image), so that phase two only
+    /// executable (`ENOEXEC` if it is not an image this activator runs, or if it would
+    /// not fit where it must go), reads from it everything the new image needs, and
+    /// allocates the rest (the initial stack image), so that phase two only maps and
     /// copies. Must not change the process.
     fn prepare(
         &mut self,
@@ -69,7 +70,8 @@ pub trait ImageActivator<P: Process + ?Sized> {
     ) -> Result<Self::PreparedImage, Errno>;
 
     /// Phase two, after the point of no return: replaces the address space with the new
-    /// image and copies the initial stack out. An error here (a fault) kills the process.
+    /// image and copies the initial stack out, without reading the executable. An error
+    /// here (a fault) kills the process.
     fn activate(
         &mut self,
         process: &mut P,
@@ -127,7 +129,8 @@ pub fn check_executable<F: ?Sized + File, R: lock_api::RawMutex>(
 /// 2. [`exec_copyin_data_fds`]: `E2BIG`, `ENOMEM`, `EFAULT`, then the remapped table's
 ///    `E2BIG` / `EBADF` / `EINVAL`, in one lock section of the caller's table;
 /// 3. [`check_executable`] (`EBADF`, `ENOTCAPABLE`, `EACCES`, `EINVAL`), then the
-///    activator's [`prepare`](ImageActivator::prepare) (`ENOEXEC`, `ENOMEM`);
+///    activator's [`prepare`](ImageActivator::prepare) (`ENOEXEC`, `ENOMEM`, the file's
+///    read errors);
 /// 4. **point of no return**: the activator's [`activate`](ImageActivator::activate)
 ///    builds the new image (a failure kills the process: [`ExecOutcome::Killed`]), then
 ///    the remapped table is installed and the old one released after the lock is dropped.
