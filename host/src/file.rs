@@ -277,6 +277,9 @@ fn retry<T>(mut op: impl FnMut() -> io::Result<T>) -> Result<T, Errno> {
 }
 
 impl File for HostFile {
+    fn io(&self) -> Option<&dyn FileIo> {
+        Some(self)
+    }
     fn file_type(&self) -> FileType {
         self.file_type
     }

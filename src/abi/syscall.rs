@@ -21,7 +21,7 @@ use crate::exec::{
     CopyinRange, CopyoutRange, ExecOutcome, ImageActivator, Process, UserAccess, UserMemory,
     check_user_range, copyin, copyout, proc_exec, useracc,
 };
-use crate::fdtable::{Fd, FdRights, File, FileIo, Rights};
+use crate::fdtable::{Fd, FdRights, File, Rights};
 
 /// The carry flag in `eflags`: set when a system call failed.
 pub const EFLAGS_CF: u32 = 1;
@@ -144,9 +144,10 @@ fn fd_result(fd: Fd) -> u32 {
 /// is `ENOSYS`. Never panics on any register or memory contents.
 ///
 /// `fd_read` / `fd_write` copy the iovec array in once (more than [`IOV_MAX`] entries or
-/// a total above `SSIZE_MAX` is `EINVAL`, a bad array `EFAULT`), look the descriptor up,
-/// check every buffer with [`useracc`](crate::exec::useracc) (`EFAULT` before the file
-/// is touched), then make one [`FileIo::read_user`] / [`FileIo::write_user`] call per
+/// a total above `SSIZE_MAX` is `EINVAL`, a bad array `EFAULT`), look the descriptor up
+/// (`EBADF`, `ENOTCAPABLE`; a file whose [`File::io`] is `None` is `ENOTSUP`), check every
+/// buffer with [`useracc`](crate::exec::useracc) (`EFAULT` before the file
+/// is touched), then make one [`FileIo::read_user`](crate::fdtable::FileIo::read_user) / [`FileIo::write_user`](crate::fdtable::FileIo::write_user) call per
 /// non-empty iovec with that iovec's user buffer. A short transfer ends the call; an
 /// error after some bytes moved returns the count moved.
 ///
@@ -159,7 +160,6 @@ pub fn syscall32<P, A>(process: &mut P, activator: &mut A, regs: &mut Regs32) ->
 where
     P: Process + ?Sized,
     P::Memory: UserMemory<Abi = Cloudabi32>,
-    P::File: FileIo,
     A: ImageActivator<P, Entry = EntryState32> + Entropy + ?Sized,
 {
     let nr = regs.eax;
@@ -409,17 +409,17 @@ fn partial(moved: u32, e: Errno) -> Result<u32, Errno> {
 ///
 /// The iovec array is copied in once and checked (count, total length, fd and rights,
 /// every buffer readable) before the file sees a byte; then each non-empty iovec is
-/// one [`FileIo::write_user`] call with that iovec's user buffer, so a write of one
+/// one [`FileIo::write_user`](crate::fdtable::FileIo::write_user) call with that iovec's user buffer, so a write of one
 /// iovec of up to `PIPE_BUF` bytes stays atomic. A short write ends the call. An
 /// error after some bytes moved returns the count moved.
 fn fd_write<P>(process: &mut P, fd: u32, iovs: u32, n: u32) -> Result<u32, Errno>
 where
     P: Process + ?Sized,
     P::Memory: UserMemory<Abi = Cloudabi32>,
-    P::File: FileIo,
 {
     let list = Iovecs::copyin(process.memory(), iovs, n)?;
     let file = file_with(process, fd, Rights::FD_WRITE)?;
+    let file = file.io().ok_or(Errno::ENOTSUP)?;
     let mem = process.memory();
     list.check(mem, UserAccess::Read)?;
     let mut moved: u32 = 0;
@@ -444,16 +444,16 @@ where
 /// `fd_read(fd, iovs, iovs_len) -> nread` (FreeBSD `dofileread`).
 ///
 /// Checked as [`fd_write`] is (every buffer writable), then each non-empty iovec is one
-/// [`FileIo::read_user`] call that reads at most that iovec's length; a short read ends
+/// [`FileIo::read_user`](crate::fdtable::FileIo::read_user) call that reads at most that iovec's length; a short read ends
 /// the call. An error after some bytes moved returns the count moved.
 fn fd_read<P>(process: &mut P, fd: u32, iovs: u32, n: u32) -> Result<u32, Errno>
 where
     P: Process + ?Sized,
     P::Memory: UserMemory<Abi = Cloudabi32>,
-    P::File: FileIo,
 {
     let list = Iovecs::copyin(process.memory(), iovs, n)?;
     let file = file_with(process, fd, Rights::FD_READ)?;
+    let file = file.io().ok_or(Errno::ENOTSUP)?;
     list.check(process.memory(), UserAccess::Write)?;
     let mut moved: u32 = 0;
     for (buf, len) in list.iter() {

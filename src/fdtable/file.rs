@@ -68,10 +68,20 @@ pub trait File {
     fn is_passable(&self) -> bool {
         true
     }
+
+    /// The file's byte I/O for the `fd_read` / `fd_write` system calls, if it has any.
+    /// The default, `None`, is a file without read and write operations: those calls
+    /// fail with `ENOTSUP` (FreeBSD's `EOPNOTSUPP` for a file whose `fileops` lack them),
+    /// after the descriptor and rights checks. A file type that implements [`FileIo`]
+    /// returns `Some(self)`.
+    fn io(&self) -> Option<&dyn FileIo> {
+        None
+    }
 }
 
 /// Byte I/O on an open file, for the `fd_read` / `fd_write` system calls of the i386
-/// shim. A kernel whose files do no I/O through capexec need not implement it.
+/// shim, reached through [`File::io`]. A kernel whose files do no I/O through capexec
+/// need not implement it.
 ///
 /// The system calls call [`read_user`](Self::read_user) and
 /// [`write_user`](Self::write_user) once per iovec, with the user buffer itself

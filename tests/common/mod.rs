@@ -90,6 +90,9 @@ impl TFile {
 }
 
 impl File for TFile {
+    fn io(&self) -> Option<&dyn FileIo> {
+        Some(self)
+    }
     fn file_type(&self) -> FileType {
         match self.kind {
             Kind::Regular(_) => FileType::RegularFile,

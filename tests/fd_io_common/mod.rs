@@ -183,6 +183,9 @@ impl RecFile {
 }
 
 impl File for RecFile {
+    fn io(&self) -> Option<&dyn FileIo> {
+        Some(self)
+    }
     fn file_type(&self) -> FileType {
         FileType::CharacterDevice
     }
@@ -225,6 +228,9 @@ pub struct PipeFile {
 }
 
 impl File for PipeFile {
+    fn io(&self) -> Option<&dyn FileIo> {
+        Some(self)
+    }
     fn file_type(&self) -> FileType {
         FileType::SocketStream
     }

@@ -564,6 +564,9 @@ impl HFile {
 }
 
 impl File for HFile {
+    fn io(&self) -> Option<&dyn FileIo> {
+        Some(self)
+    }
     fn file_type(&self) -> FileType {
         match self.kind {
             HKind::Regular(_) => FileType::RegularFile,
