@@ -187,16 +187,17 @@ impl AddressSpace for FlatMem {
 
 /// A process whose memory is a [`FlatMem`].
 struct FlatProcess {
-    table: SharedFdTable<TFile>,
+    table: SharedFdTable<Arc<TFile>>,
     mem: FlatMem,
 }
 
 impl Process for FlatProcess {
     type File = TFile;
+    type Handle = Arc<TFile>;
     type Memory = FlatMem;
     type Lock = capexec::fdtable::DefaultRawMutex;
 
-    fn fd_table(&self) -> &SharedFdTable<TFile> {
+    fn fd_table(&self) -> &SharedFdTable<Arc<TFile>> {
         &self.table
     }
     fn memory(&self) -> &FlatMem {
@@ -239,7 +240,7 @@ impl Caller {
         }
     }
 
-    fn table(&self) -> FdTable<TFile> {
+    fn table(&self) -> FdTable<Arc<TFile>> {
         let mut t = FdTable::new();
         for (i, (f, r)) in self.files.iter().enumerate() {
             let got = t.alloc(fd(i as i32), f.clone(), *r, false).expect("alloc");

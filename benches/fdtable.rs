@@ -30,7 +30,7 @@ fn randoms(n: usize, below: usize, seed: u64) -> Vec<usize> {
 }
 
 /// A capexec table with descriptors `0..n` open on distinct files.
-fn capexec_dense(files: &[Arc<MyFile>]) -> FdTable<MyFile> {
+fn capexec_dense(files: &[Arc<MyFile>]) -> FdTable<Arc<MyFile>> {
     let mut t = FdTable::with_limit(DEFAULT_LIMIT);
     for f in files {
         t.open(f.clone(), FdRights::ALL).expect("open");
@@ -43,9 +43,9 @@ fn capexec_dense(files: &[Arc<MyFile>]) -> FdTable<MyFile> {
 // ---------------------------------------------------------------------------------------
 
 /// The allocation baselines hold the same slot payload as capexec (the file and the
-/// descriptor's rights, `Option<Entry<F>>`, 24 bytes), so that the comparison is about
+/// descriptor's rights, `Option<Entry<Arc<F>>>`, 24 bytes), so that the comparison is about
 /// finding the lowest free slot, not about slot size.
-type Slot = Option<Entry<MyFile>>;
+type Slot = Option<Entry<Arc<MyFile>>>;
 
 fn slots_of(files: &[Arc<MyFile>]) -> Vec<Slot> {
     files
@@ -68,12 +68,12 @@ impl LinearTable {
     }
 
     #[inline]
-    fn close(&mut self, fd: usize) -> Option<Entry<MyFile>> {
+    fn close(&mut self, fd: usize) -> Option<Entry<Arc<MyFile>>> {
         self.slots.get_mut(fd)?.take()
     }
 
     #[inline]
-    fn alloc(&mut self, f: Entry<MyFile>) -> usize {
+    fn alloc(&mut self, f: Entry<Arc<MyFile>>) -> usize {
         match self.slots.iter().position(Option::is_none) {
             Some(i) => {
                 self.slots[i] = Some(f);
@@ -111,7 +111,7 @@ impl OneLevelTable {
     }
 
     #[inline]
-    fn close(&mut self, fd: usize) -> Option<Entry<MyFile>> {
+    fn close(&mut self, fd: usize) -> Option<Entry<Arc<MyFile>>> {
         let f = self.slots.get_mut(fd)?.take()?;
         self.words[fd / 64] &= !(1 << (fd % 64));
         if let Some(h) = &mut self.hint {
@@ -121,7 +121,7 @@ impl OneLevelTable {
     }
 
     #[inline]
-    fn alloc(&mut self, f: Entry<MyFile>) -> usize {
+    fn alloc(&mut self, f: Entry<Arc<MyFile>>) -> usize {
         let start = self.hint.unwrap_or(0) / 64;
         let fd = match self.words[start.min(self.words.len())..]
             .iter()
@@ -310,7 +310,7 @@ trait PutAt {
     fn dup2_from_file(&mut self, i: usize, file: &Arc<MyFile>);
 }
 
-impl PutAt for FdTable<MyFile> {
+impl PutAt for FdTable<Arc<MyFile>> {
     fn dup2_from_file(&mut self, i: usize, file: &Arc<MyFile>) {
         let tmp = self.open(file.clone(), FdRights::ALL).expect("open");
         if tmp != fd(i) {
@@ -328,7 +328,7 @@ impl PutAt for FdTable<MyFile> {
 const FEW_OPEN: usize = 16;
 
 /// A capexec table grown to `slots` slots with only descriptors `0..FEW_OPEN` open.
-fn capexec_sparse_big(slots: usize, fs: &[Arc<MyFile>], cloexec: bool) -> FdTable<MyFile> {
+fn capexec_sparse_big(slots: usize, fs: &[Arc<MyFile>], cloexec: bool) -> FdTable<Arc<MyFile>> {
     let mut t = FdTable::with_limit(DEFAULT_LIMIT);
     for f in fs {
         let d = t.open(f.clone(), FdRights::ALL).expect("open");
@@ -419,7 +419,7 @@ fn cloexec_sweep(c: &mut Criterion) {
         drop(t);
 
         // The linear table keeps the flag in the slot and visits every slot.
-        let mut lin: Vec<Option<(Entry<MyFile>, bool)>> = (0..slots).map(|_| None).collect();
+        let mut lin: Vec<Option<(Entry<Arc<MyFile>>, bool)>> = (0..slots).map(|_| None).collect();
         for (i, f) in fs.iter().enumerate() {
             lin[i] = Some((Entry::new(f.clone(), FdRights::ALL), i >= 3));
         }

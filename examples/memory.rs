@@ -80,25 +80,25 @@ fn bitmap_bytes(capacity: usize) -> (usize, usize) {
 }
 
 fn main() {
-    let slot = size_of::<Option<Entry<MyFile>>>();
-    let table = size_of::<FdTable<MyFile>>();
+    let slot = size_of::<Option<Entry<Arc<MyFile>>>>();
+    let table = size_of::<FdTable<Arc<MyFile>>>();
     println!(
-        "slot (Option<Entry<MyFile>>): {slot} bytes (Arc<F> 8 + FdRights 16; the None niche is the Arc pointer)"
+        "slot (Option<Entry<Arc<MyFile>>>): {slot} bytes (Arc<F> 8 + FdRights 16; the None niche is the Arc pointer)"
     );
     println!(
-        "table header (FdTable<MyFile>, inline, includes the 4 inline bitmap words): {table} bytes"
+        "table header (FdTable<Arc<MyFile>>, inline, includes the 4 inline bitmap words): {table} bytes"
     );
     println!();
 
     let mut failures = Vec::new();
 
     // An empty table makes no allocation, nor do copies of it.
-    let (n, empty) = allocations(FdTable::<MyFile>::new);
+    let (n, empty) = allocations(FdTable::<Arc<MyFile>>::new);
     println!("FdTable::new(): {n} allocations");
     if n != 0 {
         failures.push(format!("FdTable::new() made {n} allocations"));
     }
-    let (n, _) = allocations(|| FdTable::<MyFile>::with_limit(1 << 20));
+    let (n, _) = allocations(|| FdTable::<Arc<MyFile>>::with_limit(1 << 20));
     println!("FdTable::with_limit(1<<20): {n} allocations");
     if n != 0 {
         failures.push(format!("FdTable::with_limit made {n} allocations"));
@@ -123,7 +123,7 @@ fn main() {
     for n in [0usize, 20, 64, 1024, 1 << 20] {
         let files: Vec<Arc<MyFile>> = (0..n as u64).map(|id| Arc::new(MyFile { id })).collect();
         let live_before = LIVE.load(Ordering::Relaxed);
-        let mut t = FdTable::<MyFile>::new();
+        let mut t = FdTable::<Arc<MyFile>>::new();
         for f in &files {
             t.open(f.clone(), FdRights::ALL).expect("open");
         }

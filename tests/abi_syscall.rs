@@ -45,15 +45,16 @@ impl AddressSpace for CountingMem<SimAddressSpace> {
 }
 
 struct CProc {
-    table: SharedFdTable<TFile>,
+    table: SharedFdTable<Arc<TFile>>,
     mem: CountingMem<SimAddressSpace>,
 }
 
 impl Process for CProc {
     type File = TFile;
+    type Handle = Arc<TFile>;
     type Memory = CountingMem<SimAddressSpace>;
     type Lock = capexec::fdtable::DefaultRawMutex;
-    fn fd_table(&self) -> &SharedFdTable<TFile> {
+    fn fd_table(&self) -> &SharedFdTable<Arc<TFile>> {
         &self.table
     }
     fn memory(&self) -> &Self::Memory {
@@ -77,15 +78,15 @@ impl Entropy for NoExec {
 impl<P: Process + ?Sized> capexec::exec::ImageActivator<P> for NoExec {
     type PreparedImage = ();
     type Entry = EntryState32;
-    fn prepare(&mut self, _: &P, _: &Arc<P::File>, _: &ImageArgs<P::File>) -> Result<(), Errno> {
+    fn prepare(&mut self, _: &P, _: &P::Handle, _: &ImageArgs<P::Handle>) -> Result<(), Errno> {
         panic!("exec reached")
     }
     fn activate(
         &mut self,
         _: &mut P,
         _: (),
-        _: &Arc<P::File>,
-        _: &ImageArgs<P::File>,
+        _: &P::Handle,
+        _: &ImageArgs<P::Handle>,
     ) -> Result<EntryState32, Errno> {
         panic!("exec reached")
     }

@@ -20,16 +20,17 @@ const EXECS: usize = 150;
 /// kernel with a table shared beyond this process, keeps the new table for itself
 /// instead of swapping it into the shared handle).
 struct SharedProc {
-    table: Arc<SharedFdTable<TFile>>,
+    table: Arc<SharedFdTable<Arc<TFile>>>,
     mem: SimAddressSpace,
-    installed: Option<FdTable<TFile>>,
+    installed: Option<FdTable<Arc<TFile>>>,
 }
 
 impl Process for SharedProc {
     type File = TFile;
+    type Handle = Arc<TFile>;
     type Memory = SimAddressSpace;
     type Lock = capexec::fdtable::DefaultRawMutex;
-    fn fd_table(&self) -> &SharedFdTable<TFile> {
+    fn fd_table(&self) -> &SharedFdTable<Arc<TFile>> {
         &self.table
     }
     fn memory(&self) -> &SimAddressSpace {
@@ -38,17 +39,17 @@ impl Process for SharedProc {
     fn memory_mut(&mut self) -> &mut SimAddressSpace {
         &mut self.mem
     }
-    fn install_fd_table(&mut self, new: FdTable<TFile>) -> FdTable<TFile> {
+    fn install_fd_table(&mut self, new: FdTable<Arc<TFile>>) -> FdTable<Arc<TFile>> {
         self.installed = Some(new);
         FdTable::new()
     }
 }
 
 fn exec_once(
-    table: &Arc<SharedFdTable<TFile>>,
+    table: &Arc<SharedFdTable<Arc<TFile>>>,
     exe: u32,
     fds: &[u32],
-) -> (ExecOutcome<()>, Option<FdTable<TFile>>) {
+) -> (ExecOutcome<()>, Option<FdTable<Arc<TFile>>>) {
     let mut p = SharedProc {
         table: table.clone(),
         mem: SimAddressSpace::new(),
@@ -77,7 +78,7 @@ fn id(f: &Arc<TFile>) -> usize {
     Arc::as_ptr(f) as usize
 }
 
-fn rows(t: &FdTable<TFile>) -> Vec<(i32, usize, FdRights, bool)> {
+fn rows(t: &FdTable<Arc<TFile>>) -> Vec<(i32, usize, FdRights, bool)> {
     t.iter()
         .map(|(f, e)| (f.raw(), id(e.file()), e.rights(), t.cloexec(f).unwrap()))
         .collect()
@@ -91,7 +92,7 @@ fn gen_rights(g: usize) -> FdRights {
 /// `dup` takes the lowest free descriptor, so it is only used (`with_dup`) while 0..8
 /// are all open.
 fn churn_high(
-    table: &SharedFdTable<TFile>,
+    table: &SharedFdTable<Arc<TFile>>,
     stop: &AtomicBool,
     ops: &AtomicUsize,
     seed: u64,
@@ -286,9 +287,10 @@ struct InPlace<'a>(&'a mut SharedProc);
 
 impl Process for InPlace<'_> {
     type File = TFile;
+    type Handle = Arc<TFile>;
     type Memory = SimAddressSpace;
     type Lock = capexec::fdtable::DefaultRawMutex;
-    fn fd_table(&self) -> &SharedFdTable<TFile> {
+    fn fd_table(&self) -> &SharedFdTable<Arc<TFile>> {
         &self.0.table
     }
     fn memory(&self) -> &SimAddressSpace {

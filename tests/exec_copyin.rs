@@ -20,7 +20,7 @@ const FDS_MAPPED: u32 = 0x2000;
 
 type Row = (i32, *const TFile, FdRights, bool);
 
-fn rows(t: &FdTable<TFile>) -> Vec<Row> {
+fn rows(t: &FdTable<Arc<TFile>>) -> Vec<Row> {
     t.iter()
         .map(|(f, e)| {
             (
@@ -37,7 +37,7 @@ fn rows(t: &FdTable<TFile>) -> Vec<Row> {
 /// with the data and fd-list regions mapped, every access counted.
 struct Caller {
     files: Vec<Arc<TFile>>,
-    table: SharedFdTable<TFile>,
+    table: SharedFdTable<Arc<TFile>>,
     mem: CountingMem<SimAddressSpace>,
 }
 
@@ -93,7 +93,7 @@ impl Caller {
         data_len: u32,
         fds: u32,
         fds_len: u32,
-    ) -> Result<ImageArgs<TFile>, Errno> {
+    ) -> Result<ImageArgs<Arc<TFile>>, Errno> {
         exec_copyin_data_fds(&self.table, &self.mem, data, data_len, fds, fds_len)
     }
 

@@ -307,15 +307,16 @@ impl AddressSpace for MarkingMem {
 }
 
 struct ImageProc {
-    table: SharedFdTable<CountingImage>,
+    table: SharedFdTable<Arc<CountingImage>>,
     mem: MarkingMem,
 }
 
 impl Process for ImageProc {
     type File = CountingImage;
+    type Handle = Arc<CountingImage>;
     type Memory = MarkingMem;
     type Lock = capexec::fdtable::DefaultRawMutex;
-    fn fd_table(&self) -> &SharedFdTable<CountingImage> {
+    fn fd_table(&self) -> &SharedFdTable<Arc<CountingImage>> {
         &self.table
     }
     fn memory(&self) -> &MarkingMem {

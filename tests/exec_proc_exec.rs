@@ -442,6 +442,7 @@ struct Threads {
 
 impl Process for Threads {
     type File = TFile;
+    type Handle = Arc<TFile>;
     type Memory = SimAddressSpace;
     type Lock = capexec::fdtable::DefaultRawMutex;
     fn stop_other_threads(&mut self) -> Result<(), Errno> {
@@ -451,7 +452,7 @@ impl Process for Threads {
     fn resume_other_threads(&mut self) {
         self.resumes += 1;
     }
-    fn fd_table(&self) -> &SharedFdTable<TFile> {
+    fn fd_table(&self) -> &SharedFdTable<Arc<TFile>> {
         &self.p.table
     }
     fn memory(&self) -> &SimAddressSpace {
@@ -468,15 +469,15 @@ struct Unreachable;
 impl<P: Process + ?Sized> ImageActivator<P> for Unreachable {
     type PreparedImage = ();
     type Entry = ();
-    fn prepare(&mut self, _: &P, _: &Arc<P::File>, _: &ImageArgs<P::File>) -> Result<(), Errno> {
+    fn prepare(&mut self, _: &P, _: &P::Handle, _: &ImageArgs<P::Handle>) -> Result<(), Errno> {
         panic!("prepare reached")
     }
     fn activate(
         &mut self,
         _: &mut P,
         _: (),
-        _: &Arc<P::File>,
-        _: &ImageArgs<P::File>,
+        _: &P::Handle,
+        _: &ImageArgs<P::Handle>,
     ) -> Result<(), Errno> {
         panic!("activate reached")
     }
@@ -601,15 +602,16 @@ impl AddressSpace for FaultMem {
 }
 
 struct FaultProc {
-    table: SharedFdTable<TFile>,
+    table: SharedFdTable<Arc<TFile>>,
     mem: FaultMem,
 }
 
 impl Process for FaultProc {
     type File = TFile;
+    type Handle = Arc<TFile>;
     type Memory = FaultMem;
     type Lock = capexec::fdtable::DefaultRawMutex;
-    fn fd_table(&self) -> &SharedFdTable<TFile> {
+    fn fd_table(&self) -> &SharedFdTable<Arc<TFile>> {
         &self.table
     }
     fn memory(&self) -> &FaultMem {

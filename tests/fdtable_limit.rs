@@ -5,6 +5,8 @@
 
 mod fdtable_common;
 
+use std::sync::Arc;
+
 use capexec::Errno;
 use capexec::fdtable::{Fd, MAX_LIMIT, SharedFdTable};
 use fdtable_common::*;
@@ -100,7 +102,7 @@ fn fork_copy_keeps_limit_and_descriptors() {
 #[test]
 fn shared_table_set_limit() {
     let (t, files) = ten();
-    let shared: SharedFdTable<TestFile> = SharedFdTable::new(t);
+    let shared: SharedFdTable<Arc<TestFile>> = SharedFdTable::new(t);
     shared.set_limit(5);
     assert_eq!(shared.lock().limit(), 5);
     assert_eq!(shared.dup(fd(7)), Err(Errno::EMFILE));

@@ -24,7 +24,7 @@ use capexec::fdtable::{CloseRange, FdRights, FdTable, Rights, SharedFdTable, fdi
 use fdtable_common::*;
 use lock_common::{ACQUISITIONS, RecordingRawMutex, acquired_here, held, under_lock_here};
 
-type KernelShared = SharedFdTable<TestFile, RecordingRawMutex>;
+type KernelShared = SharedFdTable<Arc<TestFile>, RecordingRawMutex>;
 
 const R_EXEC: FdRights = FdRights::new(Rights::PROC_EXEC, Rights::empty());
 
@@ -68,7 +68,7 @@ fn every_shared_operation_takes_the_kernels_lock() {
                 .unwrap(),
         )
     });
-    let new: FdTable<TestFile> = t.fdcopy_remapped(&[0]).unwrap();
+    let new: FdTable<Arc<TestFile>> = t.fdcopy_remapped(&[0]).unwrap();
     let old = through_kernel_lock("install", t, || fdinstall_remapped(t, new));
     assert_eq!(open_fds(&old), vec![0]);
     drop(old);
@@ -121,6 +121,7 @@ struct KernelProc {
 
 impl Process for KernelProc {
     type File = TestFile;
+    type Handle = Arc<TestFile>;
     type Memory = Window;
     type Lock = RecordingRawMutex;
     fn fd_table(&self) -> &KernelShared {
@@ -144,7 +145,7 @@ impl ImageActivator<KernelProc> for Accept {
         &mut self,
         p: &KernelProc,
         _: &Arc<TestFile>,
-        _: &ImageArgs<TestFile>,
+        _: &ImageArgs<Arc<TestFile>>,
     ) -> Result<(), Errno> {
         assert!(!p.table.is_locked());
         Ok(())
@@ -154,7 +155,7 @@ impl ImageActivator<KernelProc> for Accept {
         p: &mut KernelProc,
         _: (),
         _: &Arc<TestFile>,
-        _: &ImageArgs<TestFile>,
+        _: &ImageArgs<Arc<TestFile>>,
     ) -> Result<(), Errno> {
         assert!(!p.table.is_locked());
         Ok(())
@@ -366,7 +367,7 @@ impl capexec::fdtable::File for Counted {
 fn fork_copy_of_a_large_sparse_table_visits_only_the_open_slots_under_the_lock() {
     const SLOTS: usize = 65_536;
     for k in [1usize, 16, 1024, 65_536] {
-        let mut t: FdTable<Counted> = FdTable::new();
+        let mut t: FdTable<Arc<Counted>> = FdTable::new();
         let f = Arc::new(Counted);
         // The highest descriptor is always open, so the copy spans the whole table.
         let step = SLOTS / k;
@@ -376,7 +377,7 @@ fn fork_copy_of_a_large_sparse_table_visits_only_the_open_slots_under_the_lock()
         }
         assert_eq!(t.len(), k);
         assert_eq!(t.lastfile(), Some(fd(SLOTS as i32 - 1)));
-        let shared: SharedFdTable<Counted, RecordingRawMutex> = SharedFdTable::new(t);
+        let shared: SharedFdTable<Arc<Counted>, RecordingRawMutex> = SharedFdTable::new(t);
         let (under, visits) = (under_lock_here(), PASSABLE_CALLS.with(|c| c.get()));
         let copy = shared.fork_copy().unwrap();
         let visited = PASSABLE_CALLS.with(|c| c.get()) - visits;
@@ -397,7 +398,7 @@ trait OpenAt {
     fn dup2_or_alloc(&mut self, f: &Arc<Counted>, n: usize);
 }
 
-impl OpenAt for FdTable<Counted> {
+impl OpenAt for FdTable<Arc<Counted>> {
     fn dup2_or_alloc(&mut self, f: &Arc<Counted>, n: usize) {
         let got = self.alloc(fd(n as i32), Arc::clone(f), R_RW, n % 3 == 0);
         assert_eq!(got.map_err(|r| r.errno), Ok(fd(n as i32)));

@@ -2,6 +2,10 @@
 //! forks and remapped copies) against a `BTreeMap` reference model. After every step
 //! every table must match its model exactly, and every file's strong count must be 1
 //! plus the number of entries holding it across all live tables.
+//!
+//! Every sequence runs twice: with `Arc` handles and with `Bounded`, a kernel-style
+//! handle with its own 16-bit reference count (tests/fdtable_handle.rs drives its
+//! refused overflow).
 
 mod fdtable_common;
 
@@ -9,7 +13,9 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use capexec::Errno;
-use capexec::fdtable::{CloseRange, Fd, FdRights, Rights, fdcopy_remapped, fdescfree_remapped};
+use capexec::fdtable::{
+    CloseRange, Fd, FdRights, FdTable, Rights, fdcopy_remapped, fdescfree_remapped,
+};
 use fdtable_common::*;
 use proptest::prelude::*;
 
@@ -255,9 +261,9 @@ const MINS: [u32; 17] = [
 /// `lowest_free` of the tables for which `probe` holds (every table in small runs; the
 /// changed and the newest one in large runs, where a full comparison costs thousands of
 /// entries per table).
-fn check(
-    pool: &[Arc<TestFile>],
-    live: &[(Table, Model)],
+fn check<H: TestHandle>(
+    pool: &[H],
+    live: &[(FdTable<H>, Model)],
     step: usize,
     op: &Op,
     probe: impl Fn(usize) -> bool,
@@ -277,7 +283,7 @@ fn check(
             .iter()
             .map(|(&n, &(id, rights, cloexec))| Slot {
                 fd: n as i32,
-                ptr: Arc::as_ptr(&pool[id]) as usize,
+                ptr: addr_of(&pool[id]),
                 id,
                 rights,
                 cloexec,
@@ -307,7 +313,7 @@ fn check(
     }
     for f in pool {
         assert_eq!(
-            Arc::strong_count(f),
+            f.refs(),
             1 + in_models[f.id],
             "step {step} {op:?}: strong count of file {}",
             f.id
@@ -319,12 +325,18 @@ fn to_fd(n: u32) -> Fd {
     Fd::from_raw(n as i32).expect("generated descriptors are non-negative")
 }
 
-fn run(scale: Scale, limit: usize, ops: Vec<Op>) {
-    let pool: Vec<Arc<TestFile>> = (0..POOL)
-        .map(|i| if passable(i) { file(i) } else { unpassable(i) })
+fn run<H: TestHandle>(scale: Scale, limit: usize, ops: &[Op]) {
+    let pool: Vec<H> = (0..POOL)
+        .map(|i| {
+            if passable(i) {
+                file_as::<H>(i)
+            } else {
+                unpassable_as::<H>(i)
+            }
+        })
         .collect();
-    let mut live: Vec<(Table, Model)> = vec![(
-        Table::with_limit(limit),
+    let mut live: Vec<(FdTable<H>, Model)> = vec![(
+        FdTable::with_limit(limit),
         Model {
             limit,
             map: BTreeMap::new(),
@@ -348,7 +360,7 @@ fn run(scale: Scale, limit: usize, ops: Vec<Op>) {
             | Op::Free { t }
             | Op::Fill { t, .. } => *t % live.len(),
         };
-        let mut new_table: Option<(Table, Model)> = None;
+        let mut new_table: Option<(FdTable<H>, Model)> = None;
         {
             let (t, m) = &mut live[k];
             match *op {
@@ -361,12 +373,19 @@ fn run(scale: Scale, limit: usize, ops: Vec<Op>) {
                 } => {
                     let r = rights_of(rights.0, rights.1);
                     let want = m.lowest_free(min);
-                    let got = t.alloc(to_fd(min), Arc::clone(&pool[file]), r, cloexec);
+                    let got = t.alloc(
+                        to_fd(min),
+                        pool[file]
+                            .try_clone()
+                            .expect("counts stay far below the ceiling"),
+                        r,
+                        cloexec,
+                    );
                     match got {
                         Ok(n) => assert_eq!(Ok(n.raw() as u32), want, "{op:?}"),
                         Err(rej) => {
                             assert_eq!(Err(rej.errno), want, "{op:?}");
-                            assert!(Arc::ptr_eq(&rej.file, &pool[file]));
+                            assert!(rej.file.same_file(&pool[file]));
                         }
                     }
                     if let Ok(n) = want {
@@ -375,7 +394,12 @@ fn run(scale: Scale, limit: usize, ops: Vec<Op>) {
                 }
                 Op::Open { file, .. } => {
                     let want = m.lowest_free(0);
-                    let got = t.open(Arc::clone(&pool[file]), FdRights::ALL);
+                    let got = t.open(
+                        pool[file]
+                            .try_clone()
+                            .expect("counts stay far below the ceiling"),
+                        FdRights::ALL,
+                    );
                     assert_eq!(got.map(|n| n.raw() as u32).map_err(Errno::from), want);
                     if let Ok(n) = want {
                         m.map.insert(n, (file, FdRights::ALL, false));
@@ -385,7 +409,7 @@ fn run(scale: Scale, limit: usize, ops: Vec<Op>) {
                     let want = m.map.remove(&n);
                     let got = t.close(to_fd(n)).map(|c| c.into_file());
                     match (got, want) {
-                        (Ok(f), Some(e)) => assert!(Arc::ptr_eq(&f, &pool[e.0])),
+                        (Ok(f), Some(e)) => assert!(f.same_file(&pool[e.0])),
                         (Err(e), None) => assert_eq!(e, Errno::EBADF),
                         (g, w) => panic!("close({n}): {:?} vs {w:?}", g.err()),
                     }
@@ -535,8 +559,14 @@ fn run(scale: Scale, limit: usize, ops: Vec<Op>) {
                     let mut from = min;
                     for _ in 0..count {
                         let want = m.lowest_free(from);
-                        let got =
-                            t.alloc(to_fd(min), Arc::clone(&pool[file]), FdRights::ALL, false);
+                        let got = t.alloc(
+                            to_fd(min),
+                            pool[file]
+                                .try_clone()
+                                .expect("counts stay far below the ceiling"),
+                            FdRights::ALL,
+                            false,
+                        );
                         match got {
                             Ok(n) => assert_eq!(Ok(n.raw() as u32), want, "{op:?}"),
                             Err(rej) => {
@@ -571,10 +601,7 @@ fn run(scale: Scale, limit: usize, ops: Vec<Op>) {
         });
     }
     drop(live);
-    assert!(
-        pool.iter().all(|f| Arc::strong_count(f) == 1),
-        "leak at the end"
-    );
+    assert!(pool.iter().all(|f| f.refs() == 1), "leak at the end");
 }
 
 proptest! {
@@ -585,7 +612,8 @@ proptest! {
         limit in 70usize..=200,
         ops in prop::collection::vec(op(Scale::Small), 1..80),
     ) {
-        run(Scale::Small, limit, ops);
+        run::<Arc<TestFile>>(Scale::Small, limit, &ops);
+        run::<Bounded>(Scale::Small, limit, &ops);
     }
 }
 
@@ -602,7 +630,8 @@ proptest! {
     ) {
         let mut all = vec![Op::Fill { t: 0, min: 0, file: 0, count: prefill }];
         all.extend(ops);
-        run(Scale::Large, limit, all);
+        run::<Arc<TestFile>>(Scale::Large, limit, &all);
+        run::<Bounded>(Scale::Large, limit, &all);
     }
 }
 
@@ -654,7 +683,8 @@ fn deterministic_long_sequence() {
         to: 3,
     });
     ops.push(Op::Free { t: 1 });
-    run(Scale::Small, 70, ops);
+    run::<Arc<TestFile>>(Scale::Small, 70, &ops);
+    run::<Bounded>(Scale::Small, 70, &ops);
 }
 
 /// A fixed sequence across the first summary-word edge (4,096) up to the limit, so the
@@ -708,5 +738,6 @@ fn deterministic_summary_word_edge() {
         },
         Op::Free { t: 1 },
     ];
-    run(Scale::Large, 4_200, ops);
+    run::<Arc<TestFile>>(Scale::Large, 4_200, &ops);
+    run::<Bounded>(Scale::Large, 4_200, &ops);
 }

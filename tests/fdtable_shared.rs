@@ -166,7 +166,7 @@ fn into_inner_hands_back_the_table() {
     let (shared, _log, make) = watched(8);
     let a = make(0, true);
     shared.lock().open(Arc::clone(&a), R_READ).unwrap();
-    let plain: SharedFdTable<LockFile> = SharedFdTable::new(FdTable::with_limit(8));
+    let plain: SharedFdTable<Arc<LockFile>> = SharedFdTable::new(FdTable::with_limit(8));
     assert!(plain.into_inner().is_empty());
     let shared = Arc::try_unwrap(shared).ok().expect("only handle");
     let t = shared.into_inner();

@@ -64,7 +64,7 @@ fn requests(f: impl FnOnce()) -> Vec<usize> {
 
 #[test]
 fn small_tables_allocate_only_their_slots() {
-    let slot = std::mem::size_of::<Option<Entry<TestFile>>>();
+    let slot = std::mem::size_of::<Option<Entry<Arc<TestFile>>>>();
     // (limit, slot-array lengths expected while opening `limit` descriptors, and
     // whether anything else may be requested)
     let cases: [(usize, &[usize], bool); 3] = [

@@ -218,7 +218,7 @@ fn exe_rights() -> FdRights {
 }
 
 /// `n` descriptors from the pool (every seventh a hole), plus one at `high`.
-fn table(pool: &[Arc<HFile>], n: usize, high: Option<usize>) -> FdTable<HFile> {
+fn table(pool: &[Arc<HFile>], n: usize, high: Option<usize>) -> FdTable<Arc<HFile>> {
     let mut t = FdTable::new();
     for i in 0..n {
         if i % 7 == 6 {
@@ -247,7 +247,7 @@ fn table(pool: &[Arc<HFile>], n: usize, high: Option<usize>) -> FdTable<HFile> {
 
 type TableState = (Vec<Slot>, Vec<usize>, usize);
 
-fn table_state(t: &FdTable<HFile>, pool: &[Arc<HFile>]) -> TableState {
+fn table_state(t: &FdTable<Arc<HFile>>, pool: &[Arc<HFile>]) -> TableState {
     (
         table_snapshot(t),
         pool.iter().map(Arc::strong_count).collect(),
@@ -257,7 +257,7 @@ fn table_state(t: &FdTable<HFile>, pool: &[Arc<HFile>]) -> TableState {
 
 struct TS {
     pool: Vec<Arc<HFile>>,
-    t: FdTable<HFile>,
+    t: FdTable<Arc<HFile>>,
 }
 
 fn ts(n: usize, high: Option<usize>) -> TS {
@@ -365,15 +365,16 @@ const STACK_SIZE: u32 = 0x2_0000;
 
 struct AProc {
     pool: Vec<Arc<HFile>>,
-    table: SharedFdTable<HFile>,
+    table: SharedFdTable<Arc<HFile>>,
     mem: ArenaMem,
 }
 
 impl Process for AProc {
     type File = HFile;
+    type Handle = Arc<HFile>;
     type Memory = ArenaMem;
     type Lock = capexec::fdtable::DefaultRawMutex;
-    fn fd_table(&self) -> &SharedFdTable<HFile> {
+    fn fd_table(&self) -> &SharedFdTable<Arc<HFile>> {
         &self.table
     }
     fn memory(&self) -> &ArenaMem {

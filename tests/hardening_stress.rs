@@ -31,8 +31,8 @@ const FORKS: usize = 80_000;
 /// The exec'ing thread's process: the shared table, and (after an exec that does not
 /// swap the shared table in place) a table of its own, created before the exec.
 struct StressProc {
-    shared: Arc<SharedFdTable<HFile>>,
-    own: SharedFdTable<HFile>,
+    shared: Arc<SharedFdTable<Arc<HFile>>>,
+    own: SharedFdTable<Arc<HFile>>,
     in_place: bool,
     installed: bool,
     /// The table as installed: (descriptor, passable, close-on-exec, file from the pool).
@@ -42,9 +42,10 @@ struct StressProc {
 
 impl Process for StressProc {
     type File = HFile;
+    type Handle = Arc<HFile>;
     type Memory = SimAddressSpace;
     type Lock = capexec::fdtable::DefaultRawMutex;
-    fn fd_table(&self) -> &SharedFdTable<HFile> {
+    fn fd_table(&self) -> &SharedFdTable<Arc<HFile>> {
         if self.installed && !self.in_place {
             &self.own
         } else {
@@ -57,7 +58,7 @@ impl Process for StressProc {
     fn memory_mut(&mut self) -> &mut SimAddressSpace {
         &mut self.mem
     }
-    fn install_fd_table(&mut self, new: FdTable<HFile>) -> FdTable<HFile> {
+    fn install_fd_table(&mut self, new: FdTable<Arc<HFile>>) -> FdTable<Arc<HFile>> {
         self.installed = true;
         // Seen before the swap: after it, other threads may change a table swapped in
         // place.

@@ -2,6 +2,7 @@
 //! served by capexec's shim (the `capexec-native` runner).
 
 use std::path::Path;
+use std::sync::Arc;
 
 use capexec::fdtable::FdTable;
 
@@ -43,7 +44,7 @@ pub fn executable(program: &str, built: &Built) -> Result<HostFile, String> {
 #[cfg(all(target_os = "linux", target_arch = "x86_64"))]
 pub fn run(
     built: &Built,
-    table: FdTable<HostFile>,
+    table: FdTable<Arc<HostFile>>,
     exe: i32,
     data: &[u8],
     fds: &[i32],
@@ -81,7 +82,7 @@ pub fn executable(_: &str, built: &Built) -> Result<HostFile, String> {
 #[cfg(not(all(target_os = "linux", target_arch = "x86_64")))]
 pub fn run(
     built: &Built,
-    _: FdTable<HostFile>,
+    _: FdTable<Arc<HostFile>>,
     _: i32,
     _: &[u8],
     _: &[i32],

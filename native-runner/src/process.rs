@@ -2,6 +2,7 @@
 //! every trapped system call to capexec's i386 shim, and the launcher.
 
 use std::path::Path;
+use std::sync::Arc;
 
 use capexec::Errno;
 use capexec::abi::{Cloudabi32Activator, Layout32, Regs32, SyscallAction, syscall32};
@@ -39,7 +40,7 @@ pub const NATIVE_LAYOUT: Layout32 = Layout32 {
 /// (copies through `process_vm_readv`/`writev`, mappings through injected
 /// `mmap2`/`mprotect`/`munmap`), `File` is the caller's file type.
 pub struct NativeProcess<F: ?Sized> {
-    table: SharedFdTable<F>,
+    table: SharedFdTable<Arc<F>>,
     space: TraceeAddressSpace,
     layout: Layout32,
     syscalls: u64,
@@ -47,10 +48,11 @@ pub struct NativeProcess<F: ?Sized> {
 
 impl<F: ?Sized + File> Process for NativeProcess<F> {
     type File = F;
+    type Handle = Arc<F>;
     type Memory = TraceeAddressSpace;
     type Lock = capexec::fdtable::DefaultRawMutex;
 
-    fn fd_table(&self) -> &SharedFdTable<F> {
+    fn fd_table(&self) -> &SharedFdTable<Arc<F>> {
         &self.table
     }
 
@@ -89,7 +91,7 @@ where
     /// Starts the stub (`programs/stub.S`, built by
     /// [`build_programs`](crate::build_programs)) under ptrace as a process
     /// holding `table` and no image yet: the launcher process.
-    pub fn spawn(stub: &Path, table: FdTable<F>) -> Result<Self, Error> {
+    pub fn spawn(stub: &Path, table: FdTable<Arc<F>>) -> Result<Self, Error> {
         Ok(NativeProcess {
             table: SharedFdTable::new(table),
             space: TraceeAddressSpace::new(Tracee::spawn(stub)?),
@@ -232,7 +234,7 @@ where
 /// descriptors `fds` names, renumbered from 0.
 pub fn run_program<F>(
     stub: &Path,
-    launcher_table: FdTable<F>,
+    launcher_table: FdTable<Arc<F>>,
     exe_fd: u32,
     argdata: &[u8],
     fds: &[u32],

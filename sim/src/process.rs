@@ -1,22 +1,25 @@
 //! A simulated process: what `proc_exec` and the i386 shim need from a process.
 
+use std::sync::Arc;
+
 use capexec::exec::Process;
 use capexec::fdtable::{FdTable, File, SharedFdTable};
 
 use crate::SimAddressSpace;
 
 /// A simulated process: a shared descriptor table and a [`SimAddressSpace`], enough to
-/// drive [`proc_exec`](capexec::exec::proc_exec) and the i386 shim in host tests.
+/// drive [`proc_exec`](capexec::exec::proc_exec) and the i386 shim in host tests. Its
+/// table holds `Arc<F>` handles.
 pub struct SimProcess<F: ?Sized> {
     /// The process's descriptor table.
-    pub table: SharedFdTable<F>,
+    pub table: SharedFdTable<Arc<F>>,
     /// The process's memory.
     pub mem: SimAddressSpace,
 }
 
-impl<F: ?Sized> SimProcess<F> {
+impl<F: ?Sized + File> SimProcess<F> {
     /// A process with `table` and an empty address space.
-    pub fn new(table: FdTable<F>) -> SimProcess<F> {
+    pub fn new(table: FdTable<Arc<F>>) -> SimProcess<F> {
         SimProcess {
             table: SharedFdTable::new(table),
             mem: SimAddressSpace::new(),
@@ -26,10 +29,11 @@ impl<F: ?Sized> SimProcess<F> {
 
 impl<F: ?Sized + File> Process for SimProcess<F> {
     type File = F;
+    type Handle = Arc<F>;
     type Memory = SimAddressSpace;
     type Lock = capexec::fdtable::DefaultRawMutex;
 
-    fn fd_table(&self) -> &SharedFdTable<F> {
+    fn fd_table(&self) -> &SharedFdTable<Arc<F>> {
         &self.table
     }
 

@@ -7,8 +7,6 @@
 //! the executable. `activate`, after the point of no return, only resets the address
 //! space, maps, copies and protects.
 
-use alloc::sync::Arc;
-
 use super::cloudabi32::Cloudabi32;
 use super::stack::{AuxInfo, Entropy, StackImage, build_initial_stack};
 use crate::Errno;
@@ -118,8 +116,8 @@ where
     fn prepare(
         &mut self,
         _process: &P,
-        executable: &Arc<P::File>,
-        args: &ImageArgs<P::File>,
+        executable: &P::Handle,
+        args: &ImageArgs<P::Handle>,
     ) -> Result<PreparedImage32, Errno> {
         let l = &self.layout;
         let image = ElfImage::parse(&**executable, l.dyn_base)?;
@@ -153,8 +151,8 @@ where
         &mut self,
         process: &mut P,
         prepared: PreparedImage32,
-        _executable: &Arc<P::File>,
-        args: &ImageArgs<P::File>,
+        _executable: &P::Handle,
+        args: &ImageArgs<P::Handle>,
     ) -> Result<EntryState32, Errno> {
         let mem = process.memory_mut();
         mem.reset();

@@ -8,7 +8,6 @@
 //! carry flag is cleared and the results go to `eax` (and `edx`); on failure the carry
 //! is set and `eax` holds the CloudABI errno.
 
-use alloc::sync::Arc;
 use alloc::vec::Vec;
 
 use super::activator::EntryState32;
@@ -304,11 +303,7 @@ where
 }
 
 /// The file of `fd` if its base rights include `need` (`EBADF`, `ENOTCAPABLE`).
-fn file_with<P: Process + ?Sized>(
-    process: &P,
-    fd: u32,
-    need: Rights,
-) -> Result<Arc<P::File>, Errno> {
+fn file_with<P: Process + ?Sized>(process: &P, fd: u32, need: Rights) -> Result<P::Handle, Errno> {
     let (file, rights) = process.fd_table().get_file(fd_arg(fd)?)?;
     if !rights.base.contains(need) {
         return Err(Errno::ENOTCAPABLE);

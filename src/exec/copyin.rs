@@ -9,7 +9,7 @@ use super::exec_abi::{AbiAddr, ExecAbi, UserAddress};
 use super::image_args::ImageArgs;
 use super::usermem::{UserMemory, check_user_range, copyin};
 use crate::Errno;
-use crate::fdtable::{File, SharedFdTable};
+use crate::fdtable::{FileHandle, SharedFdTable};
 
 /// Descriptor lists up to this length are kept on the stack.
 pub const SMALL_FD_LIST: usize = 64;
@@ -78,16 +78,16 @@ impl FdList {
 ///
 /// # References
 /// - FreeBSD r285622, `sys/kern/kern_exec.c` `exec_copyin_data_fds`.
-pub fn exec_copyin_data_fds<F, R, M>(
-    table: &SharedFdTable<F, R>,
+pub fn exec_copyin_data_fds<H, R, M>(
+    table: &SharedFdTable<H, R>,
     mem: &M,
     data: AbiAddr<M>,
     data_len: AbiAddr<M>,
     fds: AbiAddr<M>,
     fds_len: AbiAddr<M>,
-) -> Result<ImageArgs<F>, Errno>
+) -> Result<ImageArgs<H>, Errno>
 where
-    F: ?Sized + File,
+    H: FileHandle,
     R: lock_api::RawMutex,
     M: UserMemory + ?Sized,
 {

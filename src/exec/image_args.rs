@@ -9,14 +9,14 @@ use crate::fdtable::{FdTable, fdescfree_remapped};
 ///
 /// Dropping it before the point of no return releases the table through
 /// [`fdescfree_remapped`], so an exec that fails leaks no reference.
-pub struct ImageArgs<F: ?Sized> {
+pub struct ImageArgs<H> {
     /// `data_len + 1` bytes (data, then NUL) when `data_len > 0`, empty otherwise.
     pub(crate) buf: Vec<u8>,
     /// The new table, until it is installed.
-    pub(crate) table: Option<FdTable<F>>,
+    pub(crate) table: Option<FdTable<H>>,
 }
 
-impl<F: ?Sized> ImageArgs<F> {
+impl<H> ImageArgs<H> {
     /// The argument data as the program passed it (without the appended NUL).
     #[inline]
     pub fn data(&self) -> &[u8] {
@@ -38,18 +38,18 @@ impl<F: ?Sized> ImageArgs<F> {
 
     /// The remapped table the new image will get (`None` once taken for installation).
     #[inline]
-    pub fn fd_table(&self) -> Option<&FdTable<F>> {
+    pub fn fd_table(&self) -> Option<&FdTable<H>> {
         self.table.as_ref()
     }
 
     /// Takes the table out for installation (after the point of no return).
     #[inline]
-    pub(crate) fn take_table(&mut self) -> Option<FdTable<F>> {
+    pub(crate) fn take_table(&mut self) -> Option<FdTable<H>> {
         self.table.take()
     }
 }
 
-impl<F: ?Sized> Drop for ImageArgs<F> {
+impl<H> Drop for ImageArgs<H> {
     fn drop(&mut self) {
         if let Some(t) = self.table.take() {
             fdescfree_remapped(t);
@@ -57,7 +57,7 @@ impl<F: ?Sized> Drop for ImageArgs<F> {
     }
 }
 
-impl<F: ?Sized> core::fmt::Debug for ImageArgs<F> {
+impl<H> core::fmt::Debug for ImageArgs<H> {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("ImageArgs")
             .field("data_len", &self.data_len())

@@ -1,18 +1,21 @@
 //! The `proc_exec` driver: copy in, check, point of no return, install.
 
-use alloc::sync::Arc;
-
 use super::copyin::exec_copyin_data_fds;
 use super::exec_abi::AbiAddr;
 use super::image_args::ImageArgs;
 use super::usermem::UserMemory;
 use crate::Errno;
-use crate::fdtable::{Fd, FdTable, File, FileType, Rights, SharedFdTable, fdinstall_remapped};
+use crate::fdtable::{
+    Fd, FdTable, File, FileHandle, FileType, Rights, SharedFdTable, fdinstall_remapped,
+};
 
 /// The process that calls `proc_exec`, as the driver needs it.
 pub trait Process {
-    /// The kernel's open-file type held in the descriptor table.
+    /// The kernel's open-file type.
     type File: ?Sized + File;
+    /// The kernel's counted reference to an open file, as the descriptor table holds it
+    /// (for example `Arc<Self::File>`).
+    type Handle: FileHandle<Target = Self::File>;
     /// The process's user memory, reached through the ABI of the calling program (its
     /// [`UserMemory::Abi`] gives the address width and `ARG_MAX` of the exec).
     type Memory: UserMemory + ?Sized;
@@ -31,7 +34,7 @@ pub trait Process {
     fn resume_other_threads(&mut self) {}
 
     /// The process's descriptor table.
-    fn fd_table(&self) -> &SharedFdTable<Self::File, Self::Lock>;
+    fn fd_table(&self) -> &SharedFdTable<Self::Handle, Self::Lock>;
 
     /// The process's user memory, for copy-ins.
     fn memory(&self) -> &Self::Memory;
@@ -45,7 +48,7 @@ pub trait Process {
     /// ([`fdinstall_remapped`]); a kernel whose table handle is also shared with *other
     /// processes* overrides this to give this process a handle of its own (created
     /// before the exec, so nothing is allocated here), leaving the others' table intact.
-    fn install_fd_table(&mut self, new: FdTable<Self::File>) -> FdTable<Self::File> {
+    fn install_fd_table(&mut self, new: FdTable<Self::Handle>) -> FdTable<Self::Handle> {
         fdinstall_remapped(self.fd_table(), new)
     }
 }
@@ -65,8 +68,8 @@ pub trait ImageActivator<P: Process + ?Sized> {
     fn prepare(
         &mut self,
         process: &P,
-        executable: &Arc<P::File>,
-        args: &ImageArgs<P::File>,
+        executable: &P::Handle,
+        args: &ImageArgs<P::Handle>,
     ) -> Result<Self::PreparedImage, Errno>;
 
     /// Phase two, after the point of no return: replaces the address space with the new
@@ -76,8 +79,8 @@ pub trait ImageActivator<P: Process + ?Sized> {
         &mut self,
         process: &mut P,
         prepared: Self::PreparedImage,
-        executable: &Arc<P::File>,
-        args: &ImageArgs<P::File>,
+        executable: &P::Handle,
+        args: &ImageArgs<P::Handle>,
     ) -> Result<Self::Entry, Errno>;
 }
 
@@ -100,10 +103,10 @@ pub enum ExecOutcome<E> {
 /// The executable's descriptor checks, on the caller's table: open (`EBADF`), with the
 /// `PROC_EXEC` right (`ENOTCAPABLE`), a regular file (a directory, device or symbolic
 /// link is `EACCES`; a socket, process, shared memory or unknown type `EINVAL`).
-pub fn check_executable<F: ?Sized + File, R: lock_api::RawMutex>(
-    table: &SharedFdTable<F, R>,
+pub fn check_executable<H: FileHandle, R: lock_api::RawMutex>(
+    table: &SharedFdTable<H, R>,
     fd: u32,
-) -> Result<Arc<F>, Errno> {
+) -> Result<H, Errno> {
     let fd = Fd::from_raw(i32::try_from(fd).map_err(|_| Errno::EBADF)?)?;
     let (file, rights) = table.get_file(fd)?;
     if !rights.base.contains(Rights::PROC_EXEC) {

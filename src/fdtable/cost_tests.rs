@@ -22,7 +22,7 @@ fn fd(n: usize) -> Fd {
 }
 
 /// A table with descriptors `0..n` open (built in place, so building it is cheap).
-fn dense(n: usize, limit: usize, file: &Arc<F>) -> FdTable<F> {
+fn dense(n: usize, limit: usize, file: &Arc<F>) -> FdTable<Arc<F>> {
     let mut t = FdTable::with_limit(limit);
     t.reserve_dense(n).unwrap();
     for _ in 0..n {
@@ -33,7 +33,7 @@ fn dense(n: usize, limit: usize, file: &Arc<F>) -> FdTable<F> {
 }
 
 /// Bitmap words visited by `lowest_free(0)`, with its result.
-fn search(t: &FdTable<F>) -> (Result<Fd, crate::Errno>, u64) {
+fn search(t: &FdTable<Arc<F>>) -> (Result<Fd, crate::Errno>, u64) {
     let (r, [words, _, _]) = measure(|| t.lowest_free(Fd::STDIN));
     (r, words)
 }
@@ -73,7 +73,7 @@ fn lowest_free_after_close_3_in_a_full_million_slot_table_reads_one_word() {
 }
 
 /// Work (bitmap words + slot lookups) of `fdcopy_remapped(old, fds)`.
-fn remap_work(old: &FdTable<F>, fds: &[i32]) -> (FdTable<F>, u64) {
+fn remap_work(old: &FdTable<Arc<F>>, fds: &[i32]) -> (FdTable<Arc<F>>, u64) {
     let (new, [words, slots, _]) = measure(|| fdcopy_remapped(old, fds));
     (new.unwrap(), words + slots)
 }

@@ -1,28 +1,29 @@
 //! One open descriptor's slot contents, and the closed files handed back.
 
-use alloc::sync::Arc;
 use alloc::vec::Vec;
+use core::ops::Deref;
 
-use super::FdRights;
+use super::{FdRights, FileHandle};
 
-/// What one descriptor holds: a reference to the shared open file and the
-/// descriptor's own rights. Close-on-exec lives in the table's bitmap beside the open
-/// bits, so a slot is 24 bytes for a sized `F` (8 for the `Arc`, 16 for the rights).
-pub struct Entry<F: ?Sized> {
-    pub(crate) file: Arc<F>,
+/// What one descriptor holds: a reference to the shared open file (the kernel's
+/// [`FileHandle`]) and the descriptor's own rights. Close-on-exec lives in the table's
+/// bitmap beside the open bits, so a slot is 24 bytes for an 8-byte handle (8 for the
+/// handle, 16 for the rights).
+pub struct Entry<H> {
+    pub(crate) file: H,
     pub(crate) rights: FdRights,
 }
 
-impl<F: ?Sized> Entry<F> {
+impl<H> Entry<H> {
     /// A new entry holding `file` with `rights`.
     #[inline]
-    pub fn new(file: Arc<F>, rights: FdRights) -> Entry<F> {
+    pub fn new(file: H, rights: FdRights) -> Entry<H> {
         Entry { file, rights }
     }
 
     /// The open file this descriptor refers to.
     #[inline]
-    pub fn file(&self) -> &Arc<F> {
+    pub fn file(&self) -> &H {
         &self.file
     }
 
@@ -31,35 +32,29 @@ impl<F: ?Sized> Entry<F> {
     pub fn rights(&self) -> FdRights {
         self.rights
     }
-
-    /// Takes one more reference to the same file with the same rights (FreeBSD
-    /// `fhold` on a struct copy).
-    #[inline]
-    pub(crate) fn share(&self) -> Entry<F> {
-        Entry {
-            file: Arc::clone(&self.file),
-            rights: self.rights,
-        }
-    }
 }
 
-impl<F: ?Sized> Clone for Entry<F> {
-    /// One more reference to the same file, same rights (FreeBSD `fhold`).
+impl<H: FileHandle> Entry<H> {
+    /// Takes one more reference to the same file with the same rights (FreeBSD
+    /// `fhold` on a struct copy): `EBADF` when the file's reference count cannot grow.
     #[inline]
-    fn clone(&self) -> Entry<F> {
-        self.share()
+    pub fn try_share(&self) -> Result<Entry<H>, crate::Errno> {
+        Ok(Entry {
+            file: self.file.try_clone()?,
+            rights: self.rights,
+        })
     }
 }
 
 /// A file removed from a table, handed back so that its last reference is released
 /// after every table lock is dropped (a file's destructor may block or take locks).
 #[must_use = "a closed file must be released (dropped) after the table lock is released"]
-pub struct Closed<F: ?Sized>(pub(crate) Arc<F>);
+pub struct Closed<H>(pub(crate) H);
 
-impl<F: ?Sized> Closed<F> {
+impl<H> Closed<H> {
     /// The file reference, to release or inspect.
     #[inline]
-    pub fn into_file(self) -> Arc<F> {
+    pub fn into_file(self) -> H {
         self.0
     }
 }
@@ -67,9 +62,9 @@ impl<F: ?Sized> Closed<F> {
 /// Several files removed from a table (by `close_range` or the close-on-exec sweep),
 /// to be released after the table lock is dropped.
 #[must_use = "closed files must be released (dropped) after the table lock is released"]
-pub struct ClosedFiles<F: ?Sized>(pub(crate) Vec<Arc<F>>);
+pub struct ClosedFiles<H>(pub(crate) Vec<H>);
 
-impl<F: ?Sized> ClosedFiles<F> {
+impl<H> ClosedFiles<H> {
     /// How many descriptors were closed.
     #[inline]
     pub fn len(&self) -> usize {
@@ -84,45 +79,48 @@ impl<F: ?Sized> ClosedFiles<F> {
 
     /// The file references, to release or inspect.
     #[inline]
-    pub fn into_files(self) -> Vec<Arc<F>> {
+    pub fn into_files(self) -> Vec<H> {
         self.0
     }
 }
 
 /// A file that could not be inserted, handed back with the reason (as `heapless` does),
 /// so that a failed insert neither leaks nor silently drops the caller's reference.
-pub struct Rejected<F: ?Sized> {
+pub struct Rejected<H> {
     /// Why the insert failed (`EMFILE`, `EBADF` or `ENOMEM`).
     pub errno: crate::Errno,
     /// The file the caller passed in.
-    pub file: Arc<F>,
+    pub file: H,
 }
 
-impl<F: ?Sized> From<Rejected<F>> for crate::Errno {
+impl<H> From<Rejected<H>> for crate::Errno {
     #[inline]
-    fn from(r: Rejected<F>) -> crate::Errno {
+    fn from(r: Rejected<H>) -> crate::Errno {
         r.errno
     }
 }
 
-impl<F: ?Sized> core::fmt::Debug for Entry<F> {
+/// The address of the file `h` refers to, for `Debug` output.
+fn addr<H: Deref>(h: &H) -> *const () {
+    (&**h as *const H::Target).cast()
+}
+
+impl<H: Deref> core::fmt::Debug for Entry<H> {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("Entry")
-            .field("file", &Arc::as_ptr(&self.file))
+            .field("file", &addr(&self.file))
             .field("rights", &self.rights)
             .finish()
     }
 }
 
-impl<F: ?Sized> core::fmt::Debug for Closed<F> {
+impl<H: Deref> core::fmt::Debug for Closed<H> {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.debug_tuple("Closed")
-            .field(&Arc::as_ptr(&self.0))
-            .finish()
+        f.debug_tuple("Closed").field(&addr(&self.0)).finish()
     }
 }
 
-impl<F: ?Sized> core::fmt::Debug for ClosedFiles<F> {
+impl<H> core::fmt::Debug for ClosedFiles<H> {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("ClosedFiles")
             .field("len", &self.0.len())
@@ -130,7 +128,7 @@ impl<F: ?Sized> core::fmt::Debug for ClosedFiles<F> {
     }
 }
 
-impl<F: ?Sized> core::fmt::Debug for Rejected<F> {
+impl<H> core::fmt::Debug for Rejected<H> {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("Rejected")
             .field("errno", &self.errno)

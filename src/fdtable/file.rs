@@ -55,9 +55,10 @@ impl FileType {
 
 /// The kernel's open-file object, as the descriptor table sees it.
 ///
-/// The table holds files as `Arc<F>`: cloning the `Arc` is taking a reference
-/// (FreeBSD `fhold`), dropping it is releasing one (`fdrop`). The table never creates an
-/// `Arc`; the kernel does, when it opens a file. `F` may be unsized (`dyn File`).
+/// The table holds files through the kernel's [`FileHandle`](super::FileHandle) (for
+/// example `Arc<F>`): cloning the handle is taking a reference (FreeBSD `fhold`),
+/// dropping it is releasing one (`fdrop`). The table never creates a file or a handle;
+/// the kernel does, when it opens a file. `F` may be unsized (`dyn File`).
 pub trait File {
     /// The CloudABI file type, reported by `fd_stat_get` and checked by `proc_exec`.
     fn file_type(&self) -> FileType;

@@ -8,8 +8,10 @@
 //! - The remapped primitives of FreeBSD r285622: [`fdcopy_remapped`],
 //!   [`fdinstall_remapped`], [`fdescfree_remapped`].
 //!
-//! The kernel plugs in its own open-file type by implementing [`File`]; the table holds
-//! it as `Arc<F>`. A descriptor number from user space becomes an [`Fd`] through one
+//! The kernel plugs in its own open-file type by implementing [`File`], and its own
+//! counted reference to it by implementing [`FileHandle`] (whose clone may fail, as
+//! FreeBSD's `fhold`); `Arc<F>` is one such handle. The table stores handles:
+//! `FdTable<Arc<dyn File>>`, or `FdTable<KernelRef>`. A descriptor number from user space becomes an [`Fd`] through one
 //! checked conversion, [`Fd::from_raw`] (negative: `EBADF`).
 
 mod bitmap;
@@ -18,6 +20,7 @@ mod cost_tests;
 mod entry;
 mod fd;
 mod file;
+mod handle;
 mod remap;
 mod rights;
 mod shared;
@@ -27,6 +30,7 @@ mod uio;
 pub use entry::{Closed, ClosedFiles, Entry, Rejected};
 pub use fd::Fd;
 pub use file::{File, FileIo, FileType};
+pub use handle::FileHandle;
 pub use remap::{fdcopy_remapped, fdescfree_remapped, fdinstall_remapped};
 pub use rights::{FdRights, Rights};
 pub use shared::{DefaultRawMutex, SharedFdTable, SharedFdTableGuard};

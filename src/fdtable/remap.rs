@@ -1,7 +1,7 @@
 //! The remapped primitives of FreeBSD r285622: build, install and free a table whose
 //! layout is given by a descriptor list (`new fd i = old fd fds[i]`).
 
-use super::{Fd, FdTable, File, SharedFdTable};
+use super::{Fd, FdTable, File, FileHandle, SharedFdTable};
 use crate::Errno;
 
 /// Builds the table of a remapped exec (FreeBSD `fdcopy_remapped`): new descriptor `i`
@@ -25,10 +25,7 @@ use crate::Errno;
 /// # References
 /// - FreeBSD r285622, `sys/kern/kern_descrip.c` `fdcopy_remapped`.
 #[inline]
-pub fn fdcopy_remapped<F: ?Sized + File>(
-    old: &FdTable<F>,
-    fds: &[i32],
-) -> Result<FdTable<F>, Errno> {
+pub fn fdcopy_remapped<H: FileHandle>(old: &FdTable<H>, fds: &[i32]) -> Result<FdTable<H>, Errno> {
     check_remap_len(old, fds)?;
     // One pass, as FreeBSD does: the table is allocated first, then each entry is checked
     // and copied. On a failure `new` is dropped here, releasing every reference taken so
@@ -41,7 +38,7 @@ pub fn fdcopy_remapped<F: ?Sized + File>(
 
 /// Step 1 of [`fdcopy_remapped`]: `E2BIG` when the list is longer than the table.
 #[inline]
-pub(crate) fn check_remap_len<F: ?Sized>(old: &FdTable<F>, fds: &[i32]) -> Result<(), Errno> {
+pub(crate) fn check_remap_len<H: FileHandle>(old: &FdTable<H>, fds: &[i32]) -> Result<(), Errno> {
     let lastfile_plus_one = old.lastfile().map_or(0, |l| l.index() + 1);
     if fds.len() > lastfile_plus_one {
         return Err(Errno::E2BIG);
@@ -52,9 +49,9 @@ pub(crate) fn check_remap_len<F: ?Sized>(old: &FdTable<F>, fds: &[i32]) -> Resul
 /// Step 3 of [`fdcopy_remapped`], writing into `new` in place: `new` is empty with room
 /// reserved for `fds.len()` entries, so this never allocates. Cost O(`fds.len()`).
 #[inline]
-pub(crate) fn fill_remapped<F: ?Sized + File>(
-    new: &mut FdTable<F>,
-    old: &FdTable<F>,
+pub(crate) fn fill_remapped<H: FileHandle>(
+    new: &mut FdTable<H>,
+    old: &FdTable<H>,
     fds: &[i32],
 ) -> Result<(), Errno> {
     for &raw in fds {
@@ -62,7 +59,7 @@ pub(crate) fn fill_remapped<F: ?Sized + File>(
         if !entry.file().is_passable() {
             return Err(Errno::EINVAL);
         }
-        new.push_dense(entry.clone());
+        new.push_dense(entry.try_share()?);
     }
     new.finish_dense();
     Ok(())
@@ -80,10 +77,10 @@ pub(crate) fn fill_remapped<F: ?Sized + File>(
 /// # References
 /// - FreeBSD r285622, `sys/kern/kern_descrip.c` `fdinstall_remapped`.
 #[must_use = "the old table must be dropped after the lock is released"]
-pub fn fdinstall_remapped<F: ?Sized, R: lock_api::RawMutex>(
-    shared: &SharedFdTable<F, R>,
-    new: FdTable<F>,
-) -> FdTable<F> {
+pub fn fdinstall_remapped<H, R: lock_api::RawMutex>(
+    shared: &SharedFdTable<H, R>,
+    new: FdTable<H>,
+) -> FdTable<H> {
     core::mem::replace(&mut *shared.lock(), new)
 }
 
@@ -92,6 +89,6 @@ pub fn fdinstall_remapped<F: ?Sized, R: lock_api::RawMutex>(
 ///
 /// # References
 /// - FreeBSD r285622, `sys/kern/kern_descrip.c` `fdescfree_remapped`.
-pub fn fdescfree_remapped<F: ?Sized>(new: FdTable<F>) {
+pub fn fdescfree_remapped<H>(new: FdTable<H>) {
     drop(new);
 }

@@ -1,6 +1,5 @@
 //! A descriptor table shared by the threads of a process, behind the kernel's lock.
 
-use alloc::sync::Arc;
 use alloc::vec::Vec;
 
 use lock_api::{Mutex, MutexGuard, RawMutex};
@@ -8,7 +7,7 @@ use lock_api::{Mutex, MutexGuard, RawMutex};
 use super::entry::{Closed, Rejected};
 use super::remap::{check_remap_len, fill_remapped};
 use super::table::{AllocStep, Step, Storage};
-use super::{CloseRange, Fd, FdRights, FdTable, File};
+use super::{CloseRange, Fd, FdRights, FdTable, FileHandle};
 use crate::Errno;
 
 /// The lock [`SharedFdTable`] uses when the kernel names none: a spinning raw mutex
@@ -20,7 +19,7 @@ pub type DefaultRawMutex = spin::Mutex<()>;
 
 /// The guard of a locked [`SharedFdTable`]: the table, borrowed mutably until the guard
 /// is dropped.
-pub type SharedFdTableGuard<'a, F, R = DefaultRawMutex> = MutexGuard<'a, R, FdTable<F>>;
+pub type SharedFdTableGuard<'a, H, R = DefaultRawMutex> = MutexGuard<'a, R, FdTable<H>>;
 
 /// A table shared by the threads of a process: a lock around a table held by value.
 ///
@@ -54,10 +53,10 @@ pub type SharedFdTableGuard<'a, F, R = DefaultRawMutex> = MutexGuard<'a, R, FdTa
 ///     }
 /// }
 ///
-/// // The default lock; a kernel writes `SharedFdTable<Pipe, MyIrqSafeRawMutex>`.
-/// let shared: SharedFdTable<Pipe> = SharedFdTable::new(FdTable::new());
+/// // Arc handles and the default lock; a kernel may write
+/// // `SharedFdTable<KernelRef, IrqSafeRawMutex>`.
+/// let shared: SharedFdTable<Arc<Pipe>> = SharedFdTable::new(FdTable::new());
 /// let fd = shared
-///     .lock()
 ///     .open(Arc::new(Pipe), FdRights::new(Rights::FD_READ, Rights::empty()))
 ///     .map_err(|r| r.errno)?;
 /// let copy = shared.dup(fd)?;
@@ -65,19 +64,19 @@ pub type SharedFdTableGuard<'a, F, R = DefaultRawMutex> = MutexGuard<'a, R, FdTa
 /// assert!(shared.lock().is_open(copy));
 /// # Ok::<(), capexec::Errno>(())
 /// ```
-pub struct SharedFdTable<F: ?Sized, R: RawMutex = DefaultRawMutex> {
-    inner: Mutex<R, FdTable<F>>,
+pub struct SharedFdTable<H, R: RawMutex = DefaultRawMutex> {
+    inner: Mutex<R, FdTable<H>>,
 }
 
-impl<F: ?Sized, R: RawMutex> Default for SharedFdTable<F, R> {
+impl<H: FileHandle, R: RawMutex> Default for SharedFdTable<H, R> {
     fn default() -> Self {
         SharedFdTable::new(FdTable::new())
     }
 }
 
-impl<F: ?Sized, R: RawMutex> SharedFdTable<F, R> {
+impl<H, R: RawMutex> SharedFdTable<H, R> {
     /// Wraps `table`.
-    pub const fn new(table: FdTable<F>) -> SharedFdTable<F, R> {
+    pub const fn new(table: FdTable<H>) -> SharedFdTable<H, R> {
         SharedFdTable {
             inner: Mutex::new(table),
         }
@@ -85,13 +84,13 @@ impl<F: ?Sized, R: RawMutex> SharedFdTable<F, R> {
 
     /// Locks the table. Keep the section short; drop closed files after the guard.
     #[inline]
-    pub fn lock(&self) -> SharedFdTableGuard<'_, F, R> {
+    pub fn lock(&self) -> SharedFdTableGuard<'_, H, R> {
         self.inner.lock()
     }
 
     /// Locks the table if the lock is free, without waiting.
     #[inline]
-    pub fn try_lock(&self) -> Option<SharedFdTableGuard<'_, F, R>> {
+    pub fn try_lock(&self) -> Option<SharedFdTableGuard<'_, H, R>> {
         self.inner.try_lock()
     }
 
@@ -103,20 +102,23 @@ impl<F: ?Sized, R: RawMutex> SharedFdTable<F, R> {
 
     /// The table, without locking: the exclusive borrow proves no other thread holds it.
     #[inline]
-    pub fn get_mut(&mut self) -> &mut FdTable<F> {
+    pub fn get_mut(&mut self) -> &mut FdTable<H> {
         self.inner.get_mut()
     }
 
     /// Unwraps the table.
-    pub fn into_inner(self) -> FdTable<F> {
+    pub fn into_inner(self) -> FdTable<H> {
         self.inner.into_inner()
     }
+}
 
-    /// The file of `fd`, with one new reference taken under the lock (FreeBSD `fget`).
-    pub fn get_file(&self, fd: Fd) -> Result<(Arc<F>, FdRights), Errno> {
+impl<H: FileHandle, R: RawMutex> SharedFdTable<H, R> {
+    /// The file of `fd`, with one new reference taken under the lock (FreeBSD `fget`):
+    /// `EBADF` if `fd` is not open or the file's reference count cannot grow.
+    pub fn get_file(&self, fd: Fd) -> Result<(H, FdRights), Errno> {
         let t = self.lock();
         let e = t.get(fd)?;
-        Ok((e.file().clone(), e.rights()))
+        Ok((e.file().try_clone()?, e.rights()))
     }
 
     /// Runs `step` under the lock until it is done; when it asks for a larger table the
@@ -125,9 +127,9 @@ impl<F: ?Sized, R: RawMutex> SharedFdTable<F, R> {
     /// used is freed after the lock is released.
     fn grow_and_retry<T>(
         &self,
-        mut step: impl FnMut(&mut FdTable<F>) -> Result<Step<T>, Errno>,
+        mut step: impl FnMut(&mut FdTable<H>) -> Result<Step<T>, Errno>,
     ) -> Result<T, Errno> {
-        let mut spare: Option<Storage<F>> = None;
+        let mut spare: Option<Storage<H>> = None;
         loop {
             let mut t = self.lock();
             let unused = spare.take().map(|s| t.adopt(s));
@@ -147,12 +149,12 @@ impl<F: ?Sized, R: RawMutex> SharedFdTable<F, R> {
     pub fn alloc(
         &self,
         min: Fd,
-        file: Arc<F>,
+        file: H,
         rights: FdRights,
         cloexec: bool,
-    ) -> Result<Fd, Rejected<F>> {
+    ) -> Result<Fd, Rejected<H>> {
         let mut file = file;
-        let mut spare: Option<Storage<F>> = None;
+        let mut spare: Option<Storage<H>> = None;
         loop {
             let mut t = self.lock();
             let unused = spare.take().map(|s| t.adopt(s));
@@ -176,13 +178,13 @@ impl<F: ?Sized, R: RawMutex> SharedFdTable<F, R> {
     /// Inserts `file` at the lowest free descriptor with close-on-exec clear
     /// ([`FdTable::open`]).
     #[inline]
-    pub fn open(&self, file: Arc<F>, rights: FdRights) -> Result<Fd, Rejected<F>> {
+    pub fn open(&self, file: H, rights: FdRights) -> Result<Fd, Rejected<H>> {
         self.alloc(Fd::STDIN, file, rights, false)
     }
 
     /// Closes `fd`; the file is released after the lock is dropped.
     pub fn close(&self, fd: Fd) -> Result<(), Errno> {
-        let closed: Closed<F> = self.lock().close(fd)?;
+        let closed: Closed<H> = self.lock().close(fd)?;
         drop(closed);
         Ok(())
     }
@@ -257,10 +259,10 @@ impl<F: ?Sized, R: RawMutex> SharedFdTable<F, R> {
     /// outside it, and closes under the lock once the list is large enough.
     fn close_collecting(
         &self,
-        count: impl Fn(&FdTable<F>) -> usize,
-        close: impl FnOnce(&mut FdTable<F>, &mut Vec<Arc<F>>) -> Result<usize, Errno>,
+        count: impl Fn(&FdTable<H>) -> usize,
+        close: impl FnOnce(&mut FdTable<H>, &mut Vec<H>) -> Result<usize, Errno>,
     ) -> Result<usize, Errno> {
-        let mut out: Vec<Arc<F>> = Vec::new();
+        let mut out: Vec<H> = Vec::new();
         loop {
             let mut t = self.lock();
             let n = count(&t);
@@ -276,13 +278,13 @@ impl<F: ?Sized, R: RawMutex> SharedFdTable<F, R> {
     }
 }
 
-impl<F: ?Sized + File, R: RawMutex> SharedFdTable<F, R> {
+impl<H: FileHandle, R: RawMutex> SharedFdTable<H, R> {
     /// [`fdcopy_remapped`](super::fdcopy_remapped) with validation and copy in one lock
     /// section, so they see one consistent snapshot while other threads use the table.
     /// The new table is allocated before that section (after a first, short one that
     /// checks `E2BIG`), and freed after it on failure. The section costs
     /// O(`fds.len()`).
-    pub fn fdcopy_remapped(&self, fds: &[i32]) -> Result<FdTable<F>, Errno> {
+    pub fn fdcopy_remapped(&self, fds: &[i32]) -> Result<FdTable<H>, Errno> {
         let limit = {
             let t = self.lock();
             check_remap_len(&t, fds)?;
@@ -310,7 +312,7 @@ impl<F: ?Sized + File, R: RawMutex> SharedFdTable<F, R> {
     /// The fork copy ([`FdTable::fork_copy`]) in one lock section of O(open
     /// descriptors): the new table is allocated before it, sized by a first short
     /// section, and allocated again if the table grew in between.
-    pub fn fork_copy(&self) -> Result<FdTable<F>, Errno> {
+    pub fn fork_copy(&self) -> Result<FdTable<H>, Errno> {
         let (mut cap, mut limit) = {
             let t = self.lock();
             (t.fork_capacity(), t.limit())
@@ -320,9 +322,11 @@ impl<F: ?Sized + File, R: RawMutex> SharedFdTable<F, R> {
             let t = self.lock();
             let need = t.fork_capacity();
             if need <= cap {
-                t.fork_fill(&mut new);
+                let filled = t.fork_fill(&mut new);
                 drop(t);
-                return Ok(new);
+                // On failure `new` (with the references taken so far) is freed here,
+                // after the lock.
+                return filled.map(|()| new);
             }
             limit = t.limit();
             drop(t);

@@ -1,11 +1,10 @@
 //! The descriptor table itself (FreeBSD `struct filedesc`).
 
-use alloc::sync::Arc;
 use alloc::vec::Vec;
 
 use super::bitmap::FdBitmap;
 use super::entry::{Closed, ClosedFiles, Entry, Rejected};
-use super::{Fd, FdRights, File};
+use super::{Fd, FdRights, File, FileHandle};
 use crate::Errno;
 
 /// The default descriptor limit: 1,048,576 descriptors, Linux's `nr_open` default.
@@ -20,14 +19,14 @@ const MIN_SLOTS: usize = 8;
 /// The slot array and bitmaps of a table of some capacity, allocated before a lock
 /// section and adopted under it ([`FdTable::adopt`]), so that a shared table never calls
 /// the allocator while its lock is held.
-pub(crate) struct Storage<F: ?Sized> {
-    slots: Vec<Option<Entry<F>>>,
+pub(crate) struct Storage<H> {
+    slots: Vec<Option<Entry<H>>>,
     map: FdBitmap,
 }
 
-impl<F: ?Sized> Storage<F> {
+impl<H> Storage<H> {
     /// Empty storage for `cap` descriptors (every slot free). `ENOMEM` on failure.
-    pub(crate) fn try_new(cap: usize) -> Result<Storage<F>, Errno> {
+    pub(crate) fn try_new(cap: usize) -> Result<Storage<H>, Errno> {
         let mut slots = Vec::new();
         let mut map = FdBitmap::EMPTY;
         if cap > 0 {
@@ -49,11 +48,11 @@ pub(crate) enum Step<T> {
 }
 
 /// [`FdTable::alloc_step`]'s failures: grow and retry, or give up; the file comes back.
-pub(crate) enum AllocStep<F: ?Sized> {
+pub(crate) enum AllocStep<H> {
     /// Nothing changed; grow to this many slots and retry with the file.
-    Grow(usize, Arc<F>),
+    Grow(usize, H),
     /// The insert failed.
-    Rejected(Rejected<F>),
+    Rejected(Rejected<H>),
 }
 
 /// What [`FdTable::close_range`] does with each open descriptor in the range.
@@ -76,8 +75,8 @@ pub enum CloseRange {
 /// - FreeBSD `sys/sys/filedesc.h`, `sys/kern/kern_descrip.c`.
 /// - POSIX.1-2017 `dup`, `dup2`, `fcntl(F_DUPFD)`, `close`.
 /// - Linux `fs/file.c`.
-pub struct FdTable<F: ?Sized> {
-    slots: Vec<Option<Entry<F>>>,
+pub struct FdTable<H> {
+    slots: Vec<Option<Entry<H>>>,
     map: FdBitmap,
     /// One past the highest open descriptor (`lastfile + 1`); 0 when empty.
     end: usize,
@@ -89,13 +88,13 @@ pub struct FdTable<F: ?Sized> {
     limit: usize,
 }
 
-impl<F: ?Sized> Default for FdTable<F> {
+impl<H> Default for FdTable<H> {
     fn default() -> Self {
         FdTable::new()
     }
 }
 
-impl<F: ?Sized> core::fmt::Debug for FdTable<F> {
+impl<H> core::fmt::Debug for FdTable<H> {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         let mut m = f.debug_map();
         for (fd, e) in self.iter() {
@@ -105,13 +104,13 @@ impl<F: ?Sized> core::fmt::Debug for FdTable<F> {
     }
 }
 
-impl<F: ?Sized> FdTable<F> {
+impl<H> FdTable<H> {
     /// An empty table with the [`DEFAULT_LIMIT`]. Allocates nothing.
-    pub const fn new() -> FdTable<F> {
+    pub const fn new() -> FdTable<H> {
         FdTable::with_limit_const(DEFAULT_LIMIT)
     }
 
-    const fn with_limit_const(limit: usize) -> FdTable<F> {
+    const fn with_limit_const(limit: usize) -> FdTable<H> {
         FdTable {
             slots: Vec::new(),
             map: FdBitmap::EMPTY,
@@ -124,7 +123,7 @@ impl<F: ?Sized> FdTable<F> {
 
     /// An empty table whose descriptors must be below `limit` (clamped to
     /// [`MAX_LIMIT`]). Allocates nothing.
-    pub const fn with_limit(limit: usize) -> FdTable<F> {
+    pub const fn with_limit(limit: usize) -> FdTable<H> {
         FdTable::with_limit_const(limit)
     }
 
@@ -181,7 +180,7 @@ impl<F: ?Sized> FdTable<F> {
 
     /// The entry of `fd`: `EBADF` if it is not open.
     #[inline]
-    pub fn get(&self, fd: Fd) -> Result<&Entry<F>, Errno> {
+    pub fn get(&self, fd: Fd) -> Result<&Entry<H>, Errno> {
         crate::work::count(crate::work::Work::Slot);
         match self.slots.get(fd.index()) {
             Some(Some(e)) => Ok(e),
@@ -189,9 +188,10 @@ impl<F: ?Sized> FdTable<F> {
         }
     }
 
-    /// The file of `fd` (a borrow; clone the `Arc` to keep it): `EBADF` if not open.
+    /// The file of `fd` (a borrow; [`try_clone`](FileHandle::try_clone) it to keep it):
+    /// `EBADF` if not open.
     #[inline]
-    pub fn file(&self, fd: Fd) -> Result<&Arc<F>, Errno> {
+    pub fn file(&self, fd: Fd) -> Result<&H, Errno> {
         self.get(fd).map(Entry::file)
     }
 
@@ -235,7 +235,7 @@ impl<F: ?Sized> FdTable<F> {
 
     /// Iterates over the open descriptors in increasing order. Cost: the number of open
     /// descriptors plus one summary word per 4,096 slots.
-    pub fn iter(&self) -> impl Iterator<Item = (Fd, &Entry<F>)> + '_ {
+    pub fn iter(&self) -> impl Iterator<Item = (Fd, &Entry<H>)> + '_ {
         let mut next = 0usize;
         core::iter::from_fn(move || {
             let fd = self.map.next_open(next, self.end)?;
@@ -283,7 +283,7 @@ impl<F: ?Sized> FdTable<F> {
     /// no longer used (the old buffers, or `storage` itself), to be dropped after any lock
     /// is released. Never allocates or frees. Cost: the open descriptors, plus the bitmap
     /// words holding one, plus two summary words per 4,096 descriptors.
-    pub(crate) fn adopt(&mut self, mut storage: Storage<F>) -> Storage<F> {
+    pub(crate) fn adopt(&mut self, mut storage: Storage<H>) -> Storage<H> {
         if storage.slots.len() <= self.slots.len() {
             return storage;
         }
@@ -315,7 +315,7 @@ impl<F: ?Sized> FdTable<F> {
 
     /// Puts `entry` into the free slot `fd` (which exists), cloexec as given.
     #[inline]
-    fn install(&mut self, fd: usize, entry: Entry<F>, cloexec: bool) {
+    fn install(&mut self, fd: usize, entry: Entry<H>, cloexec: bool) {
         debug_assert!(
             matches!(self.slots.get(fd), Some(None)),
             "install into slot {fd}: missing or occupied"
@@ -336,7 +336,7 @@ impl<F: ?Sized> FdTable<F> {
 
     /// Removes the entry at open slot `fd`.
     #[inline]
-    fn remove(&mut self, fd: usize) -> Option<Entry<F>> {
+    fn remove(&mut self, fd: usize) -> Option<Entry<H>> {
         let e = self.slots.get_mut(fd)?.take()?;
         self.map.set_closed(fd);
         self.open_count -= 1;
@@ -358,10 +358,10 @@ impl<F: ?Sized> FdTable<F> {
     pub fn alloc(
         &mut self,
         min: Fd,
-        file: Arc<F>,
+        file: H,
         rights: FdRights,
         cloexec: bool,
-    ) -> Result<Fd, Rejected<F>> {
+    ) -> Result<Fd, Rejected<H>> {
         let mut file = file;
         loop {
             match self.alloc_step(min, file, rights, cloexec) {
@@ -383,10 +383,10 @@ impl<F: ?Sized> FdTable<F> {
     pub(crate) fn alloc_step(
         &mut self,
         min: Fd,
-        file: Arc<F>,
+        file: H,
         rights: FdRights,
         cloexec: bool,
-    ) -> Result<Fd, AllocStep<F>> {
+    ) -> Result<Fd, AllocStep<H>> {
         let fd = match self.lowest_free(min) {
             Ok(fd) => fd,
             Err(errno) => return Err(AllocStep::Rejected(Rejected { errno, file })),
@@ -401,7 +401,7 @@ impl<F: ?Sized> FdTable<F> {
     /// Inserts `file` at the lowest free descriptor (`open(2)`'s allocation rule), with
     /// close-on-exec clear.
     #[inline]
-    pub fn open(&mut self, file: Arc<F>, rights: FdRights) -> Result<Fd, Rejected<F>> {
+    pub fn open(&mut self, file: H, rights: FdRights) -> Result<Fd, Rejected<H>> {
         self.alloc(Fd::STDIN, file, rights, false)
     }
 
@@ -410,7 +410,7 @@ impl<F: ?Sized> FdTable<F> {
     ///
     /// # References
     /// - POSIX.1-2017 `close`; FreeBSD `kern_close`; CloudABI `fd_close`.
-    pub fn close(&mut self, fd: Fd) -> Result<Closed<F>, Errno> {
+    pub fn close(&mut self, fd: Fd) -> Result<Closed<H>, Errno> {
         self.remove(fd.index())
             .map(|e| Closed(e.file))
             .ok_or(Errno::EBADF)
@@ -419,7 +419,10 @@ impl<F: ?Sized> FdTable<F> {
     /// Duplicates `old` onto the lowest free descriptor (`dup(2)`, CloudABI `fd_dup`).
     /// The new descriptor has `old`'s rights and close-on-exec clear. `EBADF`, `EMFILE`,
     /// `ENOMEM`.
-    pub fn dup(&mut self, old: Fd) -> Result<Fd, Errno> {
+    pub fn dup(&mut self, old: Fd) -> Result<Fd, Errno>
+    where
+        H: FileHandle,
+    {
         self.dup_at_least(old, Fd::STDIN)
     }
 
@@ -429,26 +432,35 @@ impl<F: ?Sized> FdTable<F> {
     ///
     /// # References
     /// - POSIX.1-2017 `fcntl` `F_DUPFD`; FreeBSD `kern_dup(FDDUP_FCNTL)`.
-    pub fn dup_min(&mut self, old: Fd, min: Fd) -> Result<Fd, Errno> {
+    pub fn dup_min(&mut self, old: Fd, min: Fd) -> Result<Fd, Errno>
+    where
+        H: FileHandle,
+    {
         if min.index() >= self.limit {
             return Err(Errno::EINVAL);
         }
         self.dup_at_least(old, min)
     }
 
-    fn dup_at_least(&mut self, old: Fd, min: Fd) -> Result<Fd, Errno> {
+    fn dup_at_least(&mut self, old: Fd, min: Fd) -> Result<Fd, Errno>
+    where
+        H: FileHandle,
+    {
         self.grow_and_retry(|t| t.dup_step(old, min))
     }
 
     /// One attempt of `dup` onto the lowest free descriptor at or above `min` that never
     /// allocates.
-    pub(crate) fn dup_step(&mut self, old: Fd, min: Fd) -> Result<Step<Fd>, Errno> {
+    pub(crate) fn dup_step(&mut self, old: Fd, min: Fd) -> Result<Step<Fd>, Errno>
+    where
+        H: FileHandle,
+    {
         self.get(old)?;
         let fd = self.lowest_free(min)?;
         if let Some(want) = self.growth_for(fd.index()) {
             return Ok(Step::Grow(want));
         }
-        let entry = self.get(old)?.share();
+        let entry = self.get(old)?.try_share()?;
         self.install(fd.index(), entry, false);
         Ok(Step::Done(fd))
     }
@@ -460,7 +472,10 @@ impl<F: ?Sized> FdTable<F> {
     ///
     /// # References
     /// - POSIX.1-2017 `dup2`; FreeBSD `kern_dup(FDDUP_FIXED)`.
-    pub fn dup2(&mut self, old: Fd, new: Fd) -> Result<(Fd, Option<Closed<F>>), Errno> {
+    pub fn dup2(&mut self, old: Fd, new: Fd) -> Result<(Fd, Option<Closed<H>>), Errno>
+    where
+        H: FileHandle,
+    {
         self.grow_and_retry(|t| t.dup2_step(old, new))
     }
 
@@ -470,7 +485,10 @@ impl<F: ?Sized> FdTable<F> {
         &mut self,
         old: Fd,
         new: Fd,
-    ) -> Result<Step<(Fd, Option<Closed<F>>)>, Errno> {
+    ) -> Result<Step<(Fd, Option<Closed<H>>)>, Errno>
+    where
+        H: FileHandle,
+    {
         if new.index() >= self.limit {
             return Err(Errno::EBADF);
         }
@@ -481,7 +499,7 @@ impl<F: ?Sized> FdTable<F> {
         if let Some(want) = self.growth_for(new.index()) {
             return Ok(Step::Grow(want));
         }
-        let entry = self.get(old)?.share();
+        let entry = self.get(old)?.try_share()?;
         let closed = self.remove(new.index()).map(|e| Closed(e.file));
         self.install(new.index(), entry, false);
         Ok(Step::Done((new, closed)))
@@ -495,13 +513,16 @@ impl<F: ?Sized> FdTable<F> {
     ///
     /// # References
     /// - CloudABI `fd_replace`; FreeBSD `cloudabi_sys_fd_replace`.
-    pub fn replace(&mut self, from: Fd, to: Fd) -> Result<Option<Closed<F>>, Errno> {
+    pub fn replace(&mut self, from: Fd, to: Fd) -> Result<Option<Closed<H>>, Errno>
+    where
+        H: FileHandle,
+    {
         self.get(from)?;
         self.get(to)?;
         if from == to {
             return Ok(None);
         }
-        let entry = self.get(from)?.share();
+        let entry = self.get(from)?.try_share()?;
         let slot = self.slots.get_mut(to.index()).ok_or(Errno::EBADF)?;
         let old = slot.replace(entry);
         self.map.set_cloexec(to.index(), false);
@@ -522,7 +543,7 @@ impl<F: ?Sized> FdTable<F> {
         first: Fd,
         last: Fd,
         mode: CloseRange,
-        mut release: impl FnMut(Arc<F>),
+        mut release: impl FnMut(H),
     ) -> Result<usize, Errno> {
         if first > last {
             return Err(Errno::EINVAL);
@@ -553,7 +574,7 @@ impl<F: ?Sized> FdTable<F> {
         first: Fd,
         last: Fd,
         mode: CloseRange,
-    ) -> Result<ClosedFiles<F>, Errno> {
+    ) -> Result<ClosedFiles<H>, Errno> {
         if first > last {
             return Err(Errno::EINVAL);
         }
@@ -584,7 +605,7 @@ impl<F: ?Sized> FdTable<F> {
     /// The close-on-exec sweep of an ordinary exec (FreeBSD `fdcloseexec`): closes every
     /// descriptor marked close-on-exec, calling `release` with each file. Cost: the open
     /// descriptors plus one summary word per 4,096 slots. Returns how many it closed.
-    pub fn close_on_exec_with(&mut self, mut release: impl FnMut(Arc<F>)) -> usize {
+    pub fn close_on_exec_with(&mut self, mut release: impl FnMut(H)) -> usize {
         let mut n = 0;
         let mut pos = 0;
         while let Some(fd) = self.map.next_open(pos, self.end) {
@@ -601,7 +622,7 @@ impl<F: ?Sized> FdTable<F> {
 
     /// [`close_on_exec_with`](Self::close_on_exec_with) collecting the closed files;
     /// `ENOMEM` (reserving the collection) closes nothing.
-    pub fn close_on_exec(&mut self) -> Result<ClosedFiles<F>, Errno> {
+    pub fn close_on_exec(&mut self) -> Result<ClosedFiles<H>, Errno> {
         let count = self.count_cloexec();
         let mut out = Vec::new();
         out.try_reserve_exact(count).map_err(|_| Errno::ENOMEM)?;
@@ -631,7 +652,7 @@ impl<F: ?Sized> FdTable<F> {
     /// Appends `entry` as descriptor `len()` of a dense table prepared by
     /// `reserve_dense` (capacity already reserved, so this cannot allocate).
     #[inline]
-    pub(crate) fn push_dense(&mut self, entry: Entry<F>) {
+    pub(crate) fn push_dense(&mut self, entry: Entry<H>) {
         self.slots.push(Some(entry));
     }
 
@@ -646,18 +667,19 @@ impl<F: ?Sized> FdTable<F> {
     }
 }
 
-impl<F: ?Sized + File> FdTable<F> {
+impl<H: FileHandle> FdTable<H> {
     /// The fork copy (FreeBSD `fdcopy`): a new table with the same descriptor numbers,
     /// close-on-exec flags and rights, one new reference per copied entry. Empty and
-    /// non-passable slots stay empty. Cost O(highest open descriptor). `ENOMEM` leaves
-    /// everything as it was.
+    /// non-passable slots stay empty. Cost: allocating the new table, plus the open
+    /// descriptors. `ENOMEM`, or `EBADF` when a file's reference count cannot grow
+    /// ([`FileHandle::try_clone`]), leaves everything as it was.
     ///
     /// # References
     /// - FreeBSD `fdcopy`; POSIX.1-2017 `fork` (descriptors are duplicated, close-on-exec
     ///   kept).
-    pub fn fork_copy(&self) -> Result<FdTable<F>, Errno> {
+    pub fn fork_copy(&self) -> Result<FdTable<H>, Errno> {
         let mut new = FdTable::from_storage(Storage::try_new(self.fork_capacity())?, self.limit);
-        self.fork_fill(&mut new);
+        self.fork_fill(&mut new)?;
         Ok(new)
     }
 
@@ -677,7 +699,9 @@ impl<F: ?Sized + File> FdTable<F> {
     /// [`fork_capacity`](Self::fork_capacity) slots. Never allocates. Cost: the open
     /// descriptors plus one summary word per 4,096 slots below the highest one, whatever
     /// the table's size (the free slots of `new` were made free when it was allocated).
-    pub(crate) fn fork_fill(&self, new: &mut FdTable<F>) {
+    /// `EBADF` when a reference cannot be taken: `new` then holds the references taken
+    /// so far, to be dropped (after any lock), and `self` is unchanged.
+    pub(crate) fn fork_fill(&self, new: &mut FdTable<H>) -> Result<(), Errno> {
         new.limit = self.limit;
         // A lower bound of the lowest free slot: the source's, or a dropped slot below it.
         let mut freefile = self.freefile;
@@ -693,7 +717,7 @@ impl<F: ?Sized + File> FdTable<F> {
             }
             let cloexec = self.map.cloexec(fd);
             if let Some(slot) = new.slots.get_mut(fd) {
-                *slot = Some(e.share());
+                *slot = Some(e.try_share()?);
                 new.map.set_open(fd);
                 new.map.set_cloexec(fd, cloexec);
                 new.open_count += 1;
@@ -701,12 +725,13 @@ impl<F: ?Sized + File> FdTable<F> {
             }
         }
         new.freefile = freefile.min(new.end);
+        Ok(())
     }
 }
 
-impl<F: ?Sized> FdTable<F> {
+impl<H> FdTable<H> {
     /// An empty table over `storage`, whose descriptors must be below `limit`.
-    pub(crate) fn from_storage(storage: Storage<F>, limit: usize) -> FdTable<F> {
+    pub(crate) fn from_storage(storage: Storage<H>, limit: usize) -> FdTable<H> {
         let mut t = FdTable::with_limit(limit);
         t.slots = storage.slots;
         t.map = storage.map;
@@ -714,7 +739,7 @@ impl<F: ?Sized> FdTable<F> {
     }
 }
 
-impl<F: ?Sized> PartialEq for FdTable<F> {
+impl<H: FileHandle> PartialEq for FdTable<H> {
     /// Two tables are equal when they have the same limit, the same open descriptors
     /// referring to the *same* files (pointer identity), with the same rights and
     /// close-on-exec flags.
@@ -724,7 +749,7 @@ impl<F: ?Sized> PartialEq for FdTable<F> {
             && self.end == other.end
             && self.iter().zip(other.iter()).all(|((fa, a), (fb, b))| {
                 fa == fb
-                    && Arc::ptr_eq(&a.file, &b.file)
+                    && a.file.same_file(&b.file)
                     && a.rights == b.rights
                     && self.map.cloexec(fa.index()) == other.map.cloexec(fb.index())
             })

@@ -329,7 +329,7 @@ pub fn strong_counts(files: &[Arc<TFile>]) -> Vec<usize> {
 }
 
 /// A table whose descriptor i is `files[i]` (None = hole).
-pub fn table_with(files: &[Option<(Arc<TFile>, FdRights)>]) -> FdTable<TFile> {
+pub fn table_with(files: &[Option<(Arc<TFile>, FdRights)>]) -> FdTable<Arc<TFile>> {
     let mut t = FdTable::new();
     for (i, f) in files.iter().enumerate() {
         if let Some((f, r)) = f {

@@ -279,7 +279,7 @@ impl FileIo for PipeFile {
 
 /// A process with descriptor 0 = `file` (read and write rights) and a [`HoleMem`].
 pub struct IoProc<F: ?Sized> {
-    pub table: SharedFdTable<F>,
+    pub table: SharedFdTable<Arc<F>>,
     pub mem: HoleMem,
 }
 
@@ -307,9 +307,10 @@ impl<F: File + ?Sized> IoProc<F> {
 
 impl<F: File + ?Sized> Process for IoProc<F> {
     type File = F;
+    type Handle = Arc<F>;
     type Memory = HoleMem;
     type Lock = capexec::fdtable::DefaultRawMutex;
-    fn fd_table(&self) -> &SharedFdTable<F> {
+    fn fd_table(&self) -> &SharedFdTable<Arc<F>> {
         &self.table
     }
     fn memory(&self) -> &HoleMem {
@@ -325,15 +326,15 @@ struct NoExec;
 impl<P: Process + ?Sized> ImageActivator<P> for NoExec {
     type PreparedImage = ();
     type Entry = EntryState32;
-    fn prepare(&mut self, _: &P, _: &Arc<P::File>, _: &ImageArgs<P::File>) -> Result<(), Errno> {
+    fn prepare(&mut self, _: &P, _: &P::Handle, _: &ImageArgs<P::Handle>) -> Result<(), Errno> {
         panic!("exec reached")
     }
     fn activate(
         &mut self,
         _: &mut P,
         _: (),
-        _: &Arc<P::File>,
-        _: &ImageArgs<P::File>,
+        _: &P::Handle,
+        _: &ImageArgs<P::Handle>,
     ) -> Result<EntryState32, Errno> {
         panic!("exec reached")
     }

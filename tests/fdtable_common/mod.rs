@@ -2,11 +2,11 @@
 //! shorthands, table builders and whole-table snapshots.
 #![allow(dead_code)]
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU16, AtomicUsize, Ordering};
 use std::sync::{Arc, Weak};
 
 use capexec::Errno;
-use capexec::fdtable::{Fd, FdRights, FdTable, File, FileType, Rights, SharedFdTable};
+use capexec::fdtable::{Fd, FdRights, FdTable, File, FileHandle, FileType, Rights, SharedFdTable};
 
 /// A file type with an identity the snapshots can report.
 pub trait HasId {
@@ -40,7 +40,118 @@ impl File for TestFile {
     }
 }
 
-pub type Table = FdTable<TestFile>;
+pub type Table = FdTable<Arc<TestFile>>;
+
+/// A handle type the model tests run with: a way to make one, and its reference count.
+pub trait TestHandle: FileHandle<Target = TestFile> {
+    /// A new file (one reference, held by the caller).
+    fn make(file: TestFile) -> Self;
+    /// How many references to this handle's file exist.
+    fn refs(&self) -> usize;
+}
+
+impl TestHandle for Arc<TestFile> {
+    fn make(file: TestFile) -> Self {
+        Arc::new(file)
+    }
+    fn refs(&self) -> usize {
+        Arc::strong_count(self)
+    }
+}
+
+/// A kernel-style handle whose reference count is a `u16` with a ceiling: taking a
+/// reference beyond `max` is refused with `EBADF` (FreeBSD's `fhold` on overflow).
+pub struct Bounded {
+    inner: Arc<BoundedFile>,
+}
+
+pub struct BoundedFile {
+    file: TestFile,
+    refs: AtomicU16,
+    max: u16,
+}
+
+impl Bounded {
+    /// A new file whose reference count may reach `max`.
+    pub fn with_max(file: TestFile, max: u16) -> Bounded {
+        Bounded {
+            inner: Arc::new(BoundedFile {
+                file,
+                refs: AtomicU16::new(1),
+                max,
+            }),
+        }
+    }
+}
+
+impl std::ops::Deref for Bounded {
+    type Target = TestFile;
+    fn deref(&self) -> &TestFile {
+        &self.inner.file
+    }
+}
+
+impl FileHandle for Bounded {
+    fn try_clone(&self) -> Result<Bounded, Errno> {
+        let max = self.inner.max;
+        self.inner
+            .refs
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+                (n < max).then_some(n + 1)
+            })
+            .map_err(|_| Errno::EBADF)?;
+        Ok(Bounded {
+            inner: Arc::clone(&self.inner),
+        })
+    }
+}
+
+impl Drop for Bounded {
+    fn drop(&mut self) {
+        let before = self.inner.refs.fetch_sub(1, Ordering::AcqRel);
+        assert!(before > 0, "reference count underflow");
+    }
+}
+
+impl std::fmt::Debug for Bounded {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "Bounded(file {}, refs {})",
+            self.inner.file.id,
+            self.refs()
+        )
+    }
+}
+
+impl TestHandle for Bounded {
+    fn make(file: TestFile) -> Self {
+        Bounded::with_max(file, u16::MAX)
+    }
+    fn refs(&self) -> usize {
+        let counted = usize::from(self.inner.refs.load(Ordering::Acquire));
+        // The count the handle keeps and the number of handles alive must agree.
+        assert_eq!(
+            counted,
+            Arc::strong_count(&self.inner),
+            "bounded count drifted"
+        );
+        counted
+    }
+}
+
+/// A passable test file behind handle type `H`.
+pub fn file_as<H: TestHandle>(id: usize) -> H {
+    H::make(TestFile { id, passable: true })
+}
+
+/// A non-passable test file behind handle type `H`.
+pub fn unpassable_as<H: TestHandle>(id: usize) -> H {
+    H::make(TestFile {
+        id,
+        passable: false,
+    })
+}
 
 /// A passable file with identity `id`.
 pub fn file(id: usize) -> Arc<TestFile> {
@@ -107,16 +218,20 @@ pub struct Slot {
 
 /// Every open descriptor of `t`, in increasing order, checked against `get`, `is_open`
 /// and `cloexec`.
-pub fn snapshot<F: HasId + ?Sized>(t: &FdTable<F>) -> Vec<Slot> {
+pub fn snapshot<H>(t: &FdTable<H>) -> Vec<Slot>
+where
+    H: FileHandle,
+    H::Target: HasId,
+{
     let slots: Vec<Slot> = t
         .iter()
         .map(|(n, e)| {
             let by_get = t.get(n).expect("iter yielded a descriptor get rejects");
-            assert!(Arc::ptr_eq(by_get.file(), e.file()));
+            assert!(by_get.file().same_file(e.file()));
             assert!(t.is_open(n));
             Slot {
                 fd: n.raw(),
-                ptr: Arc::as_ptr(e.file()) as *const () as usize,
+                ptr: addr_of(e.file()),
                 id: e.file().ident(),
                 rights: e.rights(),
                 cloexec: t.cloexec(n).expect("open descriptor has a flag"),
@@ -137,14 +252,19 @@ pub fn snapshot<F: HasId + ?Sized>(t: &FdTable<F>) -> Vec<Slot> {
     slots
 }
 
+/// The address of the file a handle refers to (its identity).
+pub fn addr_of<H: std::ops::Deref>(h: &H) -> usize {
+    (&**h as *const H::Target).cast::<()>() as usize
+}
+
 /// Open descriptor numbers of `t`.
-pub fn open_fds<F: ?Sized>(t: &FdTable<F>) -> Vec<i32> {
+pub fn open_fds<H: FileHandle>(t: &FdTable<H>) -> Vec<i32> {
     t.iter().map(|(n, _)| n.raw()).collect()
 }
 
 /// The lowest free descriptor computed the slow way (lowest number not open), or
 /// `EMFILE` when it is not below the limit.
-pub fn slow_lowest_free<F: ?Sized>(t: &FdTable<F>, min: usize) -> Result<Fd, Errno> {
+pub fn slow_lowest_free<H: FileHandle>(t: &FdTable<H>, min: usize) -> Result<Fd, Errno> {
     let open = open_fds(t);
     let mut n = min;
     while open.binary_search(&(n as i32)).is_ok() {
@@ -158,7 +278,7 @@ pub fn slow_lowest_free<F: ?Sized>(t: &FdTable<F>, min: usize) -> Result<Fd, Err
 }
 
 /// Number of entries of `tables` whose file is `f` (pointer identity).
-pub fn holders<F: ?Sized>(f: &Arc<F>, tables: &[&FdTable<F>]) -> usize {
+pub fn holders<F: ?Sized>(f: &Arc<F>, tables: &[&FdTable<Arc<F>>]) -> usize {
     tables
         .iter()
         .map(|t| t.iter().filter(|(_, e)| Arc::ptr_eq(e.file(), f)).count())
@@ -168,7 +288,7 @@ pub fn holders<F: ?Sized>(f: &Arc<F>, tables: &[&FdTable<F>]) -> usize {
 /// Asserts that each file's strong count is 1 (the test's own handle) plus the number
 /// of entries holding it across `tables`.
 #[track_caller]
-pub fn assert_refcounts<F: HasId>(files: &[Arc<F>], tables: &[&FdTable<F>]) {
+pub fn assert_refcounts<F: HasId>(files: &[Arc<F>], tables: &[&FdTable<Arc<F>>]) {
     for f in files {
         assert_eq!(
             Arc::strong_count(f),
@@ -202,7 +322,7 @@ impl DropLog {
 pub struct LockFile {
     pub id: usize,
     pub passable: bool,
-    pub table: Weak<SharedFdTable<LockFile>>,
+    pub table: Weak<SharedFdTable<Arc<LockFile>>>,
     pub log: Arc<DropLog>,
 }
 
@@ -236,7 +356,7 @@ impl Drop for LockFile {
 pub fn watched(
     limit: usize,
 ) -> (
-    Arc<SharedFdTable<LockFile>>,
+    Arc<SharedFdTable<Arc<LockFile>>>,
     Arc<DropLog>,
     impl Fn(usize, bool) -> Arc<LockFile>,
 ) {

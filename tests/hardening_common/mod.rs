@@ -652,7 +652,7 @@ impl AddressSpace for HMem {
 
 /// The hardening kernel's process.
 pub struct HProc {
-    pub table: SharedFdTable<HFile>,
+    pub table: SharedFdTable<Arc<HFile>>,
     pub mem: HMem,
     pub stop_err: Option<Errno>,
     pub stopped: u32,
@@ -660,6 +660,7 @@ pub struct HProc {
 
 impl Process for HProc {
     type File = HFile;
+    type Handle = Arc<HFile>;
     type Memory = HMem;
     type Lock = capexec::fdtable::DefaultRawMutex;
     fn stop_other_threads(&mut self) -> Result<(), Errno> {
@@ -674,7 +675,7 @@ impl Process for HProc {
     fn resume_other_threads(&mut self) {
         self.stopped = self.stopped.saturating_sub(1);
     }
-    fn fd_table(&self) -> &SharedFdTable<HFile> {
+    fn fd_table(&self) -> &SharedFdTable<Arc<HFile>> {
         &self.table
     }
     fn memory(&self) -> &HMem {
@@ -709,7 +710,7 @@ impl Entropy for XorShift {
 /// One descriptor as a snapshot sees it.
 pub type Slot = (i32, *const HFile, FdRights, bool);
 
-pub fn table_snapshot(t: &FdTable<HFile>) -> Vec<Slot> {
+pub fn table_snapshot(t: &FdTable<Arc<HFile>>) -> Vec<Slot> {
     t.iter()
         .map(|(fd, e)| {
             (
@@ -724,7 +725,7 @@ pub fn table_snapshot(t: &FdTable<HFile>) -> Vec<Slot> {
 
 /// Asserts every file's reference count equals its holders: the pool, plus each slot of
 /// each table given.
-pub fn assert_counts(pool: &[Arc<HFile>], tables: &[&FdTable<HFile>]) {
+pub fn assert_counts(pool: &[Arc<HFile>], tables: &[&FdTable<Arc<HFile>>]) {
     for (i, f) in pool.iter().enumerate() {
         let held = tables
             .iter()

@@ -71,7 +71,7 @@ pub fn null() -> (Arc<HostFile>, FdRights) {
 }
 
 /// A table holding `files` at descriptors 0, 1, 2, ... in order.
-pub fn table(files: &[(Arc<HostFile>, FdRights)]) -> FdTable<HostFile> {
+pub fn table(files: &[(Arc<HostFile>, FdRights)]) -> FdTable<Arc<HostFile>> {
     let mut t = FdTable::new();
     for (f, r) in files {
         assert!(t.open(f.clone(), *r).is_ok(), "open in the launcher table");
