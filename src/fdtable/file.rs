@@ -110,38 +110,68 @@ pub trait FileIo: File {
     /// Reads at most `dst.remaining()` bytes into the user buffer `dst`; returns how many
     /// were delivered (0 at end of file).
     ///
-    /// The provided method allocates a transfer buffer of `dst.remaining()` bytes
-    /// fallibly (`ENOMEM`, before anything is read), makes one [`read`](Self::read) call
-    /// and copies the result out. The caller checked that `dst` is writable beforehand;
+    /// The provided method takes a transfer buffer of `dst.remaining()` bytes (on the
+    /// stack up to 256 bytes, else allocated fallibly: `ENOMEM` before anything is
+    /// read), makes one [`read`](Self::read) call and copies the result out. The caller checked that `dst` is writable beforehand;
     /// should the copy fault anyway (another thread unmapped the buffer in between), the
     /// bytes read are lost and the result is `EFAULT`. A file that can keep undelivered
     /// input overrides this method.
     fn read_user(&self, dst: &mut dyn UserSink) -> Result<usize, crate::Errno> {
-        let mut buf = transfer_buffer(dst.remaining())?;
-        let n = self.read(&mut buf)?.min(buf.len());
+        let mut buf = TransferBuffer::new(dst.remaining())?;
+        let buf = buf.as_mut();
+        let n = self.read(buf)?.min(buf.len());
         dst.put(&buf[..n])
     }
 
     /// Writes the user buffer `src` (all of it, or a short count); returns how many
     /// bytes were written.
     ///
-    /// The provided method allocates a transfer buffer of `src.remaining()` bytes
-    /// fallibly (`ENOMEM`, before anything is written), copies the user bytes in and
+    /// The provided method takes a transfer buffer of `src.remaining()` bytes (on the
+    /// stack up to 256 bytes, else allocated fallibly: `ENOMEM` before anything is
+    /// written), copies the user bytes in and
     /// makes exactly one [`write`](Self::write) call with all of them, so a write of up
     /// to `PIPE_BUF` bytes stays one atomic write.
     fn write_user(&self, src: &mut dyn UserSource) -> Result<usize, crate::Errno> {
-        let mut buf = transfer_buffer(src.remaining())?;
-        let n = src.take(&mut buf)?;
+        let mut buf = TransferBuffer::new(src.remaining())?;
+        let buf = buf.as_mut();
+        let n = src.take(buf)?;
         let buf = buf.get(..n).unwrap_or(&[]);
         Ok(self.write(buf)?.min(n))
     }
 }
 
-/// A zeroed kernel buffer of `len` bytes, allocated fallibly.
-fn transfer_buffer(len: usize) -> Result<alloc::vec::Vec<u8>, crate::Errno> {
-    let mut buf = alloc::vec::Vec::new();
-    buf.try_reserve_exact(len)
-        .map_err(|_| crate::Errno::ENOMEM)?;
-    buf.resize(len, 0);
-    Ok(buf)
+/// Transfers of up to this many bytes go through a buffer on the stack.
+const SMALL_TRANSFER: usize = 256;
+
+/// The kernel buffer of one provided `read_user` / `write_user`: on the stack for a
+/// small transfer, one fallible heap allocation for a larger one.
+struct TransferBuffer {
+    small: [u8; SMALL_TRANSFER],
+    large: alloc::vec::Vec<u8>,
+    len: usize,
+}
+
+impl TransferBuffer {
+    fn new(len: usize) -> Result<TransferBuffer, crate::Errno> {
+        let mut large = alloc::vec::Vec::new();
+        if len > SMALL_TRANSFER {
+            large
+                .try_reserve_exact(len)
+                .map_err(|_| crate::Errno::ENOMEM)?;
+            large.resize(len, 0);
+        }
+        Ok(TransferBuffer {
+            small: [0; SMALL_TRANSFER],
+            large,
+            len,
+        })
+    }
+
+    fn as_mut(&mut self) -> &mut [u8] {
+        if self.len > SMALL_TRANSFER {
+            &mut self.large
+        } else {
+            &mut self.small[..self.len]
+        }
+    }
 }

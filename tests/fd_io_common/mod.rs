@@ -353,14 +353,27 @@ pub fn call<F: File + FileIo + ?Sized>(
     nr: u32,
     args: &[u32],
 ) -> Result<u32, Errno> {
+    let mut regs = stage(p, nr, args);
+    dispatch(p, &mut regs)
+}
+
+/// Stores `args` at `STACK + 4`; returns the trapped frame of system call `nr`.
+pub fn stage<F: File + ?Sized>(p: &mut IoProc<F>, nr: u32, args: &[u32]) -> Regs32 {
     let raw: Vec<u8> = args.iter().flat_map(|a| a.to_le_bytes()).collect();
     p.mem.poke(STACK + 4, &raw);
-    let mut regs = Regs32 {
+    Regs32 {
         eax: nr,
         esp: STACK,
         ..Regs32::default()
-    };
-    let action = syscall32(p, &mut NoExec, &mut regs);
+    }
+}
+
+/// Serves the trapped frame `regs`: the result word or the errno (no allocation here).
+pub fn dispatch<F: File + FileIo + ?Sized>(
+    p: &mut IoProc<F>,
+    regs: &mut Regs32,
+) -> Result<u32, Errno> {
+    let action = syscall32(p, &mut NoExec, regs);
     assert_eq!(action, SyscallAction::Resume);
     if regs.carry() {
         Err(Errno::from_raw(regs.eax as u16).expect("an errno"))
