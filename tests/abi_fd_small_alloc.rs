@@ -55,6 +55,9 @@ struct Sink {
 }
 
 impl File for Sink {
+    fn io(&self) -> Option<&dyn FileIo> {
+        Some(self)
+    }
     fn file_type(&self) -> FileType {
         FileType::CharacterDevice
     }
