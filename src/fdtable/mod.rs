@@ -21,6 +21,8 @@ mod entry;
 mod fd;
 mod file;
 mod handle;
+#[cfg(test)]
+mod lock_cost_tests;
 mod remap;
 mod rights;
 mod shared;

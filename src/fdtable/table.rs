@@ -289,6 +289,7 @@ impl<H> FdTable<H> {
         }
         let mut pos = 0;
         while let Some(fd) = self.map.next_open(pos, self.end) {
+            crate::work::count(crate::work::Work::Slot);
             if let (Some(dst), Some(src)) = (storage.slots.get_mut(fd), self.slots.get_mut(fd)) {
                 *dst = src.take();
             }
@@ -708,6 +709,7 @@ impl<H: FileHandle> FdTable<H> {
         let mut pos = 0;
         while let Some(fd) = self.map.next_open(pos, self.end) {
             pos = fd + 1;
+            crate::work::count(crate::work::Work::Slot);
             let Some(Some(e)) = self.slots.get(fd) else {
                 continue;
             };
