@@ -1,8 +1,16 @@
 //! A `proc_exec` racing other threads that use the same descriptor table: the remapped
 //! table is always one consistent snapshot of the old one, and no reference is leaked or
 //! lost.
+//!
+//! The table is behind the recording lock of tests/lock_common, and this binary's
+//! allocator counts allocator calls made while a thread holds it: the execs and the
+//! threads churning through `SharedFdTable`'s methods make none.
 
 mod common;
+mod lock_common;
+
+#[global_allocator]
+static ALLOC: lock_common::RecordingAlloc = lock_common::RecordingAlloc;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -13,6 +21,10 @@ use capexec::exec::{ExecOutcome, Process, copyout, proc_exec};
 use capexec::fdtable::{FdRights, FdTable, Rights, SharedFdTable};
 use capexec_sim::SimAddressSpace;
 use common::*;
+use lock_common::{RecordingRawMutex, under_lock_here};
+
+/// The table shared by the racing threads, behind the recording lock.
+type Shared = SharedFdTable<Arc<TFile>, RecordingRawMutex>;
 
 const EXECS: usize = 150;
 
@@ -20,7 +32,7 @@ const EXECS: usize = 150;
 /// kernel with a table shared beyond this process, keeps the new table for itself
 /// instead of swapping it into the shared handle).
 struct SharedProc {
-    table: Arc<SharedFdTable<Arc<TFile>>>,
+    table: Arc<Shared>,
     mem: SimAddressSpace,
     installed: Option<FdTable<Arc<TFile>>>,
 }
@@ -29,8 +41,8 @@ impl Process for SharedProc {
     type File = TFile;
     type Handle = Arc<TFile>;
     type Memory = SimAddressSpace;
-    type Lock = capexec::fdtable::DefaultRawMutex;
-    fn fd_table(&self) -> &SharedFdTable<Arc<TFile>> {
+    type Lock = RecordingRawMutex;
+    fn fd_table(&self) -> &Shared {
         &self.table
     }
     fn memory(&self) -> &SimAddressSpace {
@@ -46,7 +58,7 @@ impl Process for SharedProc {
 }
 
 fn exec_once(
-    table: &Arc<SharedFdTable<Arc<TFile>>>,
+    table: &Arc<Shared>,
     exe: u32,
     fds: &[u32],
 ) -> (ExecOutcome<()>, Option<FdTable<Arc<TFile>>>) {
@@ -64,7 +76,13 @@ fn exec_once(
         ..Layout32::default()
     };
     let mut act = Cloudabi32Activator::new(layout, &mut rng);
+    let under = under_lock_here();
     let out = proc_exec(&mut p, &mut act, exe, 0, 0, CALLER_FDS, fds.len() as u32);
+    assert_eq!(
+        under_lock_here(),
+        under,
+        "proc_exec allocated under the table lock"
+    );
     let out = match out {
         ExecOutcome::Failed(e) => ExecOutcome::Failed(e),
         ExecOutcome::Replaced(_) => ExecOutcome::Replaced(()),
@@ -91,14 +109,9 @@ fn gen_rights(g: usize) -> FdRights {
 /// A churner: dups, closes and dup2s descriptors at 8 and above, leaving 0..8 alone.
 /// `dup` takes the lowest free descriptor, so it is only used (`with_dup`) while 0..8
 /// are all open.
-fn churn_high(
-    table: &SharedFdTable<Arc<TFile>>,
-    stop: &AtomicBool,
-    ops: &AtomicUsize,
-    seed: u64,
-    with_dup: bool,
-) {
+fn churn_high(table: &Shared, stop: &AtomicBool, ops: &AtomicUsize, seed: u64, with_dup: bool) {
     let mut x = seed;
+    let under = under_lock_here();
     while !stop.load(Ordering::Relaxed) {
         x ^= x << 13;
         x ^= x >> 7;
@@ -120,6 +133,11 @@ fn churn_high(
         }
         ops.fetch_add(1, Ordering::Relaxed);
     }
+    assert_eq!(
+        under_lock_here(),
+        under,
+        "a churner allocated under the table lock"
+    );
 }
 
 #[test]
@@ -289,8 +307,8 @@ impl Process for InPlace<'_> {
     type File = TFile;
     type Handle = Arc<TFile>;
     type Memory = SimAddressSpace;
-    type Lock = capexec::fdtable::DefaultRawMutex;
-    fn fd_table(&self) -> &SharedFdTable<Arc<TFile>> {
+    type Lock = RecordingRawMutex;
+    fn fd_table(&self) -> &Shared {
         &self.0.table
     }
     fn memory(&self) -> &SimAddressSpace {
