@@ -192,6 +192,13 @@ struct FlatProcess {
 }
 
 impl Process for FlatProcess {
+    fn install_fd_table(
+        &mut self,
+        new: capexec::fdtable::FdTable<Self::Handle>,
+    ) -> capexec::fdtable::FdTable<Self::Handle> {
+        capexec::fdtable::fdinstall_remapped(self.fd_table(), new)
+    }
+
     type File = TFile;
     type Handle = Arc<TFile>;
     type Memory = FlatMem;

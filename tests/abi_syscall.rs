@@ -50,6 +50,13 @@ struct CProc {
 }
 
 impl Process for CProc {
+    fn install_fd_table(
+        &mut self,
+        new: capexec::fdtable::FdTable<Self::Handle>,
+    ) -> capexec::fdtable::FdTable<Self::Handle> {
+        capexec::fdtable::fdinstall_remapped(self.fd_table(), new)
+    }
+
     type File = TFile;
     type Handle = Arc<TFile>;
     type Memory = CountingMem<SimAddressSpace>;

@@ -87,6 +87,7 @@ fn exec_once(
         ExecOutcome::Failed(e) => ExecOutcome::Failed(e),
         ExecOutcome::Replaced(_) => ExecOutcome::Replaced(()),
         ExecOutcome::Killed(e) => ExecOutcome::Killed(e),
+        ExecOutcome::Restart => ExecOutcome::Restart,
     };
     (out, p.installed.take())
 }
@@ -304,6 +305,13 @@ fn exec_while_other_threads_replace_or_close_listed_descriptors() {
 struct InPlace<'a>(&'a mut SharedProc);
 
 impl Process for InPlace<'_> {
+    fn install_fd_table(
+        &mut self,
+        new: capexec::fdtable::FdTable<Self::Handle>,
+    ) -> capexec::fdtable::FdTable<Self::Handle> {
+        capexec::fdtable::fdinstall_remapped(self.fd_table(), new)
+    }
+
     type File = TFile;
     type Handle = Arc<TFile>;
     type Memory = SimAddressSpace;

@@ -312,6 +312,13 @@ struct ImageProc {
 }
 
 impl Process for ImageProc {
+    fn install_fd_table(
+        &mut self,
+        new: capexec::fdtable::FdTable<Self::Handle>,
+    ) -> capexec::fdtable::FdTable<Self::Handle> {
+        capexec::fdtable::fdinstall_remapped(self.fd_table(), new)
+    }
+
     type File = CountingImage;
     type Handle = Arc<CountingImage>;
     type Memory = MarkingMem;

@@ -9,10 +9,10 @@ use std::sync::Arc;
 use capexec::Errno;
 use capexec::abi::{Cloudabi32, Cloudabi32Activator, EntryState32, Layout32, read_start_info};
 use capexec::exec::{
-    AddressSpace, ExecOutcome, ImageActivator, ImageArgs, Process, Protection, UserAccess,
-    UserMemory, copyin, copyout, proc_exec,
+    AddressSpace, ExecOutcome, ImageActivator, ImageArgs, Process, Protection, Restart,
+    SingleThreadEnd, UserAccess, UserMemory, copyin, copyout, proc_exec,
 };
-use capexec::fdtable::{FdRights, FileType, Rights, SharedFdTable};
+use capexec::fdtable::{FdRights, FdTable, FileType, Rights, SharedFdTable, fdinstall_remapped};
 use capexec_sim::{SimAddressSpace, minimal_cloudabi_elf};
 use common::*;
 
@@ -430,14 +430,26 @@ fn the_executable_is_checked_on_the_callers_table_not_the_new_one() {
     assert!(matches!(out, ExecOutcome::Replaced(_)), "{out:?}");
 }
 
-// ---- the stop hook -----------------------------------------------------------------------
+// ---- single-threading ------------------------------------------------------------------
 
-/// A process whose other threads may refuse to stop; counts stop and resume calls.
+/// A process with other threads: `busy` when another thread is already single-threading
+/// it; records each begin and each end.
 struct Threads {
     p: Proc,
-    stop: Result<(), Errno>,
-    stops: usize,
-    resumes: usize,
+    busy: bool,
+    begins: usize,
+    ends: Vec<SingleThreadEnd>,
+}
+
+impl Threads {
+    fn new(p: Proc, busy: bool) -> Threads {
+        Threads {
+            p,
+            busy,
+            begins: 0,
+            ends: Vec::new(),
+        }
+    }
 }
 
 impl Process for Threads {
@@ -445,12 +457,12 @@ impl Process for Threads {
     type Handle = Arc<TFile>;
     type Memory = SimAddressSpace;
     type Lock = capexec::fdtable::DefaultRawMutex;
-    fn stop_other_threads(&mut self) -> Result<(), Errno> {
-        self.stops += 1;
-        self.stop
+    fn single_thread_begin(&mut self) -> Result<(), Restart> {
+        self.begins += 1;
+        if self.busy { Err(Restart) } else { Ok(()) }
     }
-    fn resume_other_threads(&mut self) {
-        self.resumes += 1;
+    fn single_thread_end(&mut self, how: SingleThreadEnd) {
+        self.ends.push(how);
     }
     fn fd_table(&self) -> &SharedFdTable<Arc<TFile>> {
         &self.p.table
@@ -460,6 +472,9 @@ impl Process for Threads {
     }
     fn memory_mut(&mut self) -> &mut SimAddressSpace {
         &mut self.p.mem
+    }
+    fn install_fd_table(&mut self, new: FdTable<Arc<TFile>>) -> FdTable<Arc<TFile>> {
+        fdinstall_remapped(&self.p.table, new)
     }
 }
 
@@ -483,38 +498,46 @@ impl<P: Process + ?Sized> ImageActivator<P> for Unreachable {
     }
 }
 
-#[test]
-fn stop_hook_error_comes_first() {
-    for err in [Errno::EINTR, Errno::EAGAIN, Errno::EDEADLK] {
-        let w = world();
-        let files = w.files.clone();
-        let mut t = Threads {
-            p: w.p,
-            stop: Err(err),
-            stops: 0,
-            resumes: 0,
-        };
-        let before = proc_state(&t.p, &files);
-        // Every other argument is bad too.
-        for (exe, data_len, fds_len) in [(5, u32::MAX, u32::MAX), (4, 0, 100), (3, 0, 0)] {
-            let out = proc_exec(&mut t, &mut Unreachable, exe, 0, data_len, 0, fds_len);
-            assert_eq!(out, ExecOutcome::Failed(err));
-        }
-        assert_eq!(t.stops, 3);
-        assert_eq!(t.resumes, 0, "nothing was stopped, nothing to resume");
-        assert!(proc_state(&t.p, &files) == before);
+/// An activator whose second phase faults (after the point of no return).
+struct FaultsAfterThePoint;
+
+impl<P: Process + ?Sized> ImageActivator<P> for FaultsAfterThePoint {
+    type PreparedImage = ();
+    type Entry = ();
+    fn prepare(&mut self, _: &P, _: &P::Handle, _: &ImageArgs<P::Handle>) -> Result<(), Errno> {
+        Ok(())
+    }
+    fn activate(
+        &mut self,
+        _: &mut P,
+        _: (),
+        _: &P::Handle,
+        _: &ImageArgs<P::Handle>,
+    ) -> Result<(), Errno> {
+        Err(Errno::EFAULT)
     }
 }
 
 #[test]
-fn failures_after_the_stop_resume_the_threads_once() {
+fn another_single_threading_thread_restarts_the_call_before_any_check() {
     let w = world();
-    let mut t = Threads {
-        p: w.p,
-        stop: Ok(()),
-        stops: 0,
-        resumes: 0,
-    };
+    let files = w.files.clone();
+    let mut t = Threads::new(w.p, true);
+    let before = proc_state(&t.p, &files);
+    // Every other argument is bad too.
+    for (exe, data_len, fds_len) in [(5, u32::MAX, u32::MAX), (4, 0, 100), (3, 0, 0)] {
+        let out = proc_exec(&mut t, &mut Unreachable, exe, 0, data_len, 0, fds_len);
+        assert_eq!(out, ExecOutcome::Restart);
+    }
+    assert_eq!(t.begins, 3);
+    assert_eq!(t.ends, [], "nothing began, nothing ends");
+    assert!(proc_state(&t.p, &files) == before);
+}
+
+#[test]
+fn each_exec_ends_single_threading_once() {
+    let w = world();
+    let mut t = Threads::new(w.p, false);
     put(&mut t.p.mem, b"", &[5]);
     let mut rng = TestRng(1);
     let mut act = Cloudabi32Activator::new(Layout32::default(), &mut rng);
@@ -526,14 +549,38 @@ fn failures_after_the_stop_resume_the_threads_once() {
         let out = proc_exec(&mut t, &mut act, exe, CALLER_DATA, 0, CALLER_FDS, fds_len);
         assert_eq!(out, ExecOutcome::Failed(want));
     }
-    assert_eq!((t.stops, t.resumes), (3, 3));
+    assert_eq!(t.begins, 3);
+    assert_eq!(
+        t.ends,
+        [SingleThreadEnd::Resume; 3],
+        "failures let the threads run on"
+    );
     let out = proc_exec(&mut t, &mut act, 3, CALLER_DATA, 0, CALLER_FDS, 0);
     assert!(matches!(out, ExecOutcome::Replaced(_)), "{out:?}");
+    assert_eq!(t.begins, 4);
     assert_eq!(
-        (t.stops, t.resumes),
-        (4, 3),
-        "a successful exec does not resume"
+        t.ends[3..],
+        [SingleThreadEnd::Exit],
+        "a new image: the threads exit"
     );
+}
+
+#[test]
+fn a_kill_after_the_point_of_no_return_ends_with_exit() {
+    let w = world();
+    let mut t = Threads::new(w.p, false);
+    put(&mut t.p.mem, b"", &[]);
+    let out = proc_exec(
+        &mut t,
+        &mut FaultsAfterThePoint,
+        3,
+        CALLER_DATA,
+        0,
+        CALLER_FDS,
+        0,
+    );
+    assert_eq!(out, ExecOutcome::Killed(Errno::EFAULT));
+    assert_eq!((t.begins, &t.ends[..]), (1, &[SingleThreadEnd::Exit][..]));
 }
 
 // ---- reversibility --------------------------------------------------------------------------
@@ -607,6 +654,13 @@ struct FaultProc {
 }
 
 impl Process for FaultProc {
+    fn install_fd_table(
+        &mut self,
+        new: capexec::fdtable::FdTable<Self::Handle>,
+    ) -> capexec::fdtable::FdTable<Self::Handle> {
+        capexec::fdtable::fdinstall_remapped(self.fd_table(), new)
+    }
+
     type File = TFile;
     type Handle = Arc<TFile>;
     type Memory = FaultMem;

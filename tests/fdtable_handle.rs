@@ -194,6 +194,12 @@ impl Process for KernelProc {
     fn memory_mut(&mut self) -> &mut Window {
         &mut self.mem
     }
+    fn install_fd_table(
+        &mut self,
+        new: capexec::fdtable::FdTable<Self::Handle>,
+    ) -> capexec::fdtable::FdTable<Self::Handle> {
+        capexec::fdtable::fdinstall_remapped(self.fd_table(), new)
+    }
 }
 
 /// Accepts every image.

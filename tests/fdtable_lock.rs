@@ -120,6 +120,13 @@ struct KernelProc {
 }
 
 impl Process for KernelProc {
+    fn install_fd_table(
+        &mut self,
+        new: capexec::fdtable::FdTable<Self::Handle>,
+    ) -> capexec::fdtable::FdTable<Self::Handle> {
+        capexec::fdtable::fdinstall_remapped(self.fd_table(), new)
+    }
+
     type File = TestFile;
     type Handle = Arc<TestFile>;
     type Memory = Window;

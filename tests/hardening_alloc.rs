@@ -370,6 +370,13 @@ struct AProc {
 }
 
 impl Process for AProc {
+    fn install_fd_table(
+        &mut self,
+        new: capexec::fdtable::FdTable<Self::Handle>,
+    ) -> capexec::fdtable::FdTable<Self::Handle> {
+        capexec::fdtable::fdinstall_remapped(self.fd_table(), new)
+    }
+
     type File = HFile;
     type Handle = Arc<HFile>;
     type Memory = ArenaMem;

@@ -92,6 +92,8 @@ impl<'a> User<'a> {
             SyscallAction::Exit(c) => Err(Exit::Code(c)),
             SyscallAction::Kill(e) => Err(Exit::Killed(format!("killed: {e}"))),
             SyscallAction::Exec(_) => Err(Exit::Killed("unexpected exec".into())),
+            // The simulated process has one thread: nothing else single-threads it.
+            SyscallAction::Restart => Err(Exit::Killed("unexpected restart".into())),
         }
     }
 

@@ -93,6 +93,7 @@ impl Launcher {
                 SyscallAction::Resume => format!("error {}", errno_text(regs.eax)),
                 SyscallAction::Kill(e) => format!("killed: {e}"),
                 SyscallAction::Exit(c) => format!("exit {c}"),
+                SyscallAction::Restart => "restart".to_string(),
             };
             eprintln!(
                 "proc_exec(fd={exe}, data={data_addr:#x}, data_len={data_len}, fds={fds_addr:#x} {fds:?}, fds_len={fds_len}) -> {outcome}"
@@ -108,6 +109,8 @@ impl Launcher {
             )),
             SyscallAction::Kill(e) => Ok(Ended::Killed(format!("killed during exec: {e}"))),
             SyscallAction::Exit(c) => Ok(Ended::Exit(c)),
+            // The launcher has one thread: nothing else single-threads it.
+            SyscallAction::Restart => Err("proc_exec asked for a restart".to_string()),
         }
     }
 

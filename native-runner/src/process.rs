@@ -47,6 +47,13 @@ pub struct NativeProcess<F: ?Sized> {
 }
 
 impl<F: ?Sized + File> Process for NativeProcess<F> {
+    fn install_fd_table(
+        &mut self,
+        new: capexec::fdtable::FdTable<Self::Handle>,
+    ) -> capexec::fdtable::FdTable<Self::Handle> {
+        capexec::fdtable::fdinstall_remapped(self.fd_table(), new)
+    }
+
     type File = F;
     type Handle = Arc<F>;
     type Memory = TraceeAddressSpace;
@@ -176,6 +183,10 @@ where
             }
             SyscallAction::Kill(errno) => Err(self.killed(errno)),
             SyscallAction::Exit(_) => Err(Error::Unexpected("proc_exec exited".into())),
+            // The traced program has one thread: nothing else single-threads it.
+            SyscallAction::Restart => {
+                Err(Error::Unexpected("proc_exec asked for a restart".into()))
+            }
         }
     }
 
@@ -222,6 +233,10 @@ where
                     return Ok(Termination::Exited(code));
                 }
                 SyscallAction::Kill(errno) => return Err(self.killed(errno)),
+                // The traced program has one thread: nothing else single-threads it.
+                SyscallAction::Restart => {
+                    return Err(Error::Unexpected("proc_exec asked for a restart".into()));
+                }
             }
         }
     }

@@ -28,6 +28,13 @@ impl<F: ?Sized + File> SimProcess<F> {
 }
 
 impl<F: ?Sized + File> Process for SimProcess<F> {
+    fn install_fd_table(
+        &mut self,
+        new: capexec::fdtable::FdTable<Self::Handle>,
+    ) -> capexec::fdtable::FdTable<Self::Handle> {
+        capexec::fdtable::fdinstall_remapped(self.fd_table(), new)
+    }
+
     type File = F;
     type Handle = Arc<F>;
     type Memory = SimAddressSpace;

@@ -89,6 +89,10 @@ pub enum SyscallAction {
     Exit(u32),
     /// `proc_exec` failed after its point of no return: kill the process.
     Kill(Errno),
+    /// `proc_exec` found another thread single-threading the process (FreeBSD
+    /// `ERESTART`): nothing changed, the registers included. Let this thread be stopped
+    /// by the other one, then restart the call: resume at `eip - 2`, the `int $0x80`.
+    Restart,
 }
 
 /// The number of argument words of `call`, as a constant for [`args`]: the counts are
@@ -193,6 +197,7 @@ where
                     SyscallAction::Exec(entry)
                 }
                 ExecOutcome::Killed(e) => SyscallAction::Kill(e),
+                ExecOutcome::Restart => SyscallAction::Restart,
             };
         }
         Syscall::proc_exit => {

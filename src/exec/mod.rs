@@ -30,6 +30,8 @@ pub use elf::{
 pub use exec_abi::{AbiAddr, ExecAbi, UserAddress};
 pub use image::{AddressSpace, ImageFile, Protection};
 pub use image_args::ImageArgs;
-pub use proc_exec::{ExecOutcome, ImageActivator, Process, check_executable, proc_exec};
+pub use proc_exec::{
+    ExecOutcome, ImageActivator, Process, Restart, SingleThreadEnd, check_executable, proc_exec,
+};
 pub use user_range::{CopyinRange, CopyoutRange};
 pub use usermem::{UserAccess, UserMemory, check_user_range, copyin, copyin_u32, copyout, useracc};

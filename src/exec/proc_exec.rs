@@ -5,9 +5,9 @@ use super::exec_abi::AbiAddr;
 use super::image_args::ImageArgs;
 use super::usermem::UserMemory;
 use crate::Errno;
-use crate::fdtable::{
-    Fd, FdTable, File, FileHandle, FileType, Rights, SharedFdTable, fdinstall_remapped,
-};
+#[cfg(doc)]
+use crate::fdtable::fdinstall_remapped;
+use crate::fdtable::{Fd, FdTable, File, FileHandle, FileType, Rights, SharedFdTable};
 
 /// The process that calls `proc_exec`, as the driver needs it.
 pub trait Process {
@@ -23,15 +23,38 @@ pub trait Process {
     /// [`DefaultRawMutex`](crate::fdtable::DefaultRawMutex)).
     type Lock: lock_api::RawMutex;
 
-    /// Asks the process's other threads to stop before the exec proceeds (FreeBSD
-    /// `pre_execve`). Its error comes before every other check. A kernel without threads
-    /// keeps the default, which does nothing.
-    fn stop_other_threads(&mut self) -> Result<(), Errno> {
+    /// Makes the calling thread the only one running in the process before the exec
+    /// proceeds: FreeBSD's `pre_execve`, `thread_single(p, SINGLE_BOUNDARY)`. The other
+    /// threads are stopped at the user boundary (a kernel with its own scheduler may block
+    /// here until they are). Called first, before every other check; every call that
+    /// returns `Ok` is matched by exactly one [`single_thread_end`](Self::single_thread_end).
+    ///
+    /// If another thread is already single-threading the process (or this thread is
+    /// being stopped), FreeBSD fails the exec with `ERESTART`: return [`Restart`], and
+    /// [`proc_exec`] reports [`ExecOutcome::Restart`] without touching anything; the
+    /// kernel lets this thread be stopped and restarts the system call afterwards. A
+    /// kernel without threads keeps the default, which does nothing.
+    ///
+    /// # References
+    /// - FreeBSD `sys/kern/kern_exec.c` `pre_execve`; `sys/kern/kern_thread.c`
+    ///   `thread_single`.
+    fn single_thread_begin(&mut self) -> Result<(), Restart> {
         Ok(())
     }
 
-    /// Lets the other threads run again after a failed exec (FreeBSD `post_execve`).
-    fn resume_other_threads(&mut self) {}
+    /// Ends the single-threading of [`single_thread_begin`](Self::single_thread_begin),
+    /// after the exec: FreeBSD's `post_execve`. `how` is [`SingleThreadEnd::Resume`] when
+    /// the exec failed before its point of no return (`thread_single_end(p,
+    /// SINGLE_BOUNDARY)`: the other threads run on), [`SingleThreadEnd::Exit`] when it
+    /// went past it (`thread_single(p, SINGLE_EXIT)`: the other threads exit, as the old
+    /// image is gone). The default does nothing.
+    ///
+    /// # References
+    /// - FreeBSD `sys/kern/kern_exec.c` `post_execve`; `sys/kern/kern_thread.c`
+    ///   `thread_single`, `thread_single_end`.
+    fn single_thread_end(&mut self, how: SingleThreadEnd) {
+        let _ = how;
+    }
 
     /// The process's descriptor table.
     fn fd_table(&self) -> &SharedFdTable<Self::Handle, Self::Lock>;
@@ -43,14 +66,18 @@ pub trait Process {
     fn memory_mut(&mut self) -> &mut Self::Memory;
 
     /// Installs the new descriptor table after the point of no return and hands the old
-    /// one back, to be dropped after every lock is released. The default swaps the
-    /// contents of [`fd_table`](Self::fd_table) in place
-    /// ([`fdinstall_remapped`]); a kernel whose table handle is also shared with *other
-    /// processes* overrides this to give this process a handle of its own (created
-    /// before the exec, so nothing is allocated here), leaving the others' table intact.
-    fn install_fd_table(&mut self, new: FdTable<Self::Handle>) -> FdTable<Self::Handle> {
-        fdinstall_remapped(self.fd_table(), new)
-    }
+    /// one back, to be dropped after every lock is released. Cannot fail and must not
+    /// allocate.
+    ///
+    /// There is no default, because the right answer depends on who else holds the
+    /// table: when only this process's threads share it, swap its contents in place
+    /// with [`fdinstall_remapped`]`(self.fd_table(), new)`; when *other processes* share
+    /// it too, give this process a table of its own (its handle created before the exec)
+    /// and leave theirs intact.
+    ///
+    /// # References
+    /// - FreeBSD r285622 `fdinstall_remapped`; `sys/kern/kern_descrip.c` `fdunshare`.
+    fn install_fd_table(&mut self, new: FdTable<Self::Handle>) -> FdTable<Self::Handle>;
 }
 
 /// The two phases of loading a new image.
@@ -98,6 +125,27 @@ pub enum ExecOutcome<E> {
     /// process must be killed. The remapped table was freed; the old table is left for
     /// the kernel's exit path.
     Killed(Errno),
+    /// Another thread of the process is single-threading it
+    /// ([`Process::single_thread_begin`] returned [`Restart`]): nothing was done; let
+    /// this thread be stopped, then restart the system call (FreeBSD `ERESTART`).
+    Restart,
+}
+
+/// [`Process::single_thread_begin`] could not make the caller the only running thread:
+/// another thread is single-threading the process, or this one is being stopped
+/// (FreeBSD's `thread_single` fails and `kern_execve` returns `ERESTART`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Restart;
+
+/// How [`Process::single_thread_end`] ends single-threading.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SingleThreadEnd {
+    /// The exec failed before its point of no return: the other threads run on
+    /// (FreeBSD `thread_single_end(p, SINGLE_BOUNDARY)`).
+    Resume,
+    /// The exec went past its point of no return (a new image, or a process about to be
+    /// killed): the other threads exit (FreeBSD `thread_single(p, SINGLE_EXIT)`).
+    Exit,
 }
 
 /// The executable's descriptor checks, on the caller's table: open (`EBADF`), with the
@@ -128,7 +176,8 @@ pub fn check_executable<H: FileHandle, R: lock_api::RawMutex>(
 
 /// CloudABI `proc_exec(fd, data, data_len, fds, fds_len)`.
 ///
-/// 1. stop the other threads ([`Process::stop_other_threads`]);
+/// 1. single-thread the process ([`Process::single_thread_begin`]; if another thread is
+///    already doing so: [`ExecOutcome::Restart`]);
 /// 2. [`exec_copyin_data_fds`]: `E2BIG`, `ENOMEM`, `EFAULT`, then the remapped table's
 ///    `E2BIG` / `EBADF` / `EINVAL`, in one lock section of the caller's table;
 /// 3. [`check_executable`] (`EBADF`, `ENOTCAPABLE`, `EACCES`, `EINVAL`), then the
@@ -140,7 +189,10 @@ pub fn check_executable<H: FileHandle, R: lock_api::RawMutex>(
 ///
 /// Before step 4 every failure frees the built table through
 /// [`fdescfree_remapped`](crate::fdtable::fdescfree_remapped) and leaves the caller as
-/// it was. The executable is not passed on unless it is in the list.
+/// it was. The executable is not passed on unless it is in the list. Every path after a
+/// successful step 1 ends with one [`Process::single_thread_end`]:
+/// [`SingleThreadEnd::Resume`] on failure before step 4, [`SingleThreadEnd::Exit`] after
+/// it (replaced or killed).
 ///
 /// # References
 /// - FreeBSD r285622, `sys/compat/cloudabi/cloudabi_proc.c` `cloudabi_sys_proc_exec`,
@@ -158,8 +210,8 @@ where
     P: Process + ?Sized,
     A: ImageActivator<P> + ?Sized,
 {
-    if let Err(e) = process.stop_other_threads() {
-        return ExecOutcome::Failed(e);
+    if process.single_thread_begin().is_err() {
+        return ExecOutcome::Restart;
     }
     let before = (|| {
         let args = exec_copyin_data_fds(
@@ -177,20 +229,26 @@ where
     let (mut args, exe, prepared) = match before {
         Ok(v) => v,
         Err(e) => {
-            process.resume_other_threads();
+            // Dropping `args` frees the remapped table before the threads run on.
+            process.single_thread_end(SingleThreadEnd::Resume);
             return ExecOutcome::Failed(e);
         }
     };
     // Point of no return.
     let entry = match activator.activate(process, prepared, &exe, &args) {
         Ok(entry) => entry,
-        // Dropping `args` frees the remapped table (`fdescfree_remapped`).
-        Err(e) => return ExecOutcome::Killed(e),
+        Err(e) => {
+            // Dropping `args` frees the remapped table (`fdescfree_remapped`).
+            drop(args);
+            process.single_thread_end(SingleThreadEnd::Exit);
+            return ExecOutcome::Killed(e);
+        }
     };
     if let Some(new) = args.take_table() {
         let old = process.install_fd_table(new);
         // The lock is released: the old table's files are released here.
         drop(old);
     }
+    process.single_thread_end(SingleThreadEnd::Exit);
     ExecOutcome::Replaced(entry)
 }

@@ -306,6 +306,13 @@ impl<F: File + ?Sized> IoProc<F> {
 }
 
 impl<F: File + ?Sized> Process for IoProc<F> {
+    fn install_fd_table(
+        &mut self,
+        new: capexec::fdtable::FdTable<Self::Handle>,
+    ) -> capexec::fdtable::FdTable<Self::Handle> {
+        capexec::fdtable::fdinstall_remapped(self.fd_table(), new)
+    }
+
     type File = F;
     type Handle = Arc<F>;
     type Memory = HoleMem;

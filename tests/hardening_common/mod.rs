@@ -19,7 +19,8 @@ use capexec::abi::{
 use capexec::argdata::print_yaml;
 use capexec::argdata::{ArgdataRef, Encoded, MapIter, SeqIter, Timestamp, Type, Value};
 use capexec::exec::{
-    AddressSpace, ImageFile, Process, Protection, UserAccess, UserMemory, copyin, copyout,
+    AddressSpace, ImageFile, Process, Protection, Restart, SingleThreadEnd, UserAccess, UserMemory,
+    copyin, copyout,
 };
 use capexec::fdtable::{Fd, FdRights, FdTable, File, FileIo, FileType, Rights, SharedFdTable};
 use capexec_sim::{SimAddressSpace, minimal_cloudabi_elf};
@@ -654,25 +655,32 @@ impl AddressSpace for HMem {
 pub struct HProc {
     pub table: SharedFdTable<Arc<HFile>>,
     pub mem: HMem,
-    pub stop_err: Option<Errno>,
+    /// Another thread is single-threading the process: `single_thread_begin` fails.
+    pub busy: bool,
+    /// Single-threading sections begun and not ended.
     pub stopped: u32,
 }
 
 impl Process for HProc {
+    fn install_fd_table(
+        &mut self,
+        new: capexec::fdtable::FdTable<Self::Handle>,
+    ) -> capexec::fdtable::FdTable<Self::Handle> {
+        capexec::fdtable::fdinstall_remapped(self.fd_table(), new)
+    }
+
     type File = HFile;
     type Handle = Arc<HFile>;
     type Memory = HMem;
     type Lock = capexec::fdtable::DefaultRawMutex;
-    fn stop_other_threads(&mut self) -> Result<(), Errno> {
-        match self.stop_err {
-            Some(e) => Err(e),
-            None => {
-                self.stopped += 1;
-                Ok(())
-            }
+    fn single_thread_begin(&mut self) -> Result<(), Restart> {
+        if self.busy {
+            return Err(Restart);
         }
+        self.stopped += 1;
+        Ok(())
     }
-    fn resume_other_threads(&mut self) {
+    fn single_thread_end(&mut self, _: SingleThreadEnd) {
         self.stopped = self.stopped.saturating_sub(1);
     }
     fn fd_table(&self) -> &SharedFdTable<Arc<HFile>> {
@@ -857,11 +865,7 @@ pub fn build_world(inp: &mut Input<'_>) -> World {
         stack_size: [0x4000, 0x1000, 0, 0x10_0000][inp.below(4)],
         ..Layout32::default()
     };
-    let stop_err = if inp.u8() == 0xff {
-        Some(Errno::EINTR)
-    } else {
-        None
-    };
+    let busy = inp.u8() == 0xff;
     World {
         pool,
         proc: HProc {
@@ -870,7 +874,7 @@ pub fn build_world(inp: &mut Input<'_>) -> World {
                 sim,
                 budget: 4 << 20,
             },
-            stop_err,
+            busy,
             stopped: 0,
         },
         layout,
@@ -979,14 +983,8 @@ pub fn check_syscall_i386(data: &[u8]) {
             !proc.table.is_locked(),
             "table lock held after a system call"
         );
-        if matches!(action, SyscallAction::Resume) {
-            assert_eq!(
-                proc.stopped, 0,
-                "other threads left stopped after a failed exec"
-            );
-        }
-        // After an exec (or a kill) the other threads are gone.
-        proc.stopped = 0;
+        // Every single-threading section that began has ended, whatever the outcome.
+        assert_eq!(proc.stopped, 0, "single-threading begun and not ended");
         let after = table_snapshot(&proc.table.lock());
         assert_counts(&pool, &[&proc.table.lock()]);
         match action {
@@ -1017,6 +1015,15 @@ pub fn check_syscall_i386(data: &[u8]) {
                     3 | 7 => {}
                     _ => assert_eq!(after, before, "syscall {eax} changed the table"),
                 }
+            }
+            SyscallAction::Restart => {
+                assert_eq!(eax, 38);
+                assert!(
+                    proc.busy,
+                    "a restart without another single-threading thread"
+                );
+                assert_eq!(after, before, "a restarted exec changed the table");
+                assert_eq!(regs, before_regs, "a restarted exec changed the registers");
             }
             SyscallAction::Exec(entry) => {
                 assert_eq!(eax, 38);
