@@ -21,6 +21,41 @@ bitflags::bitflags! {
 
 /// An open file an image can be loaded from: the kernel's file type implements this to
 /// let the reference ELF activator read headers and segment contents.
+///
+/// # Example
+///
+/// An executable the kernel keeps in RAM (an initrd file):
+///
+/// ```
+/// use capexec::Errno;
+/// use capexec::exec::ImageFile;
+/// use capexec::fdtable::{File, FileType};
+///
+/// struct RamFile {
+///     bytes: &'static [u8],
+/// }
+///
+/// impl File for RamFile {
+///     fn file_type(&self) -> FileType {
+///         FileType::RegularFile
+///     }
+/// }
+///
+/// impl ImageFile for RamFile {
+///     fn read_at(&self, offset: u64, buf: &mut [u8]) -> Result<usize, Errno> {
+///         let start = usize::try_from(offset).unwrap_or(usize::MAX);
+///         let src = self.bytes.get(start..).unwrap_or(&[]);
+///         let n = src.len().min(buf.len());
+///         buf[..n].copy_from_slice(&src[..n]);
+///         Ok(n)
+///     }
+/// }
+///
+/// let f = RamFile { bytes: b"\x7fELF" };
+/// let mut b = [0u8; 8];
+/// assert_eq!(f.read_at(1, &mut b), Ok(3));
+/// assert_eq!(f.read_at(9, &mut b), Ok(0));
+/// ```
 pub trait ImageFile: File {
     /// Reads up to `buf.len()` bytes at byte `offset` of the file; returns how many were
     /// read (fewer only at end of file). Errors are the kernel's (`EIO` ...).
@@ -29,6 +64,71 @@ pub trait ImageFile: File {
 
 /// The user address space of a process, as an image activator rebuilds it after the
 /// point of no return.
+///
+/// # Example
+///
+/// A kernel's view of a small 32-bit process: one flat region of memory at address 0
+/// (a real kernel maps pages in its page tables instead).
+///
+/// ```
+/// use capexec::Errno;
+/// use capexec::abi::Cloudabi32;
+/// use capexec::exec::{AddressSpace, Protection, UserAccess, UserMemory};
+///
+/// struct Flat {
+///     bytes: Vec<u8>,
+///     mapped_up_to: usize,
+/// }
+///
+/// impl Flat {
+///     fn range(&self, addr: u32, len: usize) -> Result<core::ops::Range<usize>, Errno> {
+///         let start = addr as usize;
+///         match start.checked_add(len) {
+///             Some(end) if end <= self.mapped_up_to => Ok(start..end),
+///             _ => Err(Errno::EFAULT),
+///         }
+///     }
+/// }
+///
+/// impl UserMemory for Flat {
+///     type Abi = Cloudabi32;
+///     fn read_user(&self, addr: u32, buf: &mut [u8]) -> Result<(), Errno> {
+///         buf.copy_from_slice(&self.bytes[self.range(addr, buf.len())?]);
+///         Ok(())
+///     }
+///     fn write_user(&mut self, addr: u32, data: &[u8]) -> Result<(), Errno> {
+///         let r = self.range(addr, data.len())?;
+///         self.bytes[r].copy_from_slice(data);
+///         Ok(())
+///     }
+///     fn check_access(&self, addr: u32, len: usize, _: UserAccess) -> Result<(), Errno> {
+///         self.range(addr, len).map(|_| ())
+///     }
+/// }
+///
+/// impl AddressSpace for Flat {
+///     fn reset(&mut self) {
+///         self.mapped_up_to = 0;
+///     }
+///     fn map_region(&mut self, addr: u32, len: u32, _: Protection) -> Result<(), Errno> {
+///         let end = (addr as usize).checked_add(len as usize).ok_or(Errno::ENOMEM)?;
+///         if end > self.bytes.len() {
+///             return Err(Errno::ENOMEM); // never allocate after the point of no return
+///         }
+///         self.bytes[addr as usize..end].fill(0);
+///         self.mapped_up_to = self.mapped_up_to.max(end);
+///         Ok(())
+///     }
+///     fn protect_region(&mut self, _: u32, _: u32, _: Protection) -> Result<(), Errno> {
+///         Ok(()) // a real kernel sets the page protections here
+///     }
+/// }
+///
+/// let mut m = Flat { bytes: vec![0; 8192], mapped_up_to: 0 };
+/// m.reset();
+/// assert_eq!(m.map_region(0, 4096, Protection::READ | Protection::WRITE), Ok(()));
+/// assert_eq!(m.map_region(4096, 8192, Protection::READ), Err(Errno::ENOMEM));
+/// ```
 pub trait AddressSpace: UserMemory {
     /// Destroys every mapping (FreeBSD `exec_new_vmspace`). Cannot fail.
     fn reset(&mut self);

@@ -10,6 +10,111 @@ use crate::fdtable::fdinstall_remapped;
 use crate::fdtable::{Fd, FdTable, File, FileHandle, FileType, Rights, SharedFdTable};
 
 /// The process that calls `proc_exec`, as the driver needs it.
+///
+/// # Example
+///
+/// A kernel's process: its table shared by its threads only, its memory, and the
+/// single-threading protocol of its scheduler.
+///
+/// ```
+/// use std::sync::Arc;
+///
+/// use capexec::Errno;
+/// use capexec::abi::Cloudabi32;
+/// use capexec::exec::{
+///     ExecOutcome, ImageActivator, ImageArgs, Process, Restart, SingleThreadEnd, UserAccess,
+///     UserMemory, proc_exec,
+/// };
+/// use capexec::fdtable::{DefaultRawMutex, FdTable, File, FileType, SharedFdTable, fdinstall_remapped};
+///
+/// struct Vnode;
+/// impl File for Vnode {
+///     fn file_type(&self) -> FileType {
+///         FileType::RegularFile
+///     }
+/// }
+///
+/// /// Nothing mapped (a real kernel walks its page tables).
+/// struct NoMemory;
+/// impl UserMemory for NoMemory {
+///     type Abi = Cloudabi32;
+///     fn read_user(&self, _: u32, _: &mut [u8]) -> Result<(), Errno> {
+///         Err(Errno::EFAULT)
+///     }
+///     fn write_user(&mut self, _: u32, _: &[u8]) -> Result<(), Errno> {
+///         Err(Errno::EFAULT)
+///     }
+///     fn check_access(&self, _: u32, _: usize, _: UserAccess) -> Result<(), Errno> {
+///         Err(Errno::EFAULT)
+///     }
+/// }
+///
+/// struct KernelProcess {
+///     table: SharedFdTable<Arc<Vnode>>,
+///     mem: NoMemory,
+///     /// Another thread is single-threading this process (the scheduler knows).
+///     single_threaded_by_other: bool,
+/// }
+///
+/// impl Process for KernelProcess {
+///     type File = Vnode;
+///     type Handle = Arc<Vnode>;
+///     type Memory = NoMemory;
+///     type Lock = DefaultRawMutex;
+///
+///     fn single_thread_begin(&mut self) -> Result<(), Restart> {
+///         if self.single_threaded_by_other {
+///             return Err(Restart);
+///         }
+///         // ... ask the other threads to stop at the boundary and wait for them ...
+///         Ok(())
+///     }
+///     fn single_thread_end(&mut self, how: SingleThreadEnd) {
+///         match how {
+///             SingleThreadEnd::Resume => { /* let the other threads run on */ }
+///             SingleThreadEnd::Exit => { /* make the other threads exit */ }
+///         }
+///     }
+///     fn fd_table(&self) -> &SharedFdTable<Arc<Vnode>> {
+///         &self.table
+///     }
+///     fn memory(&self) -> &NoMemory {
+///         &self.mem
+///     }
+///     fn memory_mut(&mut self) -> &mut NoMemory {
+///         &mut self.mem
+///     }
+///     fn install_fd_table(&mut self, new: FdTable<Arc<Vnode>>) -> FdTable<Arc<Vnode>> {
+///         // Only this process's threads share the table: swap it in place.
+///         fdinstall_remapped(&self.table, new)
+///     }
+/// }
+///
+/// /// A kernel with no image format yet.
+/// struct NoFormat;
+/// impl ImageActivator<KernelProcess> for NoFormat {
+///     type PreparedImage = ();
+///     type Entry = ();
+///     fn prepare(&mut self, _: &KernelProcess, _: &Arc<Vnode>, _: &ImageArgs<Arc<Vnode>>)
+///     -> Result<(), Errno> {
+///         Err(Errno::ENOEXEC)
+///     }
+///     fn activate(&mut self, _: &mut KernelProcess, _: (), _: &Arc<Vnode>, _: &ImageArgs<Arc<Vnode>>)
+///     -> Result<(), Errno> {
+///         unreachable!("prepare never succeeds")
+///     }
+/// }
+///
+/// let mut p = KernelProcess {
+///     table: SharedFdTable::new(FdTable::new()),
+///     mem: NoMemory,
+///     single_threaded_by_other: true,
+/// };
+/// assert_eq!(proc_exec(&mut p, &mut NoFormat, 0, 0, 0, 0, 0), ExecOutcome::Restart);
+/// p.single_threaded_by_other = false;
+/// // No descriptor 0: the executable check fails before the activator is asked.
+/// assert_eq!(proc_exec(&mut p, &mut NoFormat, 0, 0, 0, 0, 0), ExecOutcome::Failed(Errno::EBADF));
+/// ```
 pub trait Process {
     /// The kernel's open-file type.
     type File: ?Sized + File;
@@ -81,6 +186,12 @@ pub trait Process {
 }
 
 /// The two phases of loading a new image.
+///
+/// The reference activator for static ELF32 i386 CloudABI images is
+/// `capexec::abi::Cloudabi32Activator`; the [`Process`] example shows the smallest
+/// kernel-side implementation (a kernel that refuses every image with `ENOEXEC`). Phase
+/// one must leave the process as it was; phase two may only map and copy what phase one
+/// prepared, since its failure kills the process.
 pub trait ImageActivator<P: Process + ?Sized> {
     /// Everything the second phase needs, allocated in the first.
     type PreparedImage;

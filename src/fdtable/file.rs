@@ -59,6 +59,40 @@ impl FileType {
 /// example `Arc<F>`): cloning the handle is taking a reference (FreeBSD `fhold`),
 /// dropping it is releasing one (`fdrop`). The table never creates a file or a handle;
 /// the kernel does, when it opens a file. `F` may be unsized (`dyn File`).
+///
+/// # Example
+///
+/// A kernel's console device: a character device with byte I/O.
+///
+/// ```
+/// use capexec::Errno;
+/// use capexec::fdtable::{File, FileIo, FileType};
+///
+/// struct Console;
+///
+/// impl File for Console {
+///     fn file_type(&self) -> FileType {
+///         FileType::CharacterDevice
+///     }
+///     // `fd_read` / `fd_write` reach the console through this.
+///     fn io(&self) -> Option<&dyn FileIo> {
+///         Some(self)
+///     }
+/// }
+///
+/// impl FileIo for Console {
+///     fn read(&self, _buf: &mut [u8]) -> Result<usize, Errno> {
+///         Ok(0) // end of input
+///     }
+///     fn write(&self, data: &[u8]) -> Result<usize, Errno> {
+///         // ... hand `data` to the UART ...
+///         Ok(data.len())
+///     }
+/// }
+///
+/// assert_eq!(Console.file_type(), FileType::CharacterDevice);
+/// assert_eq!(Console.io().map(|io| io.write(b"hi")), Some(Ok(2)));
+/// ```
 pub trait File {
     /// The CloudABI file type, reported by `fd_stat_get` and checked by `proc_exec`.
     fn file_type(&self) -> FileType;
@@ -100,6 +134,43 @@ pub trait File {
 /// # References
 /// - FreeBSD `fo_read` / `fo_write` (`struct fileops`), `dofileread` / `dofilewrite`;
 ///   POSIX `read`, `write`.
+///
+/// # Example
+///
+/// See [`File`]: a console that implements both and returns `Some(self)` from
+/// [`File::io`]. A file that reads from a kernel buffer implements only `read` and
+/// `write`:
+///
+/// ```
+/// use capexec::Errno;
+/// use capexec::fdtable::{File, FileIo, FileType};
+///
+/// /// `/dev/zero`.
+/// struct Zero;
+///
+/// impl File for Zero {
+///     fn file_type(&self) -> FileType {
+///         FileType::CharacterDevice
+///     }
+///     fn io(&self) -> Option<&dyn FileIo> {
+///         Some(self)
+///     }
+/// }
+///
+/// impl FileIo for Zero {
+///     fn read(&self, buf: &mut [u8]) -> Result<usize, Errno> {
+///         buf.fill(0);
+///         Ok(buf.len())
+///     }
+///     fn write(&self, data: &[u8]) -> Result<usize, Errno> {
+///         Ok(data.len())
+///     }
+/// }
+///
+/// let mut b = [1u8; 3];
+/// assert_eq!(Zero.read(&mut b), Ok(3));
+/// assert_eq!(b, [0; 3]);
+/// ```
 pub trait FileIo: File {
     /// Reads into `buf`; returns the number of bytes read (0 at end of file).
     fn read(&self, buf: &mut [u8]) -> Result<usize, crate::Errno>;
