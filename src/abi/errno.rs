@@ -250,6 +250,10 @@ const fn invert<const N: usize>(table: &[(Errno, i32); COUNT]) -> [u16; N] {
 
 /// Compile-time checks of the tables: CloudABI order, native numbers in range, and
 /// every entry present in the reverse table (so nothing was dropped by `invert`).
+#[allow(
+    dead_code,
+    reason = "used only by the `const _` assertions below, which Rust 1.85 does not count"
+)]
 const fn tables_consistent<const N: usize>(
     table: &[(Errno, i32); COUNT],
     reverse: &[u16; N],

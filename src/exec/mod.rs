@@ -11,7 +11,7 @@
 //! - [`proc_exec`] drives an exec through a [`Process`] and an [`ImageActivator`], with a
 //!   point of no return, and reports an [`ExecOutcome`].
 //! - [`ElfImage`] parses static ELF32 i386 CloudABI images and loads them into a 32-bit
-//!   address space (the reference activator in [`crate::abi`] uses it).
+//!   address space (the reference activator in `capexec::abi`, feature `abi-i386`, uses it).
 
 mod copyin;
 mod elf;

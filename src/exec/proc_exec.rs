@@ -188,10 +188,119 @@ pub trait Process {
 /// The two phases of loading a new image.
 ///
 /// The reference activator for static ELF32 i386 CloudABI images is
-/// `capexec::abi::Cloudabi32Activator`; the [`Process`] example shows the smallest
-/// kernel-side implementation (a kernel that refuses every image with `ENOEXEC`). Phase
+/// `capexec::abi::Cloudabi32Activator` (feature `abi-i386`); the [`Process`] example
+/// shows the smallest one (a kernel that refuses every image with `ENOEXEC`). Phase
 /// one must leave the process as it was; phase two may only map and copy what phase one
 /// prepared, since its failure kills the process.
+///
+/// # Example
+///
+/// A kernel's own flat format: the file holds the code, loaded at 0x1000 and entered
+/// there. Phase one reads the whole file (fallibly allocated) and checks it fits; phase
+/// two only resets the address space, maps and copies.
+///
+/// ```
+/// # use std::sync::Arc;
+/// # use capexec::abi::Cloudabi32;
+/// # use capexec::fdtable::{DefaultRawMutex, FdTable, File, FileType, SharedFdTable, fdinstall_remapped};
+/// # use capexec::exec::{AddressSpace, UserAccess, UserMemory};
+/// use capexec::Errno;
+/// use capexec::exec::{copyout, ImageActivator, ImageArgs, ImageFile, Process, Protection};
+///
+/// const LOAD_AT: u32 = 0x1000;
+/// const MAX_IMAGE: usize = 64 * 1024;
+///
+/// struct FlatBinary;
+///
+/// impl<P> ImageActivator<P> for FlatBinary
+/// where
+///     P: Process<Memory = Ram> + ?Sized,
+///     P::File: ImageFile,
+/// {
+///     /// The file's bytes, read before the point of no return.
+///     type PreparedImage = Vec<u8>;
+///     /// The entry address.
+///     type Entry = u32;
+///
+///     fn prepare(&mut self, _: &P, exe: &P::Handle, _: &ImageArgs<P::Handle>)
+///         -> Result<Vec<u8>, Errno>
+///     {
+///         let mut code = Vec::new();
+///         code.try_reserve_exact(MAX_IMAGE + 1).map_err(|_| Errno::ENOMEM)?;
+///         code.resize(MAX_IMAGE + 1, 0);
+///         let mut len = 0;
+///         loop {
+///             let n = exe.read_at(len as u64, &mut code[len..])?;
+///             if n == 0 { break; }
+///             len += n;
+///             if len > MAX_IMAGE { return Err(Errno::ENOEXEC); } // too large: refused
+///         }
+///         if len == 0 { return Err(Errno::ENOEXEC); }
+///         code.truncate(len);
+///         Ok(code)
+///     }
+///
+///     fn activate(&mut self, p: &mut P, code: Vec<u8>, _: &P::Handle, _: &ImageArgs<P::Handle>)
+///         -> Result<u32, Errno>
+///     {
+///         let mem = p.memory_mut();
+///         mem.reset();
+///         let len = code.len() as u32; // at most MAX_IMAGE, checked in phase one
+///         mem.map_region(LOAD_AT, len, Protection::READ | Protection::WRITE)?;
+///         copyout(mem, LOAD_AT, &code)?;
+///         mem.protect_region(LOAD_AT, len, Protection::READ | Protection::EXEC)?;
+///         Ok(LOAD_AT)
+///     }
+/// }
+/// # struct Ram { bytes: Vec<u8>, mapped: bool }
+/// # impl UserMemory for Ram {
+/// #     type Abi = Cloudabi32;
+/// #     fn read_user(&self, a: u32, b: &mut [u8]) -> Result<(), Errno> {
+/// #         let r = self.bytes.get(a as usize..a as usize + b.len()).ok_or(Errno::EFAULT)?;
+/// #         b.copy_from_slice(r); Ok(())
+/// #     }
+/// #     fn write_user(&mut self, a: u32, d: &[u8]) -> Result<(), Errno> {
+/// #         let r = self.bytes.get_mut(a as usize..a as usize + d.len()).ok_or(Errno::EFAULT)?;
+/// #         r.copy_from_slice(d); Ok(())
+/// #     }
+/// #     fn check_access(&self, a: u32, l: usize, _: UserAccess) -> Result<(), Errno> {
+/// #         self.bytes.get(a as usize..a as usize + l).map(|_| ()).ok_or(Errno::EFAULT)
+/// #     }
+/// # }
+/// # impl AddressSpace for Ram {
+/// #     fn reset(&mut self) { self.bytes.fill(0xcc); self.mapped = false; }
+/// #     fn map_region(&mut self, _: u32, _: u32, _: Protection) -> Result<(), Errno> { self.mapped = true; Ok(()) }
+/// #     fn protect_region(&mut self, _: u32, _: u32, _: Protection) -> Result<(), Errno> { Ok(()) }
+/// # }
+/// # struct Blob(&'static [u8]);
+/// # impl File for Blob { fn file_type(&self) -> FileType { FileType::RegularFile } }
+/// # impl ImageFile for Blob {
+/// #     fn read_at(&self, off: u64, buf: &mut [u8]) -> Result<usize, Errno> {
+/// #         let rest = self.0.get(off as usize..).unwrap_or(&[]);
+/// #         let n = rest.len().min(buf.len()); buf[..n].copy_from_slice(&rest[..n]); Ok(n)
+/// #     }
+/// # }
+/// # struct K { table: SharedFdTable<Arc<Blob>>, mem: Ram }
+/// # impl Process for K {
+/// #     type File = Blob; type Handle = Arc<Blob>; type Memory = Ram; type Lock = DefaultRawMutex;
+/// #     fn fd_table(&self) -> &SharedFdTable<Arc<Blob>> { &self.table }
+/// #     fn memory(&self) -> &Ram { &self.mem }
+/// #     fn memory_mut(&mut self) -> &mut Ram { &mut self.mem }
+/// #     fn install_fd_table(&mut self, new: FdTable<Arc<Blob>>) -> FdTable<Arc<Blob>> {
+/// #         fdinstall_remapped(&self.table, new)
+/// #     }
+/// # }
+/// # let mut k = K { table: SharedFdTable::new(FdTable::new()), mem: Ram { bytes: vec![0; 0x3000], mapped: false } };
+/// # let args = capexec::exec::exec_copyin_data_fds(&k.table, &k.mem, 0, 0, 0, 0)?; // no data, no fds
+/// let exe = Arc::new(Blob(&[0x90, 0xcc])); // nop; int3
+/// let code = FlatBinary.prepare(&k, &exe, &args)?;
+/// assert_eq!(FlatBinary.activate(&mut k, code, &exe, &args), Ok(0x1000));
+/// assert!(k.mem.mapped);
+/// assert_eq!(&k.mem.bytes[0x1000..0x1003], &[0x90, 0xcc, 0xcc]);
+/// // An empty file is not an image: refused in phase one, nothing touched.
+/// assert_eq!(FlatBinary.prepare(&k, &Arc::new(Blob(&[])), &args), Err(Errno::ENOEXEC));
+/// # Ok::<(), Errno>(())
+/// ```
 pub trait ImageActivator<P: Process + ?Sized> {
     /// Everything the second phase needs, allocated in the first.
     type PreparedImage;
