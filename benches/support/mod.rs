@@ -6,6 +6,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use capexec::fdtable::{File, FileType};
+
+pub mod baselines;
 use criterion::Criterion;
 
 /// A kernel's open file, as small as it gets: the table only ever touches the `Arc`.
