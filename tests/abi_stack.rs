@@ -180,6 +180,7 @@ fn stack_through_proc_exec_and_read_back_by_the_program() {
             base: 0,
             phdr: 0x0804_8000 + 52,
             phnum: 1,
+            sysinfo_ehdr: capexec::abi::Layout32::default().sysinfo_ehdr,
             ..AuxInfo::default()
         };
         let top = capexec::abi::Layout32::default().stack_top;
@@ -203,7 +204,12 @@ fn stack_through_proc_exec_and_read_back_by_the_program() {
             (info.base, info.page_size, info.ncpus, info.tid),
             (0, 4096, 1, 1)
         );
-        assert_eq!(info.sysinfo_ehdr, 0);
+        // AT_SYSINFO_EHDR points at the vDSO, mapped there.
+        assert_eq!(info.sysinfo_ehdr, 0xbfe0_0000);
+        let vdso = capexec::abi::vdso::vdso_image();
+        let mut mapped = vec![0u8; vdso.len()];
+        copyin(&p.mem, info.sysinfo_ehdr, &mut mapped).unwrap();
+        assert!(mapped == vdso, "the vDSO is not at AT_SYSINFO_EHDR");
         assert_eq!(read_argdata(&p.mem, &info).unwrap(), data);
         // %gs:0 (the word at the gs base) is the TCB pointer.
         let mut w = [0u8; 4];

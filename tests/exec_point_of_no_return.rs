@@ -95,6 +95,7 @@ fn text() -> Seg {
 const STACK_TOP: u32 = 0xbfc0_0000;
 const STACK_BOTTOM: u32 = STACK_TOP - (1 << 20);
 const USER_TOP: u32 = 0xc000_0000;
+const VDSO: u32 = 0xbfe0_0000;
 
 fn refused_images() -> Vec<(&'static str, Vec<u8>)> {
     let d = || bytes(2, 0x10);
@@ -122,6 +123,10 @@ fn refused_images() -> Vec<(&'static str, Vec<u8>)> {
         (
             "across the kernel half",
             image(&[text(), seg(USER_TOP - 0x800, 0x1000, d(), R | W)], 0),
+        ),
+        (
+            "over the vDSO",
+            image(&[text(), seg(VDSO + 0x800, 0x10, d(), R | W)], 0),
         ),
         (
             "in the last page of 4 GiB",

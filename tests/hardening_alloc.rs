@@ -362,6 +362,7 @@ const DATA: u32 = 0x6000_0000;
 const FDS: u32 = 0x5000_0000;
 const STACK_TOP: u32 = 0x4000_0000;
 const STACK_SIZE: u32 = 0x2_0000;
+const VDSO: u32 = STACK_TOP;
 
 struct AProc {
     pool: Vec<Arc<HFile>>,
@@ -406,6 +407,7 @@ fn exec_proc(data_len: usize, nfds: usize) -> AProc {
         (FDS, (nfds * 4).max(4)),
         (0x0804_8000, 0x1000),
         (STACK_TOP - STACK_SIZE, STACK_SIZE as usize),
+        (VDSO, 0x1000),
     ]);
     let data: Vec<u8> = (0..data_len).map(|i| i as u8).collect();
     mem.write_user(DATA, &data).ok();
@@ -438,6 +440,7 @@ fn exec_via_syscall(p: &mut AProc) -> Result<(), Errno> {
     let layout = Layout32 {
         stack_top: STACK_TOP,
         stack_size: STACK_SIZE,
+        sysinfo_ehdr: VDSO,
         ..Layout32::default()
     };
     let mut act = Cloudabi32Activator::new(layout, &mut rng_exec);

@@ -19,9 +19,9 @@ use crate::tracee::{Error, Termination, Tracee, Trap};
 const PROC_EXEC: u32 = 38;
 
 /// Where images go in the stub: below the stub (linked at `0x6000_0000`)
-/// and its Linux stack and vDSO (near the top of the 4 GiB space), above
-/// the programs (linked at `0x0804_8000`). A 1 MiB stack ends at
-/// `0x5000_0000`; `ET_DYN` images load at 4 MiB. An image reaching the stub
+/// and its Linux stack (near the top of the 4 GiB space), above the
+/// programs (linked at `0x0804_8000`). A 1 MiB stack ends at `0x5000_0000`,
+/// capexec's vDSO is mapped right above it; `ET_DYN` images load at 4 MiB. An image reaching the stub
 /// (`user_top`) is `ENOEXEC` before the point of no return.
 pub const NATIVE_LAYOUT: Layout32 = Layout32 {
     stack_top: 0x5000_0000,
@@ -29,7 +29,7 @@ pub const NATIVE_LAYOUT: Layout32 = Layout32 {
     dyn_base: 0x0040_0000,
     ncpus: 1,
     tid: 1,
-    sysinfo_ehdr: 0,
+    sysinfo_ehdr: 0x5000_0000,
     user_top: 0x6000_0000,
 };
 

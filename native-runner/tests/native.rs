@@ -309,7 +309,8 @@ fn an_image_replaces_only_what_the_runner_mapped() {
     let mut p = NativeProcess::spawn(&dir.join("stub"), launcher).unwrap();
     p.exec(0, &seq(&[]), &[]).unwrap();
 
-    // Tracked: the image's pages and the stack, not the launcher's scratch.
+    // Tracked: the image's pages, the stack and the vDSO's page, not the launcher's
+    // scratch.
     let image = ElfImage::parse(&capexec_sim::MemImage(bytes.as_slice()), 0).unwrap();
     let mut pages: Vec<u32> = image
         .segments
@@ -320,8 +321,9 @@ fn an_image_replaces_only_what_the_runner_mapped() {
     pages.dedup();
     let stack_pages = (NATIVE_LAYOUT.stack_size / PAGE_SIZE) as usize;
     let space = p.address_space();
-    assert_eq!(space.mapped_pages(), pages.len() + stack_pages);
+    assert_eq!(space.mapped_pages(), pages.len() + stack_pages + 1);
     assert!(space.is_mapped(0x0804_8000));
+    assert!(space.is_mapped(NATIVE_LAYOUT.sysinfo_ehdr));
     assert!(space.is_mapped(NATIVE_LAYOUT.stack_top - 1));
 
     // The stub's own text is still mapped where it was linked.

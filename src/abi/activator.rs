@@ -3,16 +3,17 @@
 //!
 //! `prepare` does everything that can be refused: parses the headers, checks that every
 //! segment lies in user space (from the second page up to [`Layout32::user_top`]) and
-//! clear of the new stack, builds the initial stack and reads every segment's bytes from
+//! clear of the new stack and the [vDSO](super::vdso), builds the initial stack and reads every segment's bytes from
 //! the executable. `activate`, after the point of no return, only resets the address
-//! space, maps, copies and protects.
+//! space, maps, copies and protects (the image, the stack, the vDSO).
 
 use super::cloudabi32::Cloudabi32;
 use super::stack::{AuxInfo, Entropy, StackImage, build_initial_stack};
+use super::vdso::{VDSO_SIZE, vdso_image};
 use crate::Errno;
 use crate::exec::{
-    AddressSpace, ElfImage, ImageActivator, ImageArgs, ImageFile, Process, Protection,
-    SegmentContents, UserMemory,
+    AddressSpace, ElfImage, ImageActivator, ImageArgs, ImageFile, MIN_LOAD_ADDR, Process,
+    Protection, SegmentContents, UserMemory, copyout,
 };
 
 /// Where a new i386 image starts running.
@@ -40,7 +41,10 @@ pub struct Layout32 {
     pub ncpus: u32,
     /// `AT_TID`.
     pub tid: u32,
-    /// `AT_SYSINFO_EHDR`.
+    /// Where the activator maps the [vDSO](super::vdso) in every new image, reported as
+    /// `AT_SYSINFO_EHDR`: a page-aligned user address clear of the stack (otherwise
+    /// `ENOMEM`, before the point of no return); an image segment overlapping it is
+    /// `ENOEXEC`. 0 maps no vDSO (the program then links no system call).
     pub sysinfo_ehdr: u32,
     /// One past the highest address an image may use: the kernel's half (or whatever
     /// the kernel keeps for itself) starts here. An image segment reaching it is
@@ -50,8 +54,8 @@ pub struct Layout32 {
 
 impl Default for Layout32 {
     /// A 1 MiB stack ending at `0xbfc0_0000` (FreeBSD i386's `USRSTACK` neighbourhood),
-    /// `ET_DYN` images at 4 MiB, one CPU, thread id 1, no vDSO, the kernel's half from
-    /// 3 GiB (the usual i386 split).
+    /// the vDSO at `0xbfe0_0000` (between the stack and the kernel), `ET_DYN` images at 4 MiB, one CPU,
+    /// thread id 1, the kernel's half from 3 GiB (the usual i386 split).
     fn default() -> Layout32 {
         Layout32 {
             stack_top: 0xbfc0_0000,
@@ -59,7 +63,7 @@ impl Default for Layout32 {
             dyn_base: 0x0040_0000,
             ncpus: 1,
             tid: 1,
-            sysinfo_ehdr: 0,
+            sysinfo_ehdr: 0xbfe0_0000,
             user_top: 0xc000_0000,
         }
     }
@@ -79,6 +83,23 @@ pub struct PreparedImage32 {
 
 /// The i386 page size: segments are placed in whole pages.
 const PAGE_SIZE: u32 = 4096;
+
+/// The vDSO's pages `[start, end)` at `at`, checked against the layout: page-aligned,
+/// above the first page, below `user_top` and clear of the stack (`ENOMEM`); `None` when
+/// the layout maps no vDSO.
+fn vdso_range(l: &Layout32, stack: (u32, u32)) -> Result<Option<(u32, u32)>, Errno> {
+    let at = l.sysinfo_ehdr;
+    if at == 0 {
+        return Ok(None);
+    }
+    let len = (VDSO_SIZE as u32).next_multiple_of(PAGE_SIZE);
+    let end = at.checked_add(len).ok_or(Errno::ENOMEM)?;
+    let overlaps_stack = at < stack.1 && stack.0 < end;
+    if at % PAGE_SIZE != 0 || at < MIN_LOAD_ADDR || end > l.user_top || overlaps_stack {
+        return Err(Errno::ENOMEM);
+    }
+    Ok(Some((at, end)))
+}
 
 /// The reference activator for static ELF32 i386 CloudABI images.
 pub struct Cloudabi32Activator<'a> {
@@ -121,8 +142,12 @@ where
     ) -> Result<PreparedImage32, Errno> {
         let l = &self.layout;
         let image = ElfImage::parse(&**executable, l.dyn_base)?;
-        let stack_bottom = l.stack_top.saturating_sub(l.stack_size);
-        image.check_placement(PAGE_SIZE, l.user_top, &[(stack_bottom, l.stack_top)])?;
+        let stack = (l.stack_top.saturating_sub(l.stack_size), l.stack_top);
+        let vdso = vdso_range(l, stack)?;
+        match vdso {
+            Some(v) => image.check_placement(PAGE_SIZE, l.user_top, &[stack, v])?,
+            None => image.check_placement(PAGE_SIZE, l.user_top, &[stack])?,
+        }
         let aux = AuxInfo {
             base: image.base,
             phdr: image.phdr,
@@ -161,6 +186,14 @@ where
         let bottom = l.stack_top.saturating_sub(l.stack_size);
         mem.map_region(bottom, l.stack_size, Protection::READ | Protection::WRITE)?;
         prepared.stack.copy_out(mem, args.data_with_nul())?;
+        // The vDSO: checked in `prepare`, so only the kernel's own failure remains.
+        if l.sysinfo_ehdr != 0 {
+            let at = l.sysinfo_ehdr;
+            let len = VDSO_SIZE as u32;
+            mem.map_region(at, len, Protection::READ | Protection::WRITE)?;
+            copyout(mem, at, vdso_image())?;
+            mem.protect_region(at, len, Protection::READ | Protection::EXEC)?;
+        }
         Ok(EntryState32 {
             eip: prepared.image.entry,
             esp: prepared.stack.esp,

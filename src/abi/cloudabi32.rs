@@ -233,3 +233,66 @@ impl Syscall {
         })
     }
 }
+
+/// What a system call hands back on success, through the output pointers the caller
+/// passes as its last argument words (the vDSO stores `eax`/`edx` there; the kernel
+/// never reads those words). Indices count argument words from `esp + 4`, from 0.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SyscallResults {
+    /// Nothing: success is 0.
+    None,
+    /// One 32-bit word (`eax`) through the pointer in argument word `i`.
+    Word(u8),
+    /// One 64-bit value (`eax` low, `edx` high) through the pointer in argument word `i`.
+    Wide(u8),
+    /// Two 32-bit words: `eax` through the pointer in word `i`, `edx` through word `j`.
+    TwoWords(u8, u8),
+}
+
+impl Syscall {
+    /// How many 32-bit argument words the call takes from `esp + 4` (64-bit values and
+    /// `cloudabi_lookup_t` count as two words, low first), not counting the output
+    /// pointers of [`results`](Self::results).
+    ///
+    /// # References
+    /// - NuxiNL/cloudabi `cloudabi.txt`; FreeBSD `sys/compat/cloudabi32/syscalls.master`.
+    pub const fn arg_words(self) -> u8 {
+        use Syscall::*;
+        match self {
+            proc_fork | thread_yield => 0,
+            clock_res_get | fd_close | fd_create1 | fd_create2 | fd_datasync | fd_dup | fd_sync
+            | proc_exit | proc_raise | thread_create => 1,
+            fd_replace | fd_stat_get | file_stat_fget | lock_unlock | mem_unmap | random_get
+            | sock_shutdown | thread_exit => 2,
+            clock_time_get | condvar_signal | fd_read | fd_stat_put | fd_write | file_stat_fput
+            | mem_advise | mem_protect | mem_sync | poll | sock_recv | sock_send => 3,
+            fd_seek | file_create | file_unlink => 4,
+            fd_pread | fd_pwrite | file_allocate | file_readdir | file_readlink | file_stat_get
+            | file_symlink | proc_exec => 5,
+            file_advise | file_open | file_rename | file_stat_put => 6,
+            file_link | mem_map => 7,
+        }
+    }
+
+    /// What the call returns on success and through which output pointers.
+    ///
+    /// # References
+    /// - NuxiNL/cloudabi `cloudabi.txt` (each call's `out` values).
+    pub const fn results(self) -> SyscallResults {
+        use Syscall::*;
+        let at = self.arg_words();
+        match self {
+            // A 64-bit timestamp or file offset.
+            clock_res_get | clock_time_get | fd_seek => SyscallResults::Wide(at),
+            // A descriptor, a size or an address.
+            fd_create1 | fd_dup | fd_pread | fd_pwrite | fd_read | fd_write | file_open
+            | file_readdir | file_readlink | mem_map | poll | thread_create => {
+                SyscallResults::Word(at)
+            }
+            // Two descriptors; for proc_fork the child's descriptor (or
+            // CLOUDABI_PROCESS_CHILD) and the thread id.
+            fd_create2 | proc_fork => SyscallResults::TwoWords(at, at + 1),
+            _ => SyscallResults::None,
+        }
+    }
+}

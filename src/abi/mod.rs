@@ -5,6 +5,8 @@
 //!   return state (carry flag and errno, or results, or a new image's entry state).
 //! - [`Cloudabi32Activator`] is the reference image activator for `proc_exec`: a static
 //!   ELF32 CloudABI image and the initial stack of [`build_initial_stack`].
+//! - [`vdso`] is the image through which CloudABI programs make their system calls,
+//!   generated at compile time; the activator maps it into every new image.
 //! - [`read_start_info`] and [`read_argdata`] are the new program's side (cloudlibc's
 //!   `crt0`).
 //! - [`cloudabi32`] holds the numbers and [`Cloudabi32`], the ABI's address width and
@@ -17,9 +19,10 @@ pub mod errno;
 mod program;
 mod stack;
 mod syscall;
+pub mod vdso;
 
 pub use activator::{Cloudabi32Activator, EntryState32, Layout32, PreparedImage32};
-pub use cloudabi32::Cloudabi32;
+pub use cloudabi32::{Cloudabi32, SyscallResults};
 pub use program::{MAX_AUXV_ENTRIES, StartInfo, read_argdata, read_start_info};
 pub use stack::{AUXV_ENTRIES, AuxInfo, Entropy, STACK_HEADER, StackImage, build_initial_stack};
 pub use syscall::{EFLAGS_CF, IOV_MAX, Regs32, SyscallAction, syscall32};
