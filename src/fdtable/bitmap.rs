@@ -22,187 +22,172 @@ use crate::work::{Work, count};
 
 const BITS: usize = u64::BITS as usize;
 
-/// A growable array of words whose first word lives inline.
-#[derive(Clone, Default, PartialEq, Eq, Debug)]
-pub(crate) struct Words {
-    first: u64,
-    rest: Vec<u64>,
-}
+/// Index of the open-bit word in a level-0 pair, and of the close-on-exec word.
+const OPEN: usize = 0;
+const CLOEXEC: usize = 1;
+/// Index of the `full` word in a summary pair, and of the `any` word.
+const FULL: usize = 0;
+const ANY: usize = 1;
 
-impl Words {
-    const EMPTY: Words = Words {
-        first: 0,
-        rest: Vec::new(),
-    };
-
-    #[inline]
-    pub(crate) fn get(&self, i: usize) -> u64 {
-        count(Work::BitmapWord);
-        if i == 0 {
-            self.first
-        } else {
-            self.rest.get(i - 1).copied().unwrap_or(0)
-        }
-    }
-
-    /// The word at `i`; `i` must be below `len()`.
-    #[inline]
-    fn word_mut(&mut self, i: usize) -> Option<&mut u64> {
-        count(Work::BitmapWord);
-        if i == 0 {
-            Some(&mut self.first)
-        } else {
-            self.rest.get_mut(i - 1)
-        }
-    }
-
-    /// Grows to at least `words` words (new words zero), fallibly.
-    fn try_grow(&mut self, words: usize) -> Result<(), Errno> {
-        let want = words.saturating_sub(1);
-        if want > self.rest.len() {
-            self.rest
-                .try_reserve_exact(want - self.rest.len())
-                .map_err(|_| Errno::ENOMEM)?;
-            self.rest.resize(want, 0);
-        }
-        Ok(())
-    }
-
-    /// Reserves room for `words` words without changing the contents.
-    fn try_reserve(&mut self, words: usize) -> Result<(), Errno> {
-        let want = words.saturating_sub(1);
-        if want > self.rest.len() {
-            self.rest
-                .try_reserve_exact(want - self.rest.len())
-                .map_err(|_| Errno::ENOMEM)?;
-        }
-        Ok(())
-    }
-
-    /// Sets `bit`, which must be covered (the table grows the bitmap first).
-    #[inline]
-    fn set_bit(&mut self, bit: usize) {
-        let word = self.word_mut(bit / BITS);
-        debug_assert!(word.is_some(), "bit {bit} set beyond the bitmap");
-        if let Some(w) = word {
-            *w |= 1 << (bit % BITS);
-        }
-    }
-
-    /// Clears `bit`, which must be covered (the table grows the bitmap first).
-    #[inline]
-    fn clear_bit(&mut self, bit: usize) {
-        let word = self.word_mut(bit / BITS);
-        debug_assert!(word.is_some(), "bit {bit} cleared beyond the bitmap");
-        if let Some(w) = word {
-            *w &= !(1 << (bit % BITS));
-        }
-    }
-
-    #[inline]
-    pub(crate) fn test_bit(&self, bit: usize) -> bool {
-        self.get(bit / BITS) & (1 << (bit % BITS)) != 0
-    }
-
-    /// First word index at or after `from` (below `limit`) whose word, transformed by
-    /// `f`, has a set bit; the bit index within the whole array.
-    #[inline]
-    fn next_set(&self, from: usize, limit_bits: usize, f: impl Fn(u64) -> u64) -> Option<usize> {
-        let mut w = from / BITS;
-        if from >= limit_bits {
-            return None;
-        }
-        let mut word = f(self.get(w)) & (!0u64 << (from % BITS));
-        let last_word = (limit_bits - 1) / BITS;
-        loop {
-            if word != 0 {
-                let bit = w * BITS + word.trailing_zeros() as usize;
-                return if bit < limit_bits { Some(bit) } else { None };
-            }
-            w += 1;
-            if w > last_word {
-                return None;
-            }
-            word = f(self.get(w));
-        }
-    }
-
-    /// Last set bit at or below `from`.
-    #[inline]
-    fn prev_set(&self, from: usize) -> Option<usize> {
-        let mut w = from / BITS;
-        let shift = BITS - 1 - from % BITS;
-        let mut word = (self.get(w) << shift) >> shift;
-        loop {
-            if word != 0 {
-                return Some(w * BITS + (BITS - 1 - word.leading_zeros() as usize));
-            }
-            if w == 0 {
-                return None;
-            }
-            w -= 1;
-            word = self.get(w);
-        }
-    }
+/// The bit of `fd` within its word.
+#[inline]
+fn bit(fd: usize) -> u64 {
+    1 << (fd % BITS)
 }
 
 /// The open-descriptor bitmap with its two summaries, plus the close-on-exec bits.
+///
+/// Layout: level 0 is a pair of words (open, close-on-exec) per 64 descriptors, so that
+/// installing or removing a descriptor touches one pair; level 1 is a pair of summary
+/// words (`full`, `any`) per 64 level-0 words. Pair 0 of each level is inline (a table
+/// of up to 64 descriptors needs no heap for its bitmaps); the other pairs share one
+/// heap array: level-0 pairs `1..words`, then summary pairs `1..summaries`. The whole
+/// bitmap is 64 bytes plus that array.
 #[derive(Clone, Default, PartialEq, Eq, Debug)]
 pub(crate) struct FdBitmap {
-    open: Words,
-    full: Words,
-    any: Words,
-    cloexec: Words,
-    /// Number of descriptor bits covered (a multiple of 64, at least 64).
+    /// `[open, cloexec]` of descriptors 0..64.
+    first: [u64; 2],
+    /// `[full, any]` of level-0 words 0..64.
+    first_sum: [u64; 2],
+    /// Level-0 pairs `1..words`, then summary pairs `1..summaries`.
+    rest: Vec<[u64; 2]>,
+    /// Number of level-0 words covered (0 before the first growth, then at least 1).
     words: usize,
 }
 
 impl FdBitmap {
     /// An empty bitmap (64 bits inline, nothing on the heap).
     pub(crate) const EMPTY: FdBitmap = FdBitmap {
-        open: Words::EMPTY,
-        full: Words::EMPTY,
-        any: Words::EMPTY,
-        cloexec: Words::EMPTY,
+        first: [0; 2],
+        first_sum: [0; 2],
+        rest: Vec::new(),
         words: 0,
     };
+
+    /// Level-0 words covered (at least the inline one).
+    #[inline]
+    fn nwords(&self) -> usize {
+        self.words.max(1)
+    }
+
+    /// The level-0 pair of word `w` (zero beyond the bitmap).
+    #[inline]
+    fn lo(&self, w: usize) -> [u64; 2] {
+        count(Work::BitmapWord);
+        if w == 0 {
+            self.first
+        } else if w < self.words {
+            self.rest.get(w - 1).copied().unwrap_or([0; 2])
+        } else {
+            [0; 2]
+        }
+    }
+
+    /// The level-0 pair of word `w`, which must be covered.
+    #[inline]
+    fn lo_mut(&mut self, w: usize) -> Option<&mut [u64; 2]> {
+        count(Work::BitmapWord);
+        if w == 0 {
+            Some(&mut self.first)
+        } else if w < self.words {
+            self.rest.get_mut(w - 1)
+        } else {
+            None
+        }
+    }
+
+    /// The summary pair of summary word `s` (zero beyond the bitmap).
+    #[inline]
+    fn sum(&self, s: usize) -> [u64; 2] {
+        count(Work::BitmapWord);
+        if s == 0 {
+            self.first_sum
+        } else if s < self.nwords().div_ceil(BITS) {
+            self.rest
+                .get(self.nwords() - 1 + s - 1)
+                .copied()
+                .unwrap_or([0; 2])
+        } else {
+            [0; 2]
+        }
+    }
+
+    /// The summary pair of summary word `s`, which must be covered.
+    #[inline]
+    fn sum_mut(&mut self, s: usize) -> Option<&mut [u64; 2]> {
+        count(Work::BitmapWord);
+        if s == 0 {
+            Some(&mut self.first_sum)
+        } else if s < self.nwords().div_ceil(BITS) {
+            let i = self.nwords() - 1 + s - 1;
+            self.rest.get_mut(i)
+        } else {
+            None
+        }
+    }
+
+    /// Sets (`on`) or clears summary bit `which` of level-0 word `w`.
+    #[inline]
+    fn set_summary(&mut self, w: usize, which: usize, on: bool) {
+        let pair = self.sum_mut(w / BITS);
+        debug_assert!(pair.is_some(), "summary of word {w} beyond the bitmap");
+        if let Some(p) = pair {
+            if on {
+                p[which] |= bit(w);
+            } else {
+                p[which] &= !bit(w);
+            }
+        }
+    }
 
     /// Bits covered by the bitmap.
     #[inline]
     pub(crate) fn capacity(&self) -> usize {
-        self.words.max(1) * BITS
+        self.nwords() * BITS
     }
 
     /// Grows to cover at least `bits` descriptors; on `ENOMEM` nothing visible changes.
     pub(crate) fn try_grow(&mut self, bits: usize) -> Result<(), Errno> {
         let words = bits.div_ceil(BITS).max(1);
-        if words <= self.words.max(1) {
-            self.words = self.words.max(1);
+        if words <= self.nwords() {
+            self.words = self.nwords();
             return Ok(());
         }
-        let summary = words.div_ceil(BITS);
-        // Reserve everything first so that a failure leaves the contents unchanged.
-        self.open.try_reserve(words)?;
-        self.cloexec.try_reserve(words)?;
-        self.full.try_reserve(summary)?;
-        self.any.try_reserve(summary)?;
-        self.open.try_grow(words)?;
-        self.cloexec.try_grow(words)?;
-        self.full.try_grow(summary)?;
-        self.any.try_grow(summary)?;
+        let old_words = self.nwords();
+        let sums = words.div_ceil(BITS);
+        let mut rest: Vec<[u64; 2]> = Vec::new();
+        rest.try_reserve_exact(words - 1 + sums - 1)
+            .map_err(|_| Errno::ENOMEM)?;
+        // Level-0 pairs kept, new ones zero; then the summary pairs kept, new ones zero.
+        rest.extend_from_slice(self.rest.get(..old_words - 1).unwrap_or(&[]));
+        rest.resize(words - 1, [0; 2]);
+        rest.extend_from_slice(self.rest.get(old_words - 1..).unwrap_or(&[]));
+        rest.resize(words - 1 + sums - 1, [0; 2]);
+        self.rest = rest;
         self.words = words;
         Ok(())
     }
 
-    /// Marks `fd` open (it must be below `capacity()`).
+    /// Marks `fd` open (it must be below `capacity()`), with close-on-exec as given.
     #[inline]
-    pub(crate) fn set_open(&mut self, fd: usize) {
+    pub(crate) fn set_open(&mut self, fd: usize, cloexec: bool) {
         let w = fd / BITS;
-        self.open.set_bit(fd);
-        let word = self.open.get(w);
-        self.any.set_bit(w);
-        if word == !0 {
-            self.full.set_bit(w);
+        let pair = self.lo_mut(w);
+        debug_assert!(pair.is_some(), "bit {fd} set beyond the bitmap");
+        let Some(p) = pair else { return };
+        let was = p[OPEN];
+        p[OPEN] |= bit(fd);
+        if cloexec {
+            p[CLOEXEC] |= bit(fd);
+        } else {
+            p[CLOEXEC] &= !bit(fd);
+        }
+        let now = p[OPEN];
+        if was == 0 {
+            self.set_summary(w, ANY, true);
+        }
+        if now == !0 {
+            self.set_summary(w, FULL, true);
         }
     }
 
@@ -210,12 +195,49 @@ impl FdBitmap {
     #[inline]
     pub(crate) fn set_closed(&mut self, fd: usize) {
         let w = fd / BITS;
-        self.open.clear_bit(fd);
-        self.cloexec.clear_bit(fd);
-        self.full.clear_bit(w);
-        if self.open.get(w) == 0 {
-            self.any.clear_bit(w);
+        let pair = self.lo_mut(w);
+        debug_assert!(pair.is_some(), "bit {fd} cleared beyond the bitmap");
+        let Some(p) = pair else { return };
+        let was = p[OPEN];
+        p[OPEN] &= !bit(fd);
+        p[CLOEXEC] &= !bit(fd);
+        let now = p[OPEN];
+        if was == !0 {
+            self.set_summary(w, FULL, false);
         }
+        if now == 0 && was != 0 {
+            self.set_summary(w, ANY, false);
+        }
+    }
+
+    /// Sets level-0 word `w` of a fresh bitmap (all zero there) to `open` with
+    /// close-on-exec bits `cloexec` (a subset of `open`), and its summary bits.
+    #[inline]
+    pub(crate) fn set_word(&mut self, w: usize, open: u64, cloexec: u64) {
+        if open == 0 {
+            return;
+        }
+        if let Some(p) = self.lo_mut(w) {
+            *p = [open, cloexec & open];
+        }
+        self.set_summary(w, ANY, true);
+        if open == !0 {
+            self.set_summary(w, FULL, true);
+        }
+    }
+
+    /// The open and close-on-exec bits of level-0 word `w`.
+    #[inline]
+    pub(crate) fn word(&self, w: usize) -> (u64, u64) {
+        let p = self.lo(w);
+        (p[OPEN], p[CLOEXEC])
+    }
+
+    /// The first level-0 word at or after `w` and below `end_words` holding an open
+    /// descriptor.
+    #[inline]
+    pub(crate) fn next_used_word(&self, w: usize, end_words: usize) -> Option<usize> {
+        self.next_summary_bit(ANY, w, end_words, false)
     }
 
     /// Marks descriptors `0..n` open, the others untouched (used for a fresh dense table).
@@ -223,34 +245,79 @@ impl FdBitmap {
     pub(crate) fn set_dense(&mut self, n: usize) {
         let whole = n / BITS;
         for w in 0..whole {
-            if let Some(word) = self.open.word_mut(w) {
-                *word = !0;
-            }
-            self.full.set_bit(w);
-            self.any.set_bit(w);
+            self.set_word(w, !0, 0);
         }
         let rem = n % BITS;
         if rem != 0 {
-            if let Some(word) = self.open.word_mut(whole) {
-                *word = !(!0u64 << rem);
-            }
-            self.any.set_bit(whole);
+            self.set_word(whole, !(!0u64 << rem), 0);
         }
     }
 
     /// Close-on-exec flag of `fd`.
     #[inline]
     pub(crate) fn cloexec(&self, fd: usize) -> bool {
-        self.cloexec.test_bit(fd)
+        self.lo(fd / BITS)[CLOEXEC] & bit(fd) != 0
     }
 
     /// Sets or clears the close-on-exec flag of `fd`.
     #[inline]
     pub(crate) fn set_cloexec(&mut self, fd: usize, on: bool) {
-        if on {
-            self.cloexec.set_bit(fd)
-        } else {
-            self.cloexec.clear_bit(fd)
+        let pair = self.lo_mut(fd / BITS);
+        debug_assert!(pair.is_some(), "bit {fd} set beyond the bitmap");
+        if let Some(p) = pair {
+            if on {
+                p[CLOEXEC] |= bit(fd);
+            } else {
+                p[CLOEXEC] &= !bit(fd);
+            }
+        }
+    }
+
+    /// The first level-0 word index at or after `from` and below `limit` whose summary
+    /// bit `which` is set (`invert`: clear).
+    #[inline]
+    fn next_summary_bit(
+        &self,
+        which: usize,
+        from: usize,
+        limit: usize,
+        invert: bool,
+    ) -> Option<usize> {
+        if from >= limit {
+            return None;
+        }
+        let f = |x: u64| if invert { !x } else { x };
+        let mut s = from / BITS;
+        let mut word = f(self.sum(s)[which]) & (!0u64 << (from % BITS));
+        let last = (limit - 1) / BITS;
+        loop {
+            if word != 0 {
+                let w = s * BITS + word.trailing_zeros() as usize;
+                return (w < limit).then_some(w);
+            }
+            s += 1;
+            if s > last {
+                return None;
+            }
+            word = f(self.sum(s)[which]);
+        }
+    }
+
+    /// The last level-0 word index at or below `from` whose `any` summary bit is set.
+    #[inline]
+    fn prev_used_word(&self, from: usize) -> Option<usize> {
+        let mut s = from / BITS;
+        let shift = BITS - 1 - from % BITS;
+        let mut word = (self.sum(s)[ANY] << shift) >> shift;
+        loop {
+            if word != 0 {
+                return Some(s * BITS + (BITS - 1 - word.leading_zeros() as usize));
+            }
+            if s == 0 {
+                return None;
+            }
+            s -= 1;
+            word = self.sum(s)[ANY];
         }
     }
 
@@ -262,14 +329,13 @@ impl FdBitmap {
             return None;
         }
         let w = min / BITS;
-        let masked = self.open.get(w) | !(!0u64 << (min % BITS));
+        let masked = self.lo(w)[OPEN] | !(!0u64 << (min % BITS));
         if masked != !0 {
             return Some(w * BITS + (!masked).trailing_zeros() as usize);
         }
         // Find the first word after `w` that is not full, through the summary.
-        let words = cap / BITS;
-        let next = self.full.next_set(w + 1, words, |s| !s)?;
-        Some(next * BITS + (!self.open.get(next)).trailing_zeros() as usize)
+        let next = self.next_summary_bit(FULL, w + 1, cap / BITS, true)?;
+        Some(next * BITS + (!self.lo(next)[OPEN]).trailing_zeros() as usize)
     }
 
     /// The lowest open descriptor at or above `from` and below `end`, if any. The
@@ -282,12 +348,12 @@ impl FdBitmap {
             return None;
         }
         let w = from / BITS;
-        let masked = self.open.get(w) & (!0u64 << (from % BITS));
+        let masked = self.lo(w)[OPEN] & (!0u64 << (from % BITS));
         let found = if masked != 0 {
             w * BITS + masked.trailing_zeros() as usize
         } else {
-            let next = self.any.next_set(w + 1, end.div_ceil(BITS), |s| s)?;
-            next * BITS + self.open.get(next).trailing_zeros() as usize
+            let next = self.next_summary_bit(ANY, w + 1, end.div_ceil(BITS), false)?;
+            next * BITS + self.lo(next)[OPEN].trailing_zeros() as usize
         };
         (found < end).then_some(found)
     }
@@ -298,32 +364,12 @@ impl FdBitmap {
     /// descriptor plus two summary words per 4,096 descriptors below `end`; words with
     /// no open descriptor are not touched (they are zero in both bitmaps).
     pub(crate) fn copy_used_words(&mut self, src: &FdBitmap, end: usize) {
-        let words = end.div_ceil(BITS).min(src.words.max(1));
-        if words == 0 {
-            return;
-        }
+        let words = end.div_ceil(BITS).min(src.nwords());
         let mut w = 0;
-        while let Some(next) = src.any.next_set(w, words, |s| s) {
-            if let Some(dst) = self.open.word_mut(next) {
-                *dst = src.open.get(next);
-            }
-            if let Some(dst) = self.cloexec.word_mut(next) {
-                *dst = src.cloexec.get(next);
-            }
+        while let Some(next) = src.next_used_word(w, words) {
+            let (open, cloexec) = src.word(next);
+            self.set_word(next, open, cloexec);
             w = next + 1;
-        }
-        for i in 0..words.div_ceil(BITS) {
-            let valid = if (i + 1) * BITS <= words {
-                !0
-            } else {
-                !(!0u64 << (words % BITS))
-            };
-            if let Some(dst) = self.full.word_mut(i) {
-                *dst = src.full.get(i) & valid;
-            }
-            if let Some(dst) = self.any.word_mut(i) {
-                *dst = src.any.get(i) & valid;
-            }
         }
     }
 
@@ -333,53 +379,71 @@ impl FdBitmap {
         let from = from.min(self.capacity() - 1);
         let w = from / BITS;
         let shift = BITS - 1 - from % BITS;
-        let masked = (self.open.get(w) << shift) >> shift;
+        let masked = (self.lo(w)[OPEN] << shift) >> shift;
         if masked != 0 {
             return Some(w * BITS + (BITS - 1 - masked.leading_zeros() as usize));
         }
         if w == 0 {
             return None;
         }
-        let prev = self.any.prev_set(w - 1)?;
-        let word = self.open.get(prev);
+        let prev = self.prev_used_word(w - 1)?;
+        let word = self.lo(prev)[OPEN];
         Some(prev * BITS + (BITS - 1 - word.leading_zeros() as usize))
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::{FdBitmap, Words};
+    use super::FdBitmap;
 
     #[test]
     fn covered_bits_set_and_clear() {
-        let mut w = Words::EMPTY;
-        w.try_grow(2).unwrap();
-        w.set_bit(127);
-        assert!(w.test_bit(127));
-        w.clear_bit(127);
-        assert!(!w.test_bit(127));
+        let mut map = FdBitmap::EMPTY;
+        map.try_grow(128).unwrap();
+        map.set_open(127, true);
+        assert!(map.cloexec(127));
+        assert_eq!(map.next_open(0, map.capacity()), Some(127));
+        map.set_closed(127);
+        assert!(!map.cloexec(127));
         let mut map = FdBitmap::EMPTY;
         map.try_grow(4_097).unwrap();
-        map.set_open(4_096);
+        map.set_open(4_096, false);
         assert_eq!(map.next_open(0, map.capacity()), Some(4_096));
         map.set_closed(4_096);
         assert_eq!(map.next_open(0, map.capacity()), None);
     }
 
     #[test]
+    fn growing_keeps_every_level() {
+        let mut map = FdBitmap::EMPTY;
+        map.try_grow(64 * 65).unwrap();
+        for fd in 0..64 {
+            map.set_open(fd, fd % 2 == 0);
+        }
+        map.set_open(64 * 64 + 5, true);
+        let before = map.clone();
+        map.try_grow(64 * 200).unwrap();
+        assert_eq!(map.lowest_free_from(0), Some(64));
+        assert_eq!(map.next_open(64, map.capacity()), Some(64 * 64 + 5));
+        assert_eq!(map.prev_open(map.capacity() - 1), Some(64 * 64 + 5));
+        assert!(map.cloexec(64 * 64 + 5) && map.cloexec(2) && !map.cloexec(3));
+        assert_eq!(before.word(64), map.word(64));
+    }
+
+    #[test]
     #[cfg(debug_assertions)]
     #[should_panic(expected = "bit 64 set beyond the bitmap")]
     fn setting_an_uncovered_bit_is_caught() {
-        let mut w = Words::EMPTY;
-        w.set_bit(64);
+        let mut map = FdBitmap::EMPTY;
+        map.set_open(64, false);
     }
 
     #[test]
     #[cfg(debug_assertions)]
     #[should_panic(expected = "bit 200 cleared beyond the bitmap")]
     fn clearing_an_uncovered_bit_is_caught() {
-        let mut w = Words::EMPTY;
-        w.try_grow(2).unwrap();
-        w.clear_bit(200);
+        let mut map = FdBitmap::EMPTY;
+        map.try_grow(128).unwrap();
+        map.set_closed(200);
     }
 }

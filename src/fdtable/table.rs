@@ -323,8 +323,7 @@ impl<H> FdTable<H> {
         );
         if let Some(slot) = self.slots.get_mut(fd) {
             *slot = Some(entry);
-            self.map.set_open(fd);
-            self.map.set_cloexec(fd, cloexec);
+            self.map.set_open(fd, cloexec);
             self.open_count += 1;
             if fd >= self.end {
                 self.end = fd + 1;
@@ -357,6 +356,28 @@ impl<H> FdTable<H> {
     /// `fdalloc` + `_finstall`). On failure (`EMFILE`, `ENOMEM`) the file is handed
     /// back untouched and the table is unchanged.
     pub fn alloc(
+        &mut self,
+        min: Fd,
+        file: H,
+        rights: FdRights,
+        cloexec: bool,
+    ) -> Result<Fd, Rejected<H>> {
+        // Fast path: the slot exists (the table need not grow).
+        let fd = match self.lowest_free(min) {
+            Ok(fd) => fd,
+            Err(errno) => return Err(Rejected { errno, file }),
+        };
+        if fd.index() < self.slots.len() {
+            self.install(fd.index(), Entry::new(file, rights), cloexec);
+            return Ok(fd);
+        }
+        self.alloc_growing(min, file, rights, cloexec)
+    }
+
+    /// [`alloc`](Self::alloc) when the table must grow first.
+    #[cold]
+    #[inline(never)]
+    fn alloc_growing(
         &mut self,
         min: Fd,
         file: H,
@@ -706,25 +727,46 @@ impl<H: FileHandle> FdTable<H> {
         new.limit = self.limit;
         // A lower bound of the lowest free slot: the source's, or a dropped slot below it.
         let mut freefile = self.freefile;
-        let mut pos = 0;
-        while let Some(fd) = self.map.next_open(pos, self.end) {
-            pos = fd + 1;
-            crate::work::count(crate::work::Work::Slot);
-            let Some(Some(e)) = self.slots.get(fd) else {
-                continue;
-            };
-            if !e.file.is_passable() {
-                freefile = freefile.min(fd);
-                continue;
-            }
-            let cloexec = self.map.cloexec(fd);
-            if let Some(slot) = new.slots.get_mut(fd) {
-                *slot = Some(e.try_share()?);
-                new.map.set_open(fd);
-                new.map.set_cloexec(fd, cloexec);
+        // Word by word: the passable descriptors of each level-0 word are cloned, then
+        // the word's open and close-on-exec bits are written once.
+        let words = self.end.div_ceil(64);
+        let mut w = 0;
+        while let Some(next) = self.map.next_used_word(w, words) {
+            w = next + 1;
+            let (open, cloexec) = self.map.word(next);
+            let mut bits = open;
+            let mut passed = 0u64;
+            let mut result = Ok(());
+            while bits != 0 {
+                let i = bits.trailing_zeros() as usize;
+                bits &= bits - 1;
+                let fd = next * 64 + i;
+                crate::work::count(crate::work::Work::Slot);
+                let Some(Some(e)) = self.slots.get(fd) else {
+                    continue;
+                };
+                if !e.file.is_passable() {
+                    freefile = freefile.min(fd);
+                    continue;
+                }
+                let Some(slot) = new.slots.get_mut(fd) else {
+                    continue;
+                };
+                match e.try_share() {
+                    Ok(copy) => *slot = Some(copy),
+                    Err(errno) => {
+                        result = Err(errno);
+                        break;
+                    }
+                }
+                passed |= 1 << i;
                 new.open_count += 1;
                 new.end = fd + 1;
             }
+            // Even on failure the bitmap covers every reference taken, so that the
+            // table dropped by the caller is consistent.
+            new.map.set_word(next, passed, cloexec);
+            result?;
         }
         new.freefile = freefile.min(new.end);
         Ok(())
