@@ -6,7 +6,11 @@
 //! verbatim (`!<tag:yaml.org,2002:int>`). Sequences become seq and mappings map, in
 //! document order. `!fd stdin|stdout|stderr|N`, `!file {path: P}` and `!executable`
 //! (or their verbatim forms `!<tag:nuxi.nl,2015:cloudabi/fd>` ...) become descriptors
-//! through a [`Descriptors`] resolver. Aliases are rejected.
+//! through a [`Descriptors`] resolver. Each may ask for fewer rights than the launcher
+//! holds, in its mapping form: `!fd {fd: stderr, rights: [fd_write]}`,
+//! `!file {path: P, rights: [fd_read, fd_seek], inheriting: []}`,
+//! `!executable {rights: [proc_exec]}`; the names are CloudABI's right names in lower case
+//! ([`right_from_name`]). Aliases are rejected.
 //!
 //! The document is converted in one pass over the parser's events, and every limit is
 //! checked at the event that crosses it: nesting deeper than [`MAX_DEPTH`], or argument
@@ -29,6 +33,7 @@ use std::borrow::Cow;
 use base64::Engine;
 use capexec::abi::cloudabi32::ARG_MAX;
 use capexec::argdata::{Value, days_from_civil};
+use capexec::fdtable::{FdRights, Rights};
 use saphyr_parser::{Event, Parser, ScalarStyle, Span, Tag};
 
 /// The CloudABI tag prefix declared by `%TAG ! tag:nuxi.nl,2015:cloudabi/`.
@@ -43,14 +48,94 @@ pub const MAX_CONFIG_SIZE: u64 = 512 << 10;
 /// The largest argument data `proc_exec` accepts: one byte less than `ARG_MAX`.
 pub const MAX_ARGDATA_SIZE: usize = ARG_MAX as usize - 1;
 
+/// The rights a configuration asks for one descriptor (`rights:` and `inheriting:`);
+/// a set left out keeps what the launcher holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct RightsRequest {
+    /// The base rights asked for (`rights: [...]`), if given.
+    pub base: Option<Rights>,
+    /// The inheriting rights asked for (`inheriting: [...]`), if given.
+    pub inheriting: Option<Rights>,
+}
+
+impl RightsRequest {
+    /// The plain form: the launcher's rights, unchanged.
+    pub const KEEP: RightsRequest = RightsRequest {
+        base: None,
+        inheriting: None,
+    };
+
+    /// Whether nothing is asked for (the plain `!fd stdout` form).
+    pub fn is_keep(&self) -> bool {
+        self.base.is_none() && self.inheriting.is_none()
+    }
+
+    /// The rights a descriptor holding `held` gets: each set asked for replaces the one
+    /// held, the others stay. Whether that narrows is the resolver's check
+    /// ([`FdRights::check_narrowing`]).
+    pub fn apply(&self, held: FdRights) -> FdRights {
+        FdRights::new(
+            self.base.unwrap_or(held.base),
+            self.inheriting.unwrap_or(held.inheriting),
+        )
+    }
+
+    /// Why `want` is not a narrowing of `held`: the rights asked for that the launcher
+    /// does not hold, by name (`None` when `want` only narrows).
+    pub fn widening(held: FdRights, want: FdRights) -> Option<String> {
+        let base = want.base.difference(held.base);
+        let inh = want.inheriting.difference(held.inheriting);
+        let mut parts = Vec::new();
+        if !base.is_empty() {
+            parts.push(format!("rights {}", right_names(base)));
+        }
+        if !inh.is_empty() {
+            parts.push(format!("inheriting rights {}", right_names(inh)));
+        }
+        (!parts.is_empty()).then(|| {
+            format!(
+                "the launcher does not hold {} (rights can only be narrowed)",
+                parts.join(" or ")
+            )
+        })
+    }
+}
+
+/// The right called `name`: CloudABI's name without its `CLOUDABI_RIGHT_` prefix, in
+/// lower case (`fd_read`, `proc_exec`, `sock_shutdown`).
+pub fn right_from_name(name: &str) -> Option<Rights> {
+    if name.is_empty() || !name.bytes().all(|b| b.is_ascii_lowercase() || b == b'_') {
+        return None;
+    }
+    Rights::from_name(&name.to_ascii_uppercase())
+}
+
+/// The names of the rights in `r`, lower case, joined by `, ` (`-` for none).
+pub fn right_names(r: Rights) -> String {
+    let names: Vec<String> = r
+        .iter_names()
+        .map(|(n, _)| n.to_ascii_lowercase())
+        .collect();
+    if names.is_empty() {
+        "-".into()
+    } else {
+        names.join(", ")
+    }
+}
+
 /// Turns the descriptor tags into descriptors of the launcher.
+///
+/// Each method gets the rights the configuration asks for; a resolver narrows the
+/// descriptor to them (never widens: asking for a right the launcher does not hold is
+/// an error) and gives the same host descriptor with different rights a descriptor of
+/// its own, so that the program gets one descriptor per distinct pair.
 pub trait Descriptors {
     /// `!fd N` (or stdin 0, stdout 1, stderr 2): the launcher's own descriptor `n`.
-    fn host_fd(&mut self, n: i32) -> Result<i32, String>;
+    fn host_fd(&mut self, n: i32, rights: RightsRequest) -> Result<i32, String>;
     /// `!file {path: P}`: opens `P` read-only.
-    fn open_file(&mut self, path: &str) -> Result<i32, String>;
+    fn open_file(&mut self, path: &str, rights: RightsRequest) -> Result<i32, String>;
     /// `!executable`: the program being started.
-    fn executable(&mut self) -> Result<i32, String>;
+    fn executable(&mut self, rights: RightsRequest) -> Result<i32, String>;
 }
 
 /// A configuration error: one line, with its position.
@@ -143,6 +228,137 @@ fn fd_number(v: &str) -> Result<i32, String> {
     }
 }
 
+/// A descriptor tag in its mapping form.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum DescTag {
+    Fd,
+    File,
+    Executable,
+}
+
+impl DescTag {
+    fn of(tag: Option<&Tag>) -> Option<DescTag> {
+        match tag.map(tag_kind) {
+            Some(TagKind::Cloudabi("fd")) => Some(DescTag::Fd),
+            Some(TagKind::Cloudabi("file")) => Some(DescTag::File),
+            Some(TagKind::Cloudabi("executable")) => Some(DescTag::Executable),
+            _ => None,
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            DescTag::Fd => "!fd",
+            DescTag::File => "!file",
+            DescTag::Executable => "!executable",
+        }
+    }
+
+    /// The attributes its mapping takes.
+    fn keys(self) -> &'static str {
+        match self {
+            DescTag::Fd => "fd, rights, inheriting",
+            DescTag::File => "path, rights, inheriting",
+            DescTag::Executable => "rights, inheriting",
+        }
+    }
+
+    /// The attribute naming what to pass (`fd`, `path`), if any.
+    fn subject(self) -> Option<&'static str> {
+        match self {
+            DescTag::Fd => Some("fd"),
+            DescTag::File => Some("path"),
+            DescTag::Executable => None,
+        }
+    }
+}
+
+/// A descriptor mapping being read: `{fd: stderr, rights: [fd_write]}`.
+struct DescMap {
+    tag: DescTag,
+    span: Span,
+    /// A key read, waiting for its value.
+    key: Option<String>,
+    /// The `fd` or `path` value.
+    subject: Option<String>,
+    rights: RightsRequest,
+}
+
+impl DescMap {
+    fn err(&self, span: &Span, msg: impl std::fmt::Display) -> ConfigError {
+        at(span, format!("{} {msg}", self.tag.name()))
+    }
+
+    /// The key waiting for a list of rights: `rights` or `inheriting`.
+    fn list_key(&mut self, span: &Span) -> Result<String, ConfigError> {
+        match self.key.take() {
+            Some(k) if k == "rights" || k == "inheriting" => Ok(k),
+            Some(k) => Err(self.err(span, format!("attribute {} takes a scalar", quote(&k)))),
+            None => Err(self.err(span, "mapping keys are scalars")),
+        }
+    }
+
+    fn scalar(&mut self, v: &str, span: &Span) -> Result<(), ConfigError> {
+        let Some(key) = self.key.take() else {
+            if !["rights", "inheriting"].contains(&v) && self.tag.subject() != Some(v) {
+                return Err(self.err(
+                    span,
+                    format!("has no attribute {} (only {})", quote(v), self.tag.keys()),
+                ));
+            }
+            let seen = match v {
+                "rights" => self.rights.base.is_some(),
+                "inheriting" => self.rights.inheriting.is_some(),
+                _ => self.subject.is_some(),
+            };
+            if seen {
+                return Err(self.err(span, format!("has {} twice", quote(v))));
+            }
+            self.key = Some(v.to_string());
+            return Ok(());
+        };
+        if key == "rights" || key == "inheriting" {
+            return Err(self.err(
+                span,
+                format!("{key} takes a list of right names, such as [fd_read]"),
+            ));
+        }
+        self.subject = Some(v.to_string());
+        Ok(())
+    }
+
+    fn set_list(&mut self, key: &str, rights: Rights) {
+        if key == "rights" {
+            self.rights.base = Some(rights);
+        } else {
+            self.rights.inheriting = Some(rights);
+        }
+    }
+
+    /// The descriptor, once the mapping ends.
+    fn resolve(
+        self,
+        span: &Span,
+        fds: &mut dyn Descriptors,
+    ) -> Result<Value<'static>, ConfigError> {
+        if self.key.is_some() {
+            return Err(self.err(span, "mapping has a key without a value"));
+        }
+        let pos = self.span;
+        let fd = match (self.tag, self.subject.as_deref()) {
+            (DescTag::Fd, Some(v)) => {
+                let n = fd_number(v).map_err(|e| at(&pos, e))?;
+                fds.host_fd(n, self.rights)
+            }
+            (DescTag::File, Some(path)) => fds.open_file(path, self.rights),
+            (DescTag::Executable, _) => fds.executable(self.rights),
+            (DescTag::Fd, None) => return Err(at(&pos, "!fd needs fd")),
+            (DescTag::File, None) => return Err(at(&pos, "!file needs a path")),
+        };
+        Ok(Value::Fd(fd.map_err(|e| at(&pos, e))?))
+    }
+}
+
 /// A container being built.
 enum Open {
     Seq(Vec<Value<'static>>),
@@ -150,7 +366,10 @@ enum Open {
         Vec<(Value<'static>, Value<'static>)>,
         Option<Value<'static>>,
     ),
-    File(Vec<String>, Span),
+    /// A descriptor tag's mapping.
+    Desc(Box<DescMap>),
+    /// A list of right names in a descriptor mapping, under `rights` or `inheriting`.
+    Rights(String, Rights),
 }
 
 /// The fewest bytes `v` takes in encoded argument data, its subfield length not
@@ -180,7 +399,12 @@ impl Builder<'_> {
     /// Counts `bytes` more of argument data (plus a subfield length inside a container).
     fn grow(&mut self, bytes: usize, span: &Span) -> Result<(), ConfigError> {
         let prefix = usize::from(!self.stack.is_empty());
-        self.size = self.size.saturating_add(bytes).saturating_add(prefix);
+        self.grow_exactly(bytes.saturating_add(prefix), span)
+    }
+
+    /// Counts exactly `bytes` more of argument data.
+    fn grow_exactly(&mut self, bytes: usize, span: &Span) -> Result<(), ConfigError> {
+        self.size = self.size.saturating_add(bytes);
         if self.size > MAX_ARGDATA_SIZE {
             return Err(at(
                 span,
@@ -191,8 +415,17 @@ impl Builder<'_> {
     }
 
     fn open(&mut self, open: Open, span: &Span) -> Result<(), ConfigError> {
-        if matches!(self.stack.last(), Some(Open::File(..))) {
-            return Err(at(span, "!file takes a mapping of scalars"));
+        match self.stack.last_mut() {
+            Some(Open::Desc(d)) => {
+                if matches!(open, Open::Seq(_)) {
+                    let key = d.list_key(span)?;
+                    self.stack.push(Open::Rights(key, Rights::empty()));
+                    return Ok(());
+                }
+                return Err(d.err(span, "takes a mapping of scalars and lists of right names"));
+            }
+            Some(Open::Rights(..)) => return Err(at(span, "a right name is a scalar")),
+            _ => {}
         }
         if self.stack.len() >= MAX_DEPTH {
             return Err(at(span, format!("nesting deeper than {MAX_DEPTH} levels")));
@@ -210,7 +443,9 @@ impl Builder<'_> {
                 Some(k) => items.push((k, v)),
                 None => *key = Some(v),
             },
-            Some(Open::File(..)) => return Err(at(span, "!file takes a mapping of scalars")),
+            Some(Open::Desc(_) | Open::Rights(..)) => {
+                return Err(at(span, "a descriptor mapping holds only scalars"));
+            }
             None => self.root = Some(v),
         }
         Ok(())
@@ -227,9 +462,19 @@ impl Builder<'_> {
                 Ok(())
             }
             Event::Scalar(v, style, _, tag) => {
-                if let Some(Open::File(items, _)) = self.stack.last_mut() {
-                    items.push(v.to_string());
-                    return self.grow(v.len(), span);
+                match self.stack.last_mut() {
+                    Some(Open::Desc(d)) => {
+                        check_plain_tag(tag.as_deref(), d.tag, span)?;
+                        return d.scalar(&v, span);
+                    }
+                    Some(Open::Rights(_, set)) => {
+                        check_plain_tag(tag.as_deref(), DescTag::Fd, span)?;
+                        *set |= right_from_name(&v).ok_or_else(|| {
+                            at(span, format!("unknown right {} (CloudABI right names in lower case, such as fd_read)", quote(&v)))
+                        })?;
+                        return Ok(());
+                    }
+                    _ => {}
                 }
                 let value = scalar(&v, style, tag.as_deref(), span, self.fds)?;
                 self.grow(encoded_floor(&value), span)?;
@@ -240,9 +485,15 @@ impl Builder<'_> {
                 self.open(Open::Seq(Vec::new()), span)
             }
             Event::MappingStart(_, tag) => {
-                let open = match tag.as_deref().map(tag_kind) {
-                    Some(TagKind::Cloudabi("file")) => Open::File(Vec::new(), *span),
-                    _ => {
+                let open = match DescTag::of(tag.as_deref()) {
+                    Some(tag) => Open::Desc(Box::new(DescMap {
+                        tag,
+                        span: *span,
+                        key: None,
+                        subject: None,
+                        rights: RightsRequest::KEEP,
+                    })),
+                    None => {
                         check_container_tag(tag.as_deref(), "map", span)?;
                         Open::Map(Vec::new(), None)
                     }
@@ -251,12 +502,22 @@ impl Builder<'_> {
             }
             Event::SequenceEnd => match self.stack.pop() {
                 Some(Open::Seq(items)) => self.done(Value::Seq(items), span),
+                Some(Open::Rights(key, set)) => match self.stack.last_mut() {
+                    Some(Open::Desc(d)) => {
+                        d.set_list(&key, set);
+                        Ok(())
+                    }
+                    _ => Err(at(span, "unbalanced sequence")),
+                },
                 _ => Err(at(span, "unbalanced sequence")),
             },
             Event::MappingEnd => match self.stack.pop() {
                 Some(Open::Map(items, _)) => self.done(Value::Map(items), span),
-                Some(Open::File(items, fspan)) => {
-                    let fd = file(&items, &fspan, self.fds)?;
+                Some(Open::Desc(d)) => {
+                    let fd = d.resolve(span, self.fds)?;
+                    // The descriptor node: its tag byte (and subfield length) were
+                    // counted when the mapping started.
+                    self.grow_exactly(encoded_floor(&fd) - 1, span)?;
                     self.done(fd, span)
                 }
                 _ => Err(at(span, "unbalanced mapping")),
@@ -395,27 +656,16 @@ fn check_container_tag(tag: Option<&Tag>, want: &str, span: &Span) -> Result<(),
     }
 }
 
-fn file(
-    items: &[String],
-    span: &Span,
-    fds: &mut dyn Descriptors,
-) -> Result<Value<'static>, ConfigError> {
-    let mut path = None;
-    for pair in items.chunks(2) {
-        match pair {
-            [k, v] if k == "path" => path = Some(v.as_str()),
-            [k, _] => {
-                return Err(at(
-                    span,
-                    format!("!file has no attribute {} (only path)", quote(k)),
-                ));
-            }
-            _ => return Err(at(span, "!file mapping has a key without a value")),
-        }
+/// Inside a descriptor mapping, scalars are plain, or tagged `!` or `!!str`.
+fn check_plain_tag(tag: Option<&Tag>, desc: DescTag, span: &Span) -> Result<(), ConfigError> {
+    match tag.map(tag_kind) {
+        None | Some(TagKind::NonSpecific) => Ok(()),
+        Some(TagKind::Core("str")) => Ok(()),
+        Some(_) => Err(at(
+            span,
+            format!("{} takes untagged scalars in its mapping", desc.name()),
+        )),
     }
-    let path = path.ok_or_else(|| at(span, "!file needs a path"))?;
-    let fd = fds.open_file(path).map_err(|e| at(span, e))?;
-    Ok(Value::Fd(fd))
 }
 
 fn scalar(
@@ -432,13 +682,15 @@ fn scalar(
         None | Some(TagKind::NonSpecific) => Ok(str()),
         Some(TagKind::Cloudabi("fd")) => {
             let n = fd_number(v).map_err(|e| at(span, e))?;
-            Ok(Value::Fd(fds.host_fd(n).map_err(|e| at(span, e))?))
+            let fd = fds.host_fd(n, RightsRequest::KEEP);
+            Ok(Value::Fd(fd.map_err(|e| at(span, e))?))
         }
         Some(TagKind::Cloudabi("executable")) => {
             if !v.is_empty() {
                 return Err(at(span, "!executable takes no value"));
             }
-            Ok(Value::Fd(fds.executable().map_err(|e| at(span, e))?))
+            let fd = fds.executable(RightsRequest::KEEP);
+            Ok(Value::Fd(fd.map_err(|e| at(span, e))?))
         }
         Some(TagKind::Cloudabi("file")) => Err(at(span, "!file takes a mapping {path: ...}")),
         Some(TagKind::Cloudabi(other)) => {
@@ -689,5 +941,7 @@ pub fn parse_timestamp(v: &str) -> Result<(i64, u32), &'static str> {
     Ok((secs, nanos))
 }
 
+#[cfg(test)]
+mod rights_tests;
 #[cfg(test)]
 mod tests;

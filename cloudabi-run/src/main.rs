@@ -8,9 +8,9 @@
 
 mod native;
 mod programs;
+mod resolve;
 mod sim;
 
-use std::collections::HashMap;
 use std::process::ExitCode;
 
 use capexec::argdata::Value;
@@ -108,55 +108,6 @@ fn parse_args() -> Result<Options, String> {
     Ok(o)
 }
 
-/// Resolves the YAML's descriptor tags against the launcher.
-struct Resolver<'a> {
-    launcher: &'a mut Launcher,
-    startup: &'a StartupFds,
-    exe: i32,
-    /// Inherited host descriptors already in the launcher table, and where.
-    inherited: HashMap<i32, i32>,
-}
-
-impl config::Descriptors for Resolver<'_> {
-    fn host_fd(&mut self, n: i32) -> Result<i32, String> {
-        if (0..=2).contains(&n) {
-            let fd = capexec::fdtable::Fd::from_raw(n).map_err(|e| e.to_string())?;
-            return if self.launcher.proc.table.lock().is_open(fd) {
-                Ok(n)
-            } else {
-                Err(format!("descriptor {n} is not open in the launcher"))
-            };
-        }
-        if let Some(&fd) = self.inherited.get(&n) {
-            return Ok(fd);
-        }
-        let fd = self.launcher.insert(inherited(self.startup, n)?)?;
-        self.inherited.insert(n, fd);
-        Ok(fd)
-    }
-
-    fn open_file(&mut self, path: &str) -> Result<i32, String> {
-        let f = HostFile::open_read_only(std::path::Path::new(path))
-            .map_err(|e| format!("cannot open {path}: {e}"))?;
-        self.launcher.insert(f)
-    }
-
-    fn executable(&mut self) -> Result<i32, String> {
-        Ok(self.exe)
-    }
-}
-
-/// The launcher's own host descriptor `n`, inherited from its parent: a duplicate of it
-/// (the same open file, offset and flags), refused if `n` was not open at startup.
-fn inherited(startup: &StartupFds, n: i32) -> Result<HostFile, String> {
-    if !startup.contains(n) {
-        return Err(format!("descriptor {n} is not open in the launcher"));
-    }
-    startup
-        .host_file(n)
-        .map_err(|e| format!("descriptor {n}: {e}"))
-}
-
 /// The standard streams open at startup, as descriptors 0, 1 and 2 of the launcher.
 fn insert_std_streams(launcher: &mut Launcher, startup: &StartupFds) -> Result<(), String> {
     type Open = fn() -> std::io::Result<HostFile>;
@@ -224,12 +175,7 @@ fn launch(o: &Options, startup: &StartupFds) -> Result<u32, String> {
         None => MAN_PAGE_EXAMPLE.to_string(),
     };
     let exe = launcher.insert(image)?;
-    let mut resolver = Resolver {
-        launcher: &mut launcher,
-        startup,
-        exe,
-        inherited: HashMap::new(),
-    };
+    let mut resolver = resolve::Resolver::new(&mut launcher, startup, exe);
     // The YAML scanner holds a flow collection whole before its first event: bound the
     // heap the conversion may add.
     let budget = heap::in_use().saturating_add(CONVERSION_HEAP);

@@ -33,9 +33,12 @@ fn cloudabi_run_yaml_corpus() {
 /// The man page example converts and comes back from its printed form.
 #[test]
 fn fixed_inputs() {
-    let inputs: [&[u8]; 6] = [
+    let inputs: [&[u8]; 9] = [
         b"",
         b"%TAG ! tag:nuxi.nl,2015:cloudabi/\n---\n- !fd stdout\n- !fd stdout\n",
+        b"- !fd {fd: stderr, rights: [fd_write]}\n- !fd stderr\n- !fd {fd: 2, rights: [fd_write]}\n",
+        b"{a: !file {path: /p, rights: [fd_read, fd_seek], inheriting: []}, b: !executable {}}\n",
+        b"- !fd {fd: 1, rights: [sock_shutdown]}\n",
         b"{a: !!binary AAE=, b: [1, 2.5, -.inf, null, true, \"s\\u0007\"]}\n",
         b"!!timestamp 0000-01-01T00:00:00+01:00\n",
         b"- !file {path: missing}\n",

@@ -199,13 +199,13 @@ fn verbatim_tags_are_the_tags_they_name() {
 
 struct Fake;
 impl Descriptors for Fake {
-    fn host_fd(&mut self, n: i32) -> Result<i32, String> {
+    fn host_fd(&mut self, n: i32, _: RightsRequest) -> Result<i32, String> {
         Ok(n + 100)
     }
-    fn open_file(&mut self, path: &str) -> Result<i32, String> {
+    fn open_file(&mut self, path: &str, _: RightsRequest) -> Result<i32, String> {
         Err(format!("no {path}"))
     }
-    fn executable(&mut self) -> Result<i32, String> {
+    fn executable(&mut self, _: RightsRequest) -> Result<i32, String> {
         Ok(7)
     }
 }
@@ -251,15 +251,15 @@ fn explicit_core_tags() {
 /// Records the order in which descriptors are asked for.
 struct Order(Vec<String>);
 impl Descriptors for Order {
-    fn host_fd(&mut self, n: i32) -> Result<i32, String> {
+    fn host_fd(&mut self, n: i32, _: RightsRequest) -> Result<i32, String> {
         self.0.push(format!("fd {n}"));
         Ok(n)
     }
-    fn open_file(&mut self, path: &str) -> Result<i32, String> {
+    fn open_file(&mut self, path: &str, _: RightsRequest) -> Result<i32, String> {
         self.0.push(format!("file {path}"));
         Ok(50)
     }
-    fn executable(&mut self) -> Result<i32, String> {
+    fn executable(&mut self, _: RightsRequest) -> Result<i32, String> {
         Ok(7)
     }
 }

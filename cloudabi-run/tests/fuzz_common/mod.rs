@@ -8,37 +8,75 @@
 #![allow(dead_code)]
 
 use capexec::argdata::{ArgdataRef, Value, print_yaml};
-use cloudabi_run::config::{ConfigError, Descriptors, MAX_CONFIG_SIZE, to_argdata};
+use capexec::fdtable::{FdRights, Rights};
+use cloudabi_run::config::{ConfigError, Descriptors, MAX_CONFIG_SIZE, RightsRequest, to_argdata};
 
 /// A resolver without a host: `!fd N` is N (below 1,000), every `!file` a new number
-/// from 1,000 (a path holding `missing` does not exist), `!executable` 3. Its errors
-/// are fixed text, so control characters in an error come from the converter.
+/// from 1,000 (a path holding `missing` does not exist), `!executable` 3. Every
+/// descriptor holds [`FakeHost::HELD`]; asking for more is refused, and a narrowed one
+/// is a number of its own from 100,000, one per distinct descriptor and rights, as a
+/// launcher does it. Its errors are fixed text, so control characters in an error come
+/// from the converter.
 #[derive(Default)]
 pub struct FakeHost {
     next_file: i32,
     pub calls: usize,
+    narrowed: Vec<(i32, FdRights)>,
+}
+
+impl FakeHost {
+    /// What every descriptor of the fake host holds: the rights of a regular file
+    /// opened read-write, and every inheriting right but `proc_exec`.
+    pub const HELD: FdRights = FdRights::new(
+        Rights::FD_READ
+            .union(Rights::FD_WRITE)
+            .union(Rights::FD_SEEK)
+            .union(Rights::FD_TELL)
+            .union(Rights::FILE_STAT_FGET)
+            .union(Rights::PROC_EXEC),
+        Rights::all().difference(Rights::PROC_EXEC),
+    );
+
+    fn narrow(&mut self, fd: i32, r: RightsRequest) -> Result<i32, String> {
+        let want = r.apply(Self::HELD);
+        if RightsRequest::widening(Self::HELD, want).is_some() {
+            return Err("widens".into());
+        }
+        if want == Self::HELD {
+            return Ok(fd);
+        }
+        let key = (fd, want);
+        let i = match self.narrowed.iter().position(|k| *k == key) {
+            Some(i) => i,
+            None => {
+                self.narrowed.push(key);
+                self.narrowed.len() - 1
+            }
+        };
+        Ok(100_000 + i32::try_from(i).unwrap_or(i32::MAX - 100_000))
+    }
 }
 
 impl Descriptors for FakeHost {
-    fn host_fd(&mut self, n: i32) -> Result<i32, String> {
+    fn host_fd(&mut self, n: i32, r: RightsRequest) -> Result<i32, String> {
         self.calls += 1;
         if n < 1000 {
-            Ok(n)
+            self.narrow(n, r)
         } else {
             Err("not open".into())
         }
     }
-    fn open_file(&mut self, path: &str) -> Result<i32, String> {
+    fn open_file(&mut self, path: &str, r: RightsRequest) -> Result<i32, String> {
         self.calls += 1;
         if path.contains("missing") {
             return Err("no such file".into());
         }
         self.next_file += 1;
-        Ok(1000 + self.next_file)
+        self.narrow(1000 + self.next_file, r)
     }
-    fn executable(&mut self) -> Result<i32, String> {
+    fn executable(&mut self, r: RightsRequest) -> Result<i32, String> {
         self.calls += 1;
-        Ok(3)
+        self.narrow(3, r)
     }
 }
 
