@@ -32,7 +32,7 @@ for unit in crt0.S syscalls.S rt.c argdata.c; do
 	common="$common $o"
 done
 
-for prog in hello procstat spawn errors loop mode64; do
+for prog in hello procstat spawn errors loop mode64 tryio; do
 	# shellcheck disable=SC2086
 	$CC $CFLAGS $WARN -c "$src/$prog.c" -o "$obj/$prog.o"
 	# shellcheck disable=SC2086

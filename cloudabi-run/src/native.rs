@@ -9,7 +9,7 @@ use capexec::fdtable::FdTable;
 use capexec_host::HostFile;
 
 /// The bundled C programs (`programs/`) that `--native NAME` builds on demand.
-pub const BUNDLED: &[&str] = &["hello", "procstat", "spawn", "errors", "loop"];
+pub const BUNDLED: &[&str] = &["hello", "procstat", "spawn", "errors", "loop", "tryio"];
 
 /// The bundled programs and the tracee stub, built in a private folder that is gone
 /// before the program runs: they are held in memory.

@@ -12,7 +12,9 @@ use nix::sys::memfd::{MFdFlags, memfd_create};
 use nix::sys::signal::{SigSet, SigmaskHow, Signal, pthread_sigmask};
 
 /// The CloudABI programs `programs/build.sh` builds, besides the stub.
-pub const BUNDLED_PROGRAMS: &[&str] = &["hello", "procstat", "spawn", "errors", "loop", "mode64"];
+pub const BUNDLED_PROGRAMS: &[&str] = &[
+    "hello", "procstat", "spawn", "errors", "loop", "mode64", "tryio",
+];
 
 /// The `programs/` directory of the capexec source tree this crate was
 /// built from.
@@ -68,7 +70,7 @@ pub fn probe_compiler() -> Result<(), String> {
 }
 
 /// Builds the CloudABI test programs (`hello`, `procstat`, `spawn`,
-/// `errors`, `loop`, `mode64`) and the ptrace stub (`stub`) into `out_dir` with
+/// `errors`, `loop`, `mode64`, `tryio`) and the ptrace stub (`stub`) into `out_dir` with
 /// `programs/build.sh`, and returns `out_dir`.
 ///
 /// Needs `sh` and a gcc that can compile for i386 (`-m32`; Debian package
