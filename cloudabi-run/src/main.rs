@@ -37,7 +37,7 @@ const USAGE: &str = "usage: cloudabi-run [--trace] [--raw FILE] [--native] [PROG
 
   PROGRAM   built-in program to start: hello (default), argdata, procstat, copy;
             with --native, a compiled i386 CloudABI ELF file, or one of the bundled
-            C programs (hello, procstat, spawn, errors, loop), built on demand
+            C programs (hello, procstat, spawn, errors, loop, tryio), built on demand
   CONFIG    YAML file describing the argument data ('-' for standard input);
             without it, the man page example runs; at most 512 KiB
   --raw FILE  use FILE's bytes as the argument data unchanged, with no descriptors;
@@ -45,7 +45,73 @@ const USAGE: &str = "usage: cloudabi-run [--trace] [--raw FILE] [--native] [PROG
   --trace     print what crosses the system call boundary to standard error
   --native    run real i386 machine code under ptrace, every system call served by
               capexec (Linux x86_64; needs gcc-multilib for the bundled programs)
+
+CONFIGURATION
+  One YAML document, optionally after '%TAG ! tag:nuxi.nl,2015:cloudabi/'. Scalars
+  (YAML 1.2 core schema, and the !!binary and !!timestamp tags), sequences and
+  mappings become argument data; the descriptor tags pass descriptors, renumbered
+  from 0 in order of first appearance:
+    !fd stdin|stdout|stderr|N   the launcher's descriptor (N open when it started)
+    !file {path: P}             P opened read-only
+    !executable                 the program being started
+
+RIGHTS
+  Each descriptor tag also takes a mapping that passes fewer rights (least
+  privilege):
+    log: !fd {fd: stderr, rights: [fd_write]}
+    data: !file {path: /etc/hosts, rights: [fd_read, fd_seek], inheriting: []}
+    self: !executable {rights: [proc_exec]}
+  'rights' replaces the base rights, 'inheriting' the inheriting rights; one left
+  out keeps what the launcher holds. Rights can only be narrowed: naming a right
+  the launcher does not hold, or an unknown name, is an error (exit 127). The same
+  descriptor with different rights becomes separate descriptors of the program;
+  identical descriptor and rights are one. --trace shows each narrowing.
 ";
+
+/// `words` after `first`, wrapped at 80 columns, continued lines indented by `indent`.
+fn wrap(first: &str, indent: &str, words: &[&str]) -> String {
+    let mut out = String::new();
+    let mut line = first.to_string();
+    for (i, w) in words.iter().enumerate() {
+        let sep = if i == 0 { "" } else { " " };
+        if line.len() + sep.len() + w.len() > 80 && line.len() > indent.len() {
+            out.push_str(line.trim_end());
+            out.push('\n');
+            line = format!("{indent}{w}");
+        } else {
+            line.push_str(sep);
+            line.push_str(w);
+        }
+    }
+    out.push_str(&line);
+    out.push('\n');
+    out
+}
+
+/// The rights part of `--help` that comes from the tables: the right names and what
+/// the launcher holds for each kind of descriptor.
+fn rights_help() -> String {
+    use capexec::fdtable::Rights;
+    use capexec_host::rights;
+    use cloudabi_run::config::right_names;
+
+    let names = right_names(Rights::all());
+    let names: Vec<&str> = names.split(", ").collect();
+    let mut out = String::from("  Right names (CloudABI's, in lower case):\n");
+    out.push_str(&wrap("    ", "    ", &names));
+    out.push_str("  What the launcher holds (no inheriting rights):\n");
+    for (what, r) in [
+        ("stdin:", rights::STDIN),
+        ("stdout, stderr:", rights::STDOUT),
+        ("!file, !executable:", rights::FILE),
+    ] {
+        let held = right_names(r.base);
+        let held: Vec<&str> = held.split(", ").collect();
+        out.push_str(&wrap(&format!("    {what} "), "      ", &held));
+    }
+    out.push_str("    !fd N: the rights of its type and open mode\n");
+    out
+}
 
 struct Options {
     program: String,
@@ -68,7 +134,7 @@ fn parse_args() -> Result<Options, String> {
     while let Some(a) = args.next() {
         match a.as_str() {
             "-h" | "--help" => {
-                print!("{USAGE}");
+                print!("{USAGE}{}", rights_help());
                 std::process::exit(0);
             }
             "--trace" => o.trace = true,
