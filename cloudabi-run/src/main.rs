@@ -272,7 +272,15 @@ fn finish(
                 data.len()
             );
         }
-        return native::run(built, launcher.proc.table.into_inner(), exe, data, fds);
+        let trace = launcher.trace;
+        return native::run(
+            built,
+            launcher.proc.table.into_inner(),
+            exe,
+            data,
+            fds,
+            trace,
+        );
     }
     match launcher.exec_and_run(exe, data, fds)? {
         Ended::Exit(code) => Ok(code),

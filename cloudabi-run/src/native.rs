@@ -40,7 +40,8 @@ pub fn executable(program: &str, built: &Built) -> Result<HostFile, String> {
 }
 
 /// Runs the launcher table's `exe` with `data` and `fds` natively; the program's exit
-/// value, or a launcher error.
+/// value, or a launcher error. With `trace`, every system call the program makes is
+/// printed to standard error as it is served.
 #[cfg(all(target_os = "linux", target_arch = "x86_64"))]
 pub fn run(
     built: &Built,
@@ -48,6 +49,7 @@ pub fn run(
     exe: i32,
     data: &[u8],
     fds: &[i32],
+    trace: bool,
 ) -> Result<u32, String> {
     use capexec_native::{Error, Termination};
     if !capexec_native::ptrace_available() {
@@ -58,7 +60,22 @@ pub fn run(
         .iter()
         .map(|&f| u32::try_from(f).unwrap_or(u32::MAX))
         .collect();
-    match capexec_native::run_program(&built.stub_path(), table, exe, data, &fds) {
+    let mut observer = |r: &capexec_native::SyscallRecord<'_>| {
+        if trace {
+            let outcome = crate::sim::outcome(r.action, r.after);
+            let line = cloudabi_run::trace::describe(r.before.eax, r.args, &outcome);
+            eprintln!("  {line}");
+        }
+    };
+    let ran = capexec_native::run_program_traced(
+        &built.stub_path(),
+        table,
+        exe,
+        data,
+        &fds,
+        &mut observer,
+    );
+    match ran {
         Ok(Termination::Exited(code)) => Ok(code),
         Ok(Termination::Signaled(sig)) => Err(format!("program killed by {sig}")),
         Err(Error::Exec(e)) => Err(format!("proc_exec failed: {e}")),
@@ -86,6 +103,7 @@ pub fn run(
     _: i32,
     _: &[u8],
     _: &[i32],
+    _: bool,
 ) -> Result<u32, String> {
     match *built {}
 }

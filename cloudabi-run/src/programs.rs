@@ -16,6 +16,7 @@ use capexec::fdtable::{Fd, FileType, Rights};
 use capexec_sim::SimProcess;
 
 use capexec_host::{HostEntropy, HostFile};
+use cloudabi_run::trace::describe;
 
 /// How a program ended.
 pub enum Exit {
@@ -60,21 +61,8 @@ impl<'a> User<'a> {
         let mut act = Cloudabi32Activator::new(Layout32::default(), &mut exec_rng);
         let action = syscall32(self.proc, &mut act, &mut self.regs);
         if self.trace {
-            let args: Vec<String> = args.iter().map(|a| format!("{a:#x}")).collect();
-            let args = args.join(", ");
-            match action {
-                SyscallAction::Resume if self.regs.carry() => {
-                    eprintln!(
-                        "  {}({args}) -> error {}",
-                        call.name(),
-                        crate::sim::errno_text(self.regs.eax)
-                    )
-                }
-                SyscallAction::Resume => {
-                    eprintln!("  {}({args}) -> {:#x}", call.name(), self.regs.eax)
-                }
-                _ => eprintln!("  {}({args})", call.name()),
-            }
+            let outcome = crate::sim::outcome(&action, &self.regs);
+            eprintln!("  {}", describe(call.raw(), Some(args), &outcome));
         }
         match action {
             SyscallAction::Resume => {

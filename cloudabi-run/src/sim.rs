@@ -11,6 +11,7 @@ use capexec_sim::{SimProcess, minimal_cloudabi_elf};
 
 use crate::programs;
 use capexec_host::{HostEntropy, HostFile};
+use cloudabi_run::trace::Outcome;
 
 /// Where the simulated images are linked.
 pub const IMAGE_BASE: u32 = 0x0804_8000;
@@ -34,6 +35,24 @@ pub struct Launcher {
     pub proc: SimProcess<HostFile>,
     /// Print what crosses the system call boundary to stderr.
     pub trace: bool,
+}
+
+/// A shim decision as a trace outcome, with `regs` the registers after the call.
+pub fn outcome(action: &SyscallAction, regs: &Regs32) -> Outcome {
+    match action {
+        SyscallAction::Resume if regs.carry() => Outcome::Err(regs.eax),
+        SyscallAction::Resume => Outcome::Ok {
+            eax: regs.eax,
+            edx: regs.edx,
+        },
+        SyscallAction::Exec(e) => Outcome::Exec {
+            eip: e.eip,
+            esp: e.esp,
+        },
+        SyscallAction::Exit(_) => Outcome::Exit,
+        SyscallAction::Kill(e) => Outcome::Killed(*e),
+        SyscallAction::Restart => Outcome::Restart,
+    }
 }
 
 /// How a run ended.

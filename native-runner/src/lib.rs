@@ -40,7 +40,7 @@ mod tracee;
 
 pub use capexec_host::{HostEntropy, HostFile, errno_from_io, rights};
 pub use memory::{Fault, TraceeMemory};
-pub use process::{NATIVE_LAYOUT, NativeProcess, run_program};
+pub use process::{NATIVE_LAYOUT, NativeProcess, SyscallRecord, run_program, run_program_traced};
 pub use programs::{
     BUNDLED_PROGRAMS, BuiltPrograms, build_programs, probe_compiler, programs_source_dir,
 };

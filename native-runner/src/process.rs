@@ -5,6 +5,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use capexec::Errno;
+use capexec::abi::cloudabi32::Syscall;
 use capexec::abi::{Cloudabi32Activator, Layout32, Regs32, SyscallAction, syscall32};
 use capexec::exec::{ImageFile, Process, copyout};
 use capexec::fdtable::{FdTable, File, FileIo, SharedFdTable};
@@ -32,6 +33,23 @@ pub const NATIVE_LAYOUT: Layout32 = Layout32 {
     sysinfo_ehdr: 0x5000_0000,
     user_top: 0x6000_0000,
 };
+
+/// Most argument words a CloudABI system call takes (`mem_map`, `file_link`).
+const MAX_ARG_WORDS: usize = 7;
+
+/// One system call [`NativeProcess::serve_traced`] served.
+#[derive(Debug)]
+pub struct SyscallRecord<'a> {
+    /// The registers at the trap (`eax` the number, `esp` the stack).
+    pub before: &'a Regs32,
+    /// The argument words from `esp + 4`, as many as the call takes; `None`
+    /// for an unknown number or words that could not be read.
+    pub args: Option<&'a [u32]>,
+    /// The registers the program resumes with (results or errno).
+    pub after: &'a Regs32,
+    /// What the shim decided.
+    pub action: &'a SyscallAction,
+}
 
 /// A CloudABI process running natively: a traced stub whose address space
 /// capexec builds and whose descriptor table capexec keeps.
@@ -213,8 +231,20 @@ where
     /// calls `proc_exit` or a signal ends it. The tracee is gone afterwards;
     /// the descriptor table stays for inspection.
     pub fn serve(&mut self) -> Result<Termination, Error> {
+        self.serve_traced(&mut |_| {})
+    }
+
+    /// [`serve`](Self::serve), showing `observer` every call once it is served:
+    /// its number, its argument words and the outcome (what `cloudabi-run
+    /// --trace` prints). Reading the arguments for the observer costs one
+    /// more copy from the tracee per call.
+    pub fn serve_traced(
+        &mut self,
+        observer: &mut dyn FnMut(&SyscallRecord<'_>),
+    ) -> Result<Termination, Error> {
         let mut image_rng = HostEntropy;
         let mut activator = Cloudabi32Activator::new(self.layout, &mut image_rng);
+        let mut words = [0u8; 4 * MAX_ARG_WORDS];
         loop {
             let mut raw = match self.space.tracee_mut().next_syscall()? {
                 Trap::Syscall(raw) => raw,
@@ -222,7 +252,27 @@ where
             };
             self.syscalls += 1;
             let mut regs = regs_from_user(&raw, true);
-            match syscall32(self, &mut activator, &mut regs) {
+            let before = regs;
+            // The words the call takes, read before it runs (it may change them).
+            let nargs = Syscall::from_raw(regs.eax)
+                .map(|c| usize::from(c.arg_words()))
+                .filter(|&n| {
+                    regs.esp.checked_add(4).is_some_and(|at| {
+                        capexec::exec::copyin(&self.space, at, &mut words[..4 * n]).is_ok()
+                    })
+                });
+            let action = syscall32(self, &mut activator, &mut regs);
+            let args: Vec<u32> = words[..4 * nargs.unwrap_or(0)]
+                .chunks_exact(4)
+                .map(|w| u32::from_le_bytes([w[0], w[1], w[2], w[3]]))
+                .collect();
+            observer(&SyscallRecord {
+                before: &before,
+                args: nargs.map(|_| args.as_slice()),
+                after: &regs,
+                action: &action,
+            });
+            match action {
                 SyscallAction::Resume => {
                     store_regs(&regs, &mut raw);
                     self.space.tracee_mut().set_regs(raw)?;
@@ -257,7 +307,23 @@ pub fn run_program<F>(
 where
     F: File + FileIo + ImageFile,
 {
+    run_program_traced(stub, launcher_table, exe_fd, argdata, fds, &mut |_| {})
+}
+
+/// [`run_program`], showing `observer` every system call the program makes
+/// (see [`NativeProcess::serve_traced`]).
+pub fn run_program_traced<F>(
+    stub: &Path,
+    launcher_table: FdTable<Arc<F>>,
+    exe_fd: u32,
+    argdata: &[u8],
+    fds: &[u32],
+    observer: &mut dyn FnMut(&SyscallRecord<'_>),
+) -> Result<Termination, Error>
+where
+    F: File + FileIo + ImageFile,
+{
     let mut p = NativeProcess::spawn(stub, launcher_table)?;
     p.exec(exe_fd, argdata, fds)?;
-    p.serve()
+    p.serve_traced(observer)
 }
