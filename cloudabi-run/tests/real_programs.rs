@@ -1,0 +1,156 @@
+//! Real CloudABI programs, linked against the unmodified upstream C library, run through
+//! `cloudabi-run --native`: they link their system calls from capexec's vDSO and make
+//! them through the shim exactly as on a CloudABI kernel.
+//!
+//! The programs are fixtures kept outside the repository, in `shared/realprog/bin` beside
+//! the checkout (or beside one of its parent folders); `CAPEXEC_REALPROG_DIR` names
+//! another folder. Where they are absent the tests fail, unless the run opted out of
+//! native tests (`CAPEXEC_ALLOW_NATIVE_SKIP=1`) or `.ci/run` found the folder absent,
+//! said so, and set `CAPEXEC_REALPROG_ABSENT=1`: then each test records `absent NAME`
+//! and does not run.
+#![cfg(all(target_os = "linux", target_arch = "x86_64"))]
+
+#[path = "../../native-runner/tests/common/gate.rs"]
+mod gate;
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+/// The variable naming the fixtures folder.
+const DIR_VAR: &str = "CAPEXEC_REALPROG_DIR";
+/// Set by `.ci/run` when it found no fixtures folder and said so.
+const ABSENT_VAR: &str = "CAPEXEC_REALPROG_ABSENT";
+
+/// The fixtures folder: `CAPEXEC_REALPROG_DIR`, else the first `shared/realprog/bin`
+/// beside the repository or one of its parents.
+fn fixtures_dir() -> Result<PathBuf, String> {
+    if let Some(dir) = std::env::var_os(DIR_VAR) {
+        let dir = PathBuf::from(dir);
+        return if dir.is_dir() {
+            Ok(dir)
+        } else {
+            Err(format!("{DIR_VAR}={} is not a folder", dir.display()))
+        };
+    }
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let repo = repo.canonicalize().unwrap_or(repo);
+    repo.ancestors()
+        .skip(1)
+        .map(|a| a.join("shared/realprog/bin"))
+        .find(|d| d.is_dir())
+        .ok_or_else(|| {
+            format!(
+                "no shared/realprog/bin beside {} or its parents (set {DIR_VAR})",
+                repo.display()
+            )
+        })
+}
+
+/// The path of real program `program`, when the test `name` can run; `None` when the
+/// run opted out (recorded). Fails the test otherwise.
+fn real_program(name: &str, program: &str) -> Option<PathBuf> {
+    if !gate::machine_ready(name) {
+        return None;
+    }
+    match fixtures_dir() {
+        Ok(dir) => {
+            let path = dir.join(program);
+            assert!(path.is_file(), "{} is missing", path.display());
+            gate::ran(name);
+            Some(path)
+        }
+        Err(why) if std::env::var_os(ABSENT_VAR).is_some_and(|v| v == "1") => {
+            gate::fixtures_absent(name, &why);
+            None
+        }
+        Err(why) => {
+            gate::machine_lacks(name, &why);
+            None
+        }
+    }
+}
+
+/// Runs `cloudabi-run --native PROGRAM -` with `config` on standard input.
+fn run_native(program: &Path, config: &str) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_cloudabi-run"))
+        .arg("--native")
+        .arg(program)
+        .arg("-")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(config.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+#[test]
+fn hello_real_prints_hello_world() {
+    let name = "hello_real_prints_hello_world";
+    let Some(hello) = real_program(name, "hello_real") else {
+        return;
+    };
+    let out = run_native(&hello, "out: !fd stdout\n");
+    assert_eq!(text(&out.stderr), "");
+    assert_eq!(text(&out.stdout), "Hello, world\n");
+    assert_eq!(out.status.code(), Some(0));
+}
+
+#[test]
+fn hello_real_writes_to_the_descriptor_it_is_given() {
+    // The same program, its `out` being standard error: nothing on standard output.
+    let name = "hello_real_writes_to_the_descriptor_it_is_given";
+    let Some(hello) = real_program(name, "hello_real") else {
+        return;
+    };
+    let out = run_native(&hello, "out: !fd stderr\n");
+    assert_eq!(text(&out.stdout), "");
+    assert_eq!(text(&out.stderr), "Hello, world\n");
+    assert_eq!(out.status.code(), Some(0));
+}
+
+#[test]
+fn trace_shows_every_call_of_hello_real_decoded() {
+    let name = "trace_shows_every_call_of_hello_real_decoded";
+    let Some(hello) = real_program(name, "hello_real") else {
+        return;
+    };
+    let mut child = Command::new(env!("CARGO_BIN_EXE_cloudabi-run"))
+        .args(["--trace", "--native"])
+        .arg(&hello)
+        .arg("-")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"out: !fd stdout\n")
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(text(&out.stdout), "Hello, world\n");
+    let err = text(&out.stderr);
+    let calls: Vec<&str> = err.lines().filter_map(|l| l.strip_prefix("  ")).collect();
+    // `dprintf(out, "Hello, world\n")` is one fd_write of 13 bytes from one iovec on the
+    // program's descriptor 0 (its only one), then `exit(0)`.
+    assert_eq!(calls.len(), 2, "{err}");
+    assert!(
+        calls[0].starts_with("fd_write(fd=0, iovs=0x") && calls[0].ends_with(", iovs_len=1) -> 13"),
+        "{err}"
+    );
+    assert_eq!(calls[1], "proc_exit(rval=0)", "{err}");
+}
