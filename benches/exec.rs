@@ -280,6 +280,8 @@ impl Caller {
                 layout.stack_size,
                 false,
             ),
+            // The vDSO page the activator maps into every new image.
+            (layout.sysinfo_ehdr, 0x1000, false),
         ]);
         copyout(&mut mem, CALLER_DATA, &self.data).expect("data");
         let list: Vec<u8> = self.fds.iter().flat_map(|f| f.to_le_bytes()).collect();
@@ -318,9 +320,35 @@ where
     P: Process<File = TFile>,
     P::Memory: AddressSpace + UserMemory<Abi = Cloudabi32>,
 {
-    let mut rng_exec = TestRng(0x9e37_79b9_7f4a_7c15);
+    let mut rng_exec = WordRng(0x9e37_79b9_7f4a_7c15);
     let mut act = Cloudabi32Activator::new(Layout32::default(), &mut rng_exec);
     syscall32(p, &mut act, regs)
+}
+
+/// The activator's entropy source: xorshift64, eight bytes per step. The kernel's
+/// generator is not exec's cost; the tests' `TestRng` makes one step per byte, which was
+/// a quarter of the instructions of an empty exec.
+struct WordRng(u64);
+
+impl capexec::abi::Entropy for WordRng {
+    fn fill(&mut self, buf: &mut [u8]) -> Result<(), Errno> {
+        let mut next = || {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            self.0.to_le_bytes()
+        };
+        let mut chunks = buf.chunks_exact_mut(8);
+        for chunk in &mut chunks {
+            chunk.copy_from_slice(&next());
+        }
+        let tail = chunks.into_remainder();
+        if !tail.is_empty() {
+            let word = next();
+            tail.copy_from_slice(&word[..tail.len()]);
+        }
+        Ok(())
+    }
 }
 
 fn expect_exec(action: SyscallAction, regs: &Regs32) {

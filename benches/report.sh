@@ -27,8 +27,24 @@ instr() {
     echo "(uptime: $(uptime | sed 's/.*load/load/'))"
 }
 
+bench() {
+    echo "load before: $(uptime | sed 's/.*load/load/')"
+    for b in fdtable remap exec argdata; do
+        cargo bench --bench "$b"
+        echo "load after $b: $(uptime | sed 's/.*load/load/')"
+    done
+    cargo run --release --example memory
+    tables
+}
+
+tables() {
+    python3 benches/report.py "$target/criterion"
+}
+
 case "${1:-}" in
 instr) instr ;;
+bench) bench ;;
+tables) tables ;;
 *)
     echo "usage: $0 instr|bench|tables" >&2
     exit 2

@@ -38,6 +38,8 @@ pub const MIN_LOAD_ADDR: u32 = 0x1000;
 
 const EHDR32_SIZE: usize = 52;
 const PHDR32_SIZE: usize = 32;
+/// Zeros to start the program-header buffer from.
+static ZEROS: [u8; MAX_PHNUM * PHDR32_SIZE] = [0; MAX_PHNUM * PHDR32_SIZE];
 
 /// One `PT_LOAD` segment, relocated by the load base.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -101,8 +103,12 @@ impl ElfImage {
         if phnum == 0 || phnum > MAX_PHNUM {
             return Err(Errno::ENOEXEC);
         }
-        let mut phbuf = [0u8; MAX_PHNUM * PHDR32_SIZE];
-        let phbytes = phbuf.get_mut(..phnum * PHDR32_SIZE).ok_or(Errno::ENOEXEC)?;
+        // Only the headers there are, not the largest table, are zeroed and read.
+        let mut phbuf = ArrayVec::<u8, { MAX_PHNUM * PHDR32_SIZE }>::new();
+        phbuf
+            .try_extend_from_slice(ZEROS.get(..phnum * PHDR32_SIZE).ok_or(Errno::ENOEXEC)?)
+            .map_err(noexec)?;
+        let phbytes = phbuf.as_mut_slice();
         read_exact_at(file, hdr.e_phoff, phbytes)?;
         let table = SegmentTable::new(LittleEndian, Class::ELF32, phbytes);
 

@@ -1,0 +1,89 @@
+#!/usr/bin/env python3
+"""Prints the tables of BENCHMARKS.md from criterion's last run (medians).
+
+Usage: python3 benches/report.py [CRITERION_DIR]   (default: $CARGO_TARGET_DIR/criterion)
+Called by `bash benches/report.sh tables`.
+"""
+import json
+import os
+import sys
+
+root = sys.argv[1] if len(sys.argv) > 1 else os.path.join(
+    os.environ.get("CARGO_TARGET_DIR", "target"), "criterion")
+
+
+def median(group, impl, param):
+    path = os.path.join(root, group, impl, param, "new", "estimates.json")
+    try:
+        with open(path) as f:
+            return json.load(f)["median"]["point_estimate"]
+    except (OSError, KeyError, ValueError):
+        return None
+
+
+def fmt(ns):
+    if ns is None:
+        return "-"
+    if ns >= 1e6:
+        return f"{ns / 1e6:.2f} ms"
+    if ns >= 1e3:
+        return f"{ns / 1e3:.2f} µs"
+    return f"{ns:.1f} ns"
+
+
+def row(name, group, impl, base, param, goal, limit, inverse=False):
+    """One row: capexec / baseline (inverse: baseline / capexec, a speed-up)."""
+    a, b = median(group, impl, param), median(group, base, param)
+    if a is None or b is None:
+        print(f"| {name} | {fmt(a)} | {fmt(b)} ({base}) | - | {goal} | not run |")
+        return
+    ratio = b / a if inverse else a / b
+    ok = ratio >= limit if inverse else ratio <= limit
+    verdict = "met" if ok else "**missed**"
+    print(f"| {name} | {fmt(a)} | {fmt(b)} ({base}) | {ratio:.2f}x | {goal} | {verdict} |")
+
+
+print("| benchmark | capexec | baseline | ratio | goal | result |")
+print("|---|---|---|---|---|---|")
+for n in (3, 64, 1024, 65536):
+    row(f"`fdcopy_remapped`, old table 1<<20, n = {n}", "fdcopy_remapped", "capexec",
+        "arc_clone_loop", f"old1048576_n{n}", "<= 1.5x", 1.5)
+row("exec flat, 4 KiB + 16 fds", "exec", "capexec_flat", "limit", "4096B_16fds", "<= 3x", 3)
+row("exec flat, 0 B + 0 fds", "exec", "capexec_flat", "limit", "0B_0fds", "<= 5x", 5)
+row("exec flat, 256 KiB - 1 + 1024 fds", "exec", "capexec_flat", "limit", "262143B_1024fds",
+    "<= 3x", 3)
+for n in (64, 65536):
+    row(f"lookup, {n} open (1024 lookups)", "lookup", "capexec", "vec_option_arc", str(n),
+        "<= 1.2x", 1.2)
+for g in ("alloc_churn", "alloc_top"):
+    row(f"{g}, N = 64", g, "capexec", "onelevel_hint", "64", "<= 1.2x", 1.2)
+    row(f"{g}, N = 1<<20, one-level with hint / capexec", g, "capexec", "onelevel_hint",
+        "1048576", ">= 10x", 10, inverse=True)
+    row(f"{g}, N = 1<<20, linear / capexec", g, "capexec", "linear", "1048576", ">= 700x",
+        700, inverse=True)
+for layout in ("dense", "sparse"):
+    for n in (16, 1024, 65536):
+        row(f"fork copy, {layout} {n}", "fork_copy", "capexec", "vec_clone", f"{layout}_{n}",
+            "<= 1.5x", 1.5)
+for g in ("close_range", "cloexec_sweep"):
+    a, b = median(g, "capexec", "1048576"), median(g, "capexec", "4096")
+    r = f"{a / b:.2f}x" if a and b else "-"
+    print(f"| {g}, 16 open, 1<<20 vs 1<<12 slots | {fmt(a)} | {fmt(b)} (1<<12 slots) | {r} "
+          f"| flat | {'met' if a and b and a / b <= 1.5 else '-'} |")
+
+# Every other measurement of the run (groups 6 and 8 included), medians.
+print()
+print("| group | implementation | parameter | median |")
+print("|---|---|---|---|")
+for group in sorted(os.listdir(root)) if os.path.isdir(root) else []:
+    gdir = os.path.join(root, group)
+    if not os.path.isdir(gdir) or group == "report":
+        continue
+    for impl in sorted(os.listdir(gdir)):
+        idir = os.path.join(gdir, impl)
+        if not os.path.isdir(idir) or impl == "report":
+            continue
+        for param in sorted(os.listdir(idir)):
+            m = median(group, impl, param)
+            if m is not None:
+                print(f"| {group} | {impl} | {param} | {fmt(m)} |")
