@@ -251,11 +251,11 @@ fn a_dropped_right_is_enotcapable_in_the_simulation() {
         .collect();
     assert_eq!(writes.len(), 2, "{err}");
     assert!(
-        writes[0].starts_with("  fd_write(0x0, ") && writes[0].contains("-> error ENOTCAPABLE"),
+        writes[0].starts_with("  fd_write(fd=0, ") && writes[0].ends_with("-> ENOTCAPABLE"),
         "{err}"
     );
     assert!(
-        writes[1].starts_with("  fd_write(0x1, ") && writes[1].ends_with("-> 0xd"),
+        writes[1].starts_with("  fd_write(fd=1, ") && writes[1].ends_with("-> 13"),
         "{err}"
     );
 }
