@@ -1,0 +1,66 @@
+//! Embeds the programs the kernel runs and hands the linker script to the linker.
+//!
+//! `CAPEXEC_KERNEL_PROGRAMS` names a folder of i386 CloudABI executables (the runner builds
+//! `programs/` into it with `programs/build.sh`); every file listed in `PROGRAMS` below
+//! must be there. `CAPEXEC_KERNEL_EXTRA` may name more executables (`name=path`, separated
+//! by `:`), embedded under their given name.
+
+use std::env;
+use std::fmt::Write as _;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+/// The programs of `programs/` the kernel starts.
+const PROGRAMS: &[&str] = &["hello", "procstat", "spawn", "errors"];
+
+fn main() {
+    let manifest = PathBuf::from(env::var("CARGO_MANIFEST_DIR").expect("cargo sets it"));
+    let script = manifest.join("link.ld");
+    println!("cargo:rerun-if-changed={}", script.display());
+    println!("cargo:rustc-link-arg-bins=-Wl,-T,{}", script.display());
+
+    println!("cargo:rerun-if-env-changed=CAPEXEC_KERNEL_PROGRAMS");
+    println!("cargo:rerun-if-env-changed=CAPEXEC_KERNEL_EXTRA");
+    let dir = env::var_os("CAPEXEC_KERNEL_PROGRAMS").unwrap_or_else(|| {
+        panic!(
+            "CAPEXEC_KERNEL_PROGRAMS is not set: build the kernel with \
+             `cargo run -p capexec-kernel`, which builds programs/ first"
+        )
+    });
+    let dir = PathBuf::from(dir);
+    let mut files: Vec<(String, PathBuf)> = PROGRAMS
+        .iter()
+        .map(|name| (name.to_string(), dir.join(name)))
+        .collect();
+    if let Some(extra) = env::var_os("CAPEXEC_KERNEL_EXTRA") {
+        for item in extra.to_string_lossy().split(':').filter(|s| !s.is_empty()) {
+            let (name, path) = item
+                .split_once('=')
+                .unwrap_or_else(|| panic!("CAPEXEC_KERNEL_EXTRA: `{item}` is not name=path"));
+            files.push((name.to_string(), PathBuf::from(path)));
+        }
+    }
+
+    let mut out = String::from(
+        "/// The files of the in-memory file system: (name, bytes), embedded at build time.\n\
+         pub static FILES: &[(&str, &[u8])] = &[\n",
+    );
+    for (name, path) in &files {
+        let path = absolute(path);
+        assert!(path.is_file(), "{} is missing", path.display());
+        println!("cargo:rerun-if-changed={}", path.display());
+        writeln!(
+            out,
+            "    ({name:?}, include_bytes!({:?})),",
+            path.display().to_string()
+        )
+        .expect("writing to a string");
+    }
+    out.push_str("];\n");
+    let dest = PathBuf::from(env::var("OUT_DIR").expect("cargo sets it")).join("files.rs");
+    fs::write(dest, out).expect("writing the file list");
+}
+
+fn absolute(p: &Path) -> PathBuf {
+    fs::canonicalize(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+}

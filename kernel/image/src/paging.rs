@@ -1,0 +1,308 @@
+//! A process's address space: its own page directory, whose user half (below 3 GiB) maps
+//! the program with 4 KiB pages and whose kernel half is the boot page directory's.
+//!
+//! capexec reaches user memory only through [`UserSpace`]'s `UserMemory` implementation,
+//! which walks these page tables in software and copies through the kernel's map of
+//! physical memory. An address that is unmapped, not user-accessible (the kernel's half)
+//! or read-only for a copy-out is `EFAULT`: a bad pointer from a program never makes the
+//! kernel fault.
+
+use alloc::vec::Vec;
+
+use capexec::Errno;
+use capexec::abi::Cloudabi32;
+use capexec::exec::{AddressSpace, Protection, UserAccess, UserMemory};
+
+use crate::boot::{KERNEL_BASE, kernel_page_directory, phys_to_virt};
+use crate::cpu;
+use crate::frames::{self, FRAME_SIZE, Frame};
+
+/// Page table entry bits.
+const PRESENT: u32 = 1 << 0;
+const WRITABLE: u32 = 1 << 1;
+const USER: u32 = 1 << 2;
+/// Software bit (one of the three the CPU leaves to the OS): the union of the
+/// protections `protect_region` asked for this page includes write.
+const GRANTED_WRITE: u32 = 1 << 9;
+const FRAME_MASK: u32 = !0xFFF;
+
+/// The first page directory entry of the kernel's half.
+const KERNEL_PDE: usize = (KERNEL_BASE >> 22) as usize;
+
+/// The page table (or directory) in the frame at `phys`.
+///
+/// # Safety
+/// The frame must hold a page table or directory owned by the caller's address space
+/// (or be the boot page directory, read only), and no other reference to it may be
+/// alive while the returned one is used.
+unsafe fn table<'a>(phys: u32) -> &'a mut [u32; 1024] {
+    // SAFETY: frames are 4 KiB-aligned and mapped in the kernel's map of physical
+    // memory; exclusivity is the caller's promise.
+    unsafe { &mut *phys_to_virt(phys).cast() }
+}
+
+/// The user address space of one process.
+pub struct UserSpace {
+    /// Physical address of the page directory (a frame this space owns).
+    pd: u32,
+    /// Frames set aside before an exec's point of no return, used first by
+    /// [`map_region`](AddressSpace::map_region) so the new image is built without
+    /// allocating.
+    reserve: Vec<Frame>,
+}
+
+impl UserSpace {
+    /// An empty address space: a new page directory sharing the kernel's half.
+    pub fn new() -> Result<UserSpace, Errno> {
+        let frame = frames::alloc().ok_or(Errno::ENOMEM)?;
+        let pd = frame.into_phys();
+        // SAFETY: `pd` is a fresh frame owned by this space; the boot page directory's
+        // kernel half is constant after boot, so copying it gives the kernel the same
+        // mappings in every address space.
+        unsafe {
+            let kernel = table(kernel_page_directory());
+            table(pd)[KERNEL_PDE..].copy_from_slice(&kernel[KERNEL_PDE..]);
+        }
+        Ok(UserSpace {
+            pd,
+            reserve: Vec::new(),
+        })
+    }
+
+    /// Sets `frames` frames aside for later [`map_region`](AddressSpace::map_region)
+    /// calls: `ENOMEM` (and nothing set aside) if memory is short.
+    pub fn reserve(&mut self, frames: usize) -> Result<(), Errno> {
+        self.reserve
+            .try_reserve_exact(frames)
+            .map_err(|_| Errno::ENOMEM)?;
+        for _ in 0..frames {
+            match frames::alloc() {
+                Some(f) => self.reserve.push(f),
+                None => {
+                    for f in self.reserve.drain(..) {
+                        frames::free(f);
+                    }
+                    return Err(Errno::ENOMEM);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The page directory's physical address, for CR3.
+    pub fn page_directory(&self) -> u32 {
+        self.pd
+    }
+
+    /// A frame: from the reserve first.
+    fn take_frame(&mut self) -> Result<Frame, Errno> {
+        self.reserve
+            .pop()
+            .or_else(frames::alloc)
+            .ok_or(Errno::ENOMEM)
+    }
+
+    /// The page table entry of user address `addr`, if its page table exists and the
+    /// directory entry is a user one.
+    fn pte(&self, addr: u32) -> Option<u32> {
+        if addr >= KERNEL_BASE {
+            return None;
+        }
+        // SAFETY: `pd` and the page tables it points to are frames this space owns.
+        unsafe {
+            let pde = table(self.pd)[(addr >> 22) as usize];
+            if pde & (PRESENT | USER) != PRESENT | USER {
+                return None;
+            }
+            Some(table(pde & FRAME_MASK)[((addr >> 12) & 0x3FF) as usize])
+        }
+    }
+
+    /// A pointer to the entry of `addr` (below 3 GiB), creating its page table.
+    fn pte_mut(&mut self, addr: u32) -> Result<*mut u32, Errno> {
+        let dir = (addr >> 22) as usize;
+        // SAFETY: `pd` is owned by this space, `dir` is in the user half.
+        let pde = unsafe { table(self.pd)[dir] };
+        let pt = if pde & PRESENT != 0 {
+            pde & FRAME_MASK
+        } else {
+            let pt = self.take_frame()?.into_phys();
+            // SAFETY: as above; the new page table is a zeroed frame now owned by `pd`.
+            unsafe { table(self.pd)[dir] = pt | PRESENT | WRITABLE | USER };
+            pt
+        };
+        // SAFETY: `pt` is a page table owned by this space.
+        Ok(unsafe { &raw mut table(pt)[((addr >> 12) & 0x3FF) as usize] })
+    }
+
+    /// Drops the CPU's cached translation of `addr` if this space is the current one.
+    fn flush(&self, addr: u32) {
+        if cpu::cr3() == self.pd {
+            // SAFETY: `invlpg` only drops a TLB entry.
+            unsafe { core::arch::asm!("invlpg [{}]", in(reg) addr, options(nostack)) };
+        }
+    }
+
+    /// The physical address of user byte `addr` if it may be accessed as `access`.
+    fn translate(&self, addr: u32, access: UserAccess) -> Result<u32, Errno> {
+        let pte = self.pte(addr).ok_or(Errno::EFAULT)?;
+        let need = match access {
+            UserAccess::Read => PRESENT | USER,
+            UserAccess::Write => PRESENT | USER | WRITABLE,
+        };
+        if pte & need != need {
+            return Err(Errno::EFAULT);
+        }
+        Ok((pte & FRAME_MASK) | (addr & 0xFFF))
+    }
+
+    /// Calls `f(physical address, offset, length)` for each piece of `[addr, addr + len)`
+    /// that lies in one page, after checking every page first.
+    fn for_each_piece(
+        &self,
+        addr: u32,
+        len: usize,
+        access: UserAccess,
+        mut f: impl FnMut(u32, usize, usize),
+    ) -> Result<(), Errno> {
+        let end = u64::from(addr) + len as u64;
+        let mut at = u64::from(addr);
+        while at < end {
+            let page_end = (at / u64::from(FRAME_SIZE) + 1) * u64::from(FRAME_SIZE);
+            let n = (page_end.min(end) - at) as usize;
+            let phys = self.translate(at as u32, access)?;
+            f(phys, (at - u64::from(addr)) as usize, n);
+            at += n as u64;
+        }
+        Ok(())
+    }
+
+    /// Unmaps every user page and frees its frame and the page tables.
+    fn unmap_all(&mut self) {
+        for dir in 0..KERNEL_PDE {
+            // SAFETY: `pd` and its page tables are frames this space owns; each frame
+            // referenced from them was given up with `into_phys` by this space and is
+            // claimed back exactly once, as its entry is cleared.
+            unsafe {
+                let pde = table(self.pd)[dir];
+                if pde & PRESENT == 0 {
+                    continue;
+                }
+                let pt = pde & FRAME_MASK;
+                for pte in table(pt).iter_mut() {
+                    if *pte & PRESENT != 0 {
+                        frames::free(Frame::from_phys(*pte & FRAME_MASK));
+                        *pte = 0;
+                    }
+                }
+                table(self.pd)[dir] = 0;
+                frames::free(Frame::from_phys(pt));
+            }
+        }
+        if cpu::cr3() == self.pd {
+            // SAFETY: reloading the current page directory only flushes the TLB.
+            unsafe { cpu::load_cr3(self.pd) };
+        }
+    }
+
+    /// The page-aligned span of `[addr, addr + len)`, in user space.
+    fn pages(addr: u32, len: u32) -> Result<core::ops::Range<u64>, Errno> {
+        let start = u64::from(addr) & !0xFFF;
+        let end = (u64::from(addr) + u64::from(len)).next_multiple_of(u64::from(FRAME_SIZE));
+        if end > u64::from(KERNEL_BASE) {
+            return Err(Errno::ENOMEM);
+        }
+        Ok(start..end)
+    }
+}
+
+impl Drop for UserSpace {
+    /// Frees the page directory, every page table and every user frame.
+    fn drop(&mut self) {
+        if cpu::cr3() == self.pd {
+            // SAFETY: the boot page directory maps the kernel's half like this one.
+            unsafe { cpu::load_cr3(kernel_page_directory()) };
+        }
+        self.unmap_all();
+        for f in self.reserve.drain(..) {
+            frames::free(f);
+        }
+        // SAFETY: the page directory frame was given up by `new` and is no longer loaded.
+        frames::free(unsafe { Frame::from_phys(self.pd) });
+    }
+}
+
+impl UserMemory for UserSpace {
+    type Abi = Cloudabi32;
+
+    fn read_user(&self, addr: u32, buf: &mut [u8]) -> Result<(), Errno> {
+        self.for_each_piece(addr, buf.len(), UserAccess::Read, |_, _, _| {})?;
+        self.for_each_piece(addr, buf.len(), UserAccess::Read, |phys, off, n| {
+            // SAFETY: `phys..phys + n` is inside one user frame of this space (checked
+            // by `translate`), mapped in the kernel's map of physical memory; `buf` has
+            // `off + n` bytes.
+            unsafe {
+                core::ptr::copy_nonoverlapping(phys_to_virt(phys), buf[off..].as_mut_ptr(), n)
+            }
+        })
+    }
+
+    fn write_user(&mut self, addr: u32, data: &[u8]) -> Result<(), Errno> {
+        self.for_each_piece(addr, data.len(), UserAccess::Write, |_, _, _| {})?;
+        self.for_each_piece(addr, data.len(), UserAccess::Write, |phys, off, n| {
+            // SAFETY: as in `read_user`, for a writable user frame.
+            unsafe { core::ptr::copy_nonoverlapping(data[off..].as_ptr(), phys_to_virt(phys), n) }
+        })
+    }
+
+    fn check_access(&self, addr: u32, len: usize, access: UserAccess) -> Result<(), Errno> {
+        self.for_each_piece(addr, len, access, |_, _, _| {})
+    }
+}
+
+impl AddressSpace for UserSpace {
+    fn reset(&mut self) {
+        self.unmap_all();
+    }
+
+    fn map_region(&mut self, addr: u32, len: u32, _prot: Protection) -> Result<(), Errno> {
+        for page in Self::pages(addr, len)?.step_by(FRAME_SIZE as usize) {
+            let page = page as u32;
+            let pte = self.pte_mut(page)?;
+            // SAFETY: `pte` points into a page table this space owns.
+            let old = unsafe { pte.read() };
+            let new = if old & PRESENT != 0 {
+                old | WRITABLE
+            } else {
+                self.take_frame()?.into_phys() | PRESENT | WRITABLE | USER
+            };
+            // SAFETY: as above; a new frame is now owned through this entry.
+            unsafe { pte.write(new) };
+            self.flush(page);
+        }
+        Ok(())
+    }
+
+    fn protect_region(&mut self, addr: u32, len: u32, prot: Protection) -> Result<(), Errno> {
+        for page in Self::pages(addr, len)?.step_by(FRAME_SIZE as usize) {
+            let page = page as u32;
+            if self.pte(page).is_none_or(|e| e & PRESENT == 0) {
+                continue;
+            }
+            let pte = self.pte_mut(page)?;
+            // SAFETY: `pte` points into a page table this space owns.
+            unsafe {
+                let old = pte.read();
+                let granted = old & GRANTED_WRITE != 0 || prot.contains(Protection::WRITE);
+                let new = if granted {
+                    old | WRITABLE | GRANTED_WRITE
+                } else {
+                    old & !WRITABLE
+                };
+                pte.write(new);
+            }
+            self.flush(page);
+        }
+        Ok(())
+    }
+}

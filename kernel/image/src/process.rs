@@ -1,0 +1,348 @@
+//! A process, and running it: capexec's `Process` over this kernel's page tables and
+//! descriptor table, the image activator that gives every exec a fresh address space,
+//! and the loop that serves a program's traps until it ends.
+
+use alloc::sync::Arc;
+
+use capexec::Errno;
+use capexec::abi::{
+    Cloudabi32Activator, EFLAGS_CF, Entropy, EntryState32, Layout32, PreparedImage32, Regs32,
+    SyscallAction, syscall32,
+};
+use capexec::exec::{ImageActivator, ImageArgs, Process, copyout};
+use capexec::fdtable::{DefaultRawMutex, Fd, FdTable, SharedFdTable, fdinstall_remapped};
+
+use crate::cpu;
+use crate::gdt::{self, USER_CODE, USER_DATA, USER_TLS};
+use crate::paging::UserSpace;
+use crate::trap::{FxArea, SYSCALL_VECTOR, TrapFrame, enter_user, exception_name};
+use crate::vnode::Vnode;
+
+/// The page fault exception vector (its faulting address is in CR2).
+pub const PAGE_FAULT: u32 = 14;
+
+/// `eflags` of a program: only the always-one bit; `IF` and `IOPL` stay clear.
+const USER_EFLAGS: u32 = 0x2;
+
+/// Where images and their stacks go: capexec's default i386 layout (stack below
+/// 0xbfc00000, user space below 3 GiB, where this kernel's half starts).
+fn layout() -> Layout32 {
+    Layout32::default()
+}
+
+/// A process: its descriptor table, its address space and its saved registers.
+pub struct KernelProcess {
+    table: SharedFdTable<Arc<Vnode>>,
+    space: UserSpace,
+    frame: TrapFrame,
+    fx: FxArea,
+    /// The `%gs` base (the ABI's TLS pointer).
+    tls: u32,
+}
+
+impl KernelProcess {
+    /// A process holding `table`, with an empty address space: a launcher, until its
+    /// first exec.
+    pub fn new(table: FdTable<Arc<Vnode>>) -> Result<KernelProcess, Errno> {
+        Ok(KernelProcess {
+            table: SharedFdTable::new(table),
+            space: UserSpace::new()?,
+            frame: TrapFrame::default(),
+            fx: FxArea::initial(),
+            tls: 0,
+        })
+    }
+
+    /// Points the registers at a new image's entry: ring-3 selectors, `eip`, `esp`, the
+    /// `%gs` base, everything else zero.
+    fn start_image(&mut self, entry: EntryState32) {
+        let data = u32::from(USER_DATA);
+        self.frame = TrapFrame {
+            gs: u32::from(USER_TLS),
+            fs: data,
+            es: data,
+            ds: data,
+            eip: entry.eip,
+            cs: u32::from(USER_CODE),
+            eflags: USER_EFLAGS,
+            esp: entry.esp,
+            ss: data,
+            ..TrapFrame::default()
+        };
+        self.fx = FxArea::initial();
+        self.tls = entry.gs_base;
+    }
+}
+
+impl Process for KernelProcess {
+    type File = Vnode;
+    type Handle = Arc<Vnode>;
+    type Memory = UserSpace;
+    type Lock = DefaultRawMutex;
+
+    fn fd_table(&self) -> &SharedFdTable<Arc<Vnode>> {
+        &self.table
+    }
+
+    fn memory(&self) -> &UserSpace {
+        &self.space
+    }
+
+    fn memory_mut(&mut self) -> &mut UserSpace {
+        &mut self.space
+    }
+
+    /// One thread per process and no table shared between processes: swap in place.
+    fn install_fd_table(&mut self, new: FdTable<Arc<Vnode>>) -> FdTable<Arc<Vnode>> {
+        fdinstall_remapped(&self.table, new)
+    }
+}
+
+/// The kernel's randomness for canaries, process ids and `random_get`: a xorshift
+/// generator seeded from the time-stamp counter. Good enough for a demonstration
+/// kernel; a real one feeds an entropy pool (RDRAND, interrupt timings) instead.
+pub struct KernelRng(u64);
+
+impl KernelRng {
+    /// Seeded from the cycle counter.
+    pub fn seeded() -> KernelRng {
+        KernelRng(cpu::rdtsc() | 1)
+    }
+}
+
+impl Entropy for KernelRng {
+    fn fill(&mut self, buf: &mut [u8]) -> Result<(), Errno> {
+        for chunk in buf.chunks_mut(8) {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            let word = self.0.wrapping_mul(0x2545_F491_4F6C_DD1D).to_le_bytes();
+            chunk.copy_from_slice(&word[..chunk.len()]);
+        }
+        Ok(())
+    }
+}
+
+/// capexec's ELF activator, building each new image in a fresh address space.
+///
+/// `prepare` (before the point of no return, where failing leaves the caller as it was)
+/// lets capexec check the image and read it, then creates the new page directory and
+/// sets aside every frame the image and its stack will need. `activate` (after it)
+/// swaps the new space in and frees the old one, page directory and frames, then lets
+/// capexec map and copy: nothing is allocated past the point of no return.
+pub struct ExecActivator<'a> {
+    inner: Cloudabi32Activator<'a>,
+}
+
+impl<'a> ExecActivator<'a> {
+    /// An activator drawing its randomness from `rng`.
+    pub fn new(rng: &'a mut dyn Entropy) -> ExecActivator<'a> {
+        ExecActivator {
+            inner: Cloudabi32Activator::new(layout(), rng),
+        }
+    }
+}
+
+impl Entropy for ExecActivator<'_> {
+    fn fill(&mut self, buf: &mut [u8]) -> Result<(), Errno> {
+        self.inner.fill(buf)
+    }
+}
+
+/// Frames to map `len` bytes at `addr`: its pages plus its page tables.
+fn frames_for(addr: u32, len: u32) -> usize {
+    if len == 0 {
+        return 0;
+    }
+    let end = u64::from(addr) + u64::from(len);
+    let pages = end.div_ceil(4096) - u64::from(addr) / 4096;
+    let tables = (end - 1) / (4 << 20) - u64::from(addr) / (4 << 20) + 1;
+    (pages + tables) as usize
+}
+
+impl ImageActivator<KernelProcess> for ExecActivator<'_> {
+    type PreparedImage = (PreparedImage32, UserSpace);
+    type Entry = EntryState32;
+
+    fn prepare(
+        &mut self,
+        process: &KernelProcess,
+        executable: &Arc<Vnode>,
+        args: &ImageArgs<Arc<Vnode>>,
+    ) -> Result<Self::PreparedImage, Errno> {
+        let prepared = self.inner.prepare(process, executable, args)?;
+        let l = &self.inner.layout;
+        let mut needed = frames_for(l.stack_top - l.stack_size, l.stack_size);
+        for s in &prepared.image.segments {
+            needed += frames_for(s.vaddr, s.memsz);
+        }
+        let mut space = UserSpace::new()?;
+        space.reserve(needed)?;
+        Ok((prepared, space))
+    }
+
+    fn activate(
+        &mut self,
+        process: &mut KernelProcess,
+        (prepared, space): Self::PreparedImage,
+        executable: &Arc<Vnode>,
+        args: &ImageArgs<Arc<Vnode>>,
+    ) -> Result<EntryState32, Errno> {
+        // The old image is gone for good: its page directory, page tables and frames
+        // go back to the frame allocator here.
+        drop(core::mem::replace(&mut process.space, space));
+        self.inner.activate(process, prepared, executable, args)
+    }
+}
+
+/// How a program's run ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ending {
+    /// It called `proc_exit(status)`.
+    Exited(u32),
+    /// A CPU exception in the program (vector, `eip`, faulting address for a page
+    /// fault): the program was killed, the kernel runs on.
+    Faulted { vector: u32, eip: u32, address: u32 },
+    /// Its `proc_exec` failed after the point of no return.
+    Killed(Errno),
+    /// The launcher's `proc_exec` failed before the point of no return: no program ran.
+    NotStarted(Errno),
+}
+
+/// Starts a program as a launcher would: a process holding `table` copies `argdata` and
+/// the descriptor list `fds` into a scratch page of its (otherwise empty) address space
+/// and calls `proc_exec(exe, ...)` through an `int $0x80` frame served by capexec, exactly
+/// as a program's exec is. The new program then runs until it ends.
+pub fn launch(table: FdTable<Arc<Vnode>>, exe: Fd, argdata: &[u8], fds: &[i32]) -> Ending {
+    let mut rng = KernelRng::seeded();
+    let mut activator = ExecActivator::new(&mut rng);
+    let mut process = match KernelProcess::new(table) {
+        Ok(p) => p,
+        Err(e) => return Ending::NotStarted(e),
+    };
+    // The call frame at the scratch page: return address, the five argument words, then
+    // the argument data and the descriptor list.
+    const SCRATCH: u32 = 0x1000;
+    let data_at = SCRATCH + 24;
+    let list_at = (data_at + argdata.len() as u32).next_multiple_of(4);
+    let end = list_at + 4 * fds.len() as u32;
+    let words = [
+        0,
+        exe.raw() as u32,
+        data_at,
+        argdata.len() as u32,
+        list_at,
+        fds.len() as u32,
+    ];
+    let built = (|| {
+        use capexec::exec::AddressSpace;
+        let mem = process.memory_mut();
+        mem.map_region(SCRATCH, end - SCRATCH, capexec::exec::Protection::all())?;
+        for (i, w) in words.iter().enumerate() {
+            copyout(mem, SCRATCH + 4 * i as u32, &w.to_le_bytes())?;
+        }
+        copyout(mem, data_at, argdata)?;
+        for (i, fd) in fds.iter().enumerate() {
+            copyout(mem, list_at + 4 * i as u32, &fd.to_le_bytes())?;
+        }
+        Ok::<(), Errno>(())
+    })();
+    if let Err(e) = built {
+        return Ending::NotStarted(e);
+    }
+    let mut regs = Regs32 {
+        eax: capexec::abi::cloudabi32::Syscall::proc_exec as u32,
+        esp: SCRATCH,
+        eflags: USER_EFLAGS,
+        ..Regs32::default()
+    };
+    match syscall32(&mut process, &mut activator, &mut regs) {
+        SyscallAction::Exec(entry) => process.start_image(entry),
+        SyscallAction::Kill(e) => return Ending::Killed(e),
+        _ => return Ending::NotStarted(errno_of(&regs)),
+    }
+    run(&mut process, &mut activator)
+}
+
+/// The errno of a failed call (carry set).
+fn errno_of(regs: &Regs32) -> Errno {
+    if regs.eflags & EFLAGS_CF != 0 {
+        Errno::from_raw(regs.eax as u16).unwrap_or(Errno::ENOSYS)
+    } else {
+        Errno::ENOSYS
+    }
+}
+
+/// Runs `process` until it ends, serving each `int $0x80` with capexec's `syscall32`.
+fn run(process: &mut KernelProcess, activator: &mut ExecActivator<'_>) -> Ending {
+    loop {
+        // SAFETY: every process page directory maps the kernel's half as the boot one.
+        unsafe { cpu::load_cr3(process.space.page_directory()) };
+        gdt::set_user_tls(process.tls);
+        enter_user(&mut process.frame, &mut process.fx);
+
+        let f = &process.frame;
+        if f.vector != SYSCALL_VECTOR {
+            let address = if f.vector == PAGE_FAULT {
+                cpu::cr2()
+            } else {
+                0
+            };
+            return Ending::Faulted {
+                vector: f.vector,
+                eip: f.eip,
+                address,
+            };
+        }
+        let mut regs = Regs32 {
+            eax: f.eax,
+            ebx: f.ebx,
+            ecx: f.ecx,
+            edx: f.edx,
+            esi: f.esi,
+            edi: f.edi,
+            ebp: f.ebp,
+            esp: f.esp,
+            eip: f.eip,
+            eflags: f.eflags,
+            gs_base: process.tls,
+        };
+        match syscall32(process, activator, &mut regs) {
+            SyscallAction::Resume => {
+                let f = &mut process.frame;
+                f.eax = regs.eax;
+                f.edx = regs.edx;
+                // Only the carry flag is the system call's to change.
+                f.eflags = (f.eflags & !EFLAGS_CF) | (regs.eflags & EFLAGS_CF);
+            }
+            SyscallAction::Exec(entry) => process.start_image(entry),
+            SyscallAction::Exit(status) => return Ending::Exited(status),
+            SyscallAction::Kill(e) => return Ending::Killed(e),
+            // One thread per process: nobody else single-threads it. Restart the call.
+            SyscallAction::Restart => process.frame.eip = process.frame.eip.wrapping_sub(2),
+        }
+    }
+}
+
+/// A readable description of how a program ended.
+pub fn describe(ending: &Ending) -> alloc::string::String {
+    use alloc::format;
+    match *ending {
+        Ending::Exited(s) => format!("exited with status {s}"),
+        Ending::Faulted {
+            vector: PAGE_FAULT,
+            eip,
+            address,
+        } => {
+            format!("killed by a page fault at eip {eip:#010x} (address {address:#010x})")
+        }
+        Ending::Faulted { vector, eip, .. } => {
+            format!("killed by a {} at eip {eip:#010x}", exception_name(vector))
+        }
+        Ending::Killed(e) => format!(
+            "killed: exec failed after its point of no return ({})",
+            e.name()
+        ),
+        Ending::NotStarted(e) => format!("not started: proc_exec failed ({})", e.name()),
+    }
+}
