@@ -5,6 +5,7 @@
 use alloc::sync::Arc;
 
 use capexec::Errno;
+use capexec::abi::vdso::VDSO_SIZE;
 use capexec::abi::{
     Cloudabi32Activator, EFLAGS_CF, Entropy, EntryState32, Layout32, PreparedImage32, Regs32,
     SyscallAction, syscall32,
@@ -25,7 +26,8 @@ pub const PAGE_FAULT: u32 = 14;
 const USER_EFLAGS: u32 = 0x2;
 
 /// Where images and their stacks go: capexec's default i386 layout (stack below
-/// 0xbfc00000, user space below 3 GiB, where this kernel's half starts).
+/// 0xbfc00000, the vDSO at 0xbfe00000, user space below 3 GiB, where this kernel's half
+/// starts).
 fn layout() -> Layout32 {
     Layout32::default()
 }
@@ -175,6 +177,9 @@ impl ImageActivator<KernelProcess> for ExecActivator<'_> {
         let mut needed = frames_for(l.stack_top - l.stack_size, l.stack_size);
         for s in &prepared.image.segments {
             needed += frames_for(s.vaddr, s.memsz);
+        }
+        if l.sysinfo_ehdr != 0 {
+            needed += frames_for(l.sysinfo_ehdr, VDSO_SIZE as u32);
         }
         let mut space = UserSpace::new()?;
         space.reserve(needed)?;
