@@ -154,3 +154,49 @@ fn trace_shows_every_call_of_hello_real_decoded() {
     );
     assert_eq!(calls[1], "proc_exit(rval=0)", "{err}");
 }
+
+/// `procstat_real` (cloudlibc's `cap_rights_get_explicit`) sees the rights the
+/// configuration narrowed, and the same host descriptor twice when asked for with
+/// different rights. The type column (`fstat`) is not compared here.
+#[test]
+fn procstat_real_shows_the_narrowed_rights() {
+    let name = "procstat_real_shows_the_narrowed_rights";
+    let Some(procstat) = real_program(name, "procstat_real") else {
+        return;
+    };
+    let data = Path::new(env!("CARGO_TARGET_TMPDIR")).join("procstat-real-rights.txt");
+    std::fs::write(&data, b"data\n").unwrap();
+    let config = format!(
+        "out: !fd stdout
+log: !fd {{fd: stderr, rights: [fd_write]}}
+err: !fd stderr
+data: !file {{path: {0}, rights: [fd_read, file_stat_fget]}}
+plain: !file {{path: {0}}}
+self: !executable {{rights: [proc_exec, fd_read]}}
+",
+        data.display()
+    );
+    let out = run_native(&procstat, &config);
+    assert_eq!(text(&out.stderr), "");
+    assert_eq!(out.status.code(), Some(0));
+    let stdout = text(&out.stdout);
+    let rights: Vec<&str> = stdout
+        .lines()
+        .map(|l| l.find(" accmode ").map_or(l, |i| &l[i + 1..]))
+        .collect();
+    assert_eq!(
+        rights,
+        [
+            "accmode 0x10000000 base write,fstat,event inheriting -",
+            "accmode 0x10000000 base write inheriting -",
+            "accmode 0x10000000 base write,fstat,event inheriting -",
+            "accmode 0x4000000 base read,fstat inheriting -",
+            "accmode 0x4000000 base read,seek,fstat,fexecve,mmap,event inheriting -",
+            "accmode 0x4000000 base read,fexecve inheriting -",
+        ],
+        "{stdout}"
+    );
+    for (fd, line) in stdout.lines().enumerate() {
+        assert!(line.starts_with(&format!("fd {fd}: ")), "{stdout}");
+    }
+}
