@@ -2,8 +2,8 @@
 //!
 //! `CAPEXEC_KERNEL_PROGRAMS` names a folder of i386 CloudABI executables (the runner builds
 //! `programs/` into it with `programs/build.sh`); every file listed in `PROGRAMS` below
-//! must be there. `CAPEXEC_KERNEL_EXTRA` may name more executables (`name=path`, separated
-//! by `:`), embedded under their given name.
+//! must be there. `CAPEXEC_KERNEL_REALPROG`, when set, names the folder of the real
+//! cloudlibc programs (`REAL_PROGRAMS`), embedded too and run (cfg `capexec_realprog`).
 
 use std::env;
 use std::fmt::Write as _;
@@ -13,6 +13,9 @@ use std::path::{Path, PathBuf};
 /// The programs of `programs/` the kernel starts.
 const PROGRAMS: &[&str] = &["hello", "procstat", "spawn", "errors"];
 
+/// The real cloudlibc programs the kernel starts when they are there.
+const REAL_PROGRAMS: &[&str] = &["hello_real"];
+
 fn main() {
     let manifest = PathBuf::from(env::var("CARGO_MANIFEST_DIR").expect("cargo sets it"));
     let script = manifest.join("link.ld");
@@ -20,7 +23,8 @@ fn main() {
     println!("cargo:rustc-link-arg-bins=-Wl,-T,{}", script.display());
 
     println!("cargo:rerun-if-env-changed=CAPEXEC_KERNEL_PROGRAMS");
-    println!("cargo:rerun-if-env-changed=CAPEXEC_KERNEL_EXTRA");
+    println!("cargo:rerun-if-env-changed=CAPEXEC_KERNEL_REALPROG");
+    println!("cargo::rustc-check-cfg=cfg(capexec_realprog)");
     let dir = env::var_os("CAPEXEC_KERNEL_PROGRAMS").unwrap_or_else(|| {
         panic!(
             "CAPEXEC_KERNEL_PROGRAMS is not set: build the kernel with \
@@ -32,13 +36,14 @@ fn main() {
         .iter()
         .map(|name| (name.to_string(), dir.join(name)))
         .collect();
-    if let Some(extra) = env::var_os("CAPEXEC_KERNEL_EXTRA") {
-        for item in extra.to_string_lossy().split(':').filter(|s| !s.is_empty()) {
-            let (name, path) = item
-                .split_once('=')
-                .unwrap_or_else(|| panic!("CAPEXEC_KERNEL_EXTRA: `{item}` is not name=path"));
-            files.push((name.to_string(), PathBuf::from(path)));
-        }
+    if let Some(real) = env::var_os("CAPEXEC_KERNEL_REALPROG") {
+        let real = PathBuf::from(real);
+        files.extend(
+            REAL_PROGRAMS
+                .iter()
+                .map(|name| (name.to_string(), real.join(name))),
+        );
+        println!("cargo::rustc-cfg=capexec_realprog");
     }
 
     let mut out = String::from(

@@ -4,7 +4,9 @@
 //! 1. builds the test programs of `programs/` (`programs/build.sh`, gcc with 32-bit
 //!    support);
 //! 2. builds the freestanding kernel in `kernel/image` with its own target, flags and
-//!    target directory (`kernel/image/.cargo/config.toml`), embedding the programs;
+//!    target directory (`kernel/image/.cargo/config.toml`), embedding the programs and
+//!    the real cloudlibc programs (fixtures kept outside the repository: see
+//!    [`realprog_dir`]);
 //! 3. runs `qemu-system-i386 -kernel` with COM1 on standard output and QEMU's
 //!    `isa-debug-exit` device, under a time limit.
 //!
@@ -43,7 +45,17 @@ fn run() -> Result<ExitCode, String> {
         .unwrap_or_else(|| root.join("target"))
         .join("capexec-kernel");
     let programs = target.join("programs");
-    let image = build(&root, &target, &programs)?;
+    let realprog = match realprog_dir(&root) {
+        Ok(dir) => Some(dir),
+        Err(e) if env::var_os(REALPROG_ABSENT).is_some() => {
+            eprintln!(
+                "capexec-kernel: real programs ABSENT ({e}): {REALPROG_ABSENT} is set, they do not run"
+            );
+            None
+        }
+        Err(e) => return Err(format!("{e}; set {REALPROG_ABSENT}=1 to boot without them")),
+    };
+    let image = build(&root, &target, &programs, realprog.as_deref())?;
     let timeout = env::var("CAPEXEC_KERNEL_TIMEOUT")
         .ok()
         .and_then(|s| s.parse().ok())
@@ -51,8 +63,43 @@ fn run() -> Result<ExitCode, String> {
     boot(&image, Duration::from_secs(timeout))
 }
 
+/// Names the folder of the real cloudlibc programs.
+const REALPROG_DIR: &str = "CAPEXEC_REALPROG_DIR";
+/// Set (by `.ci/run`, which says so) when that folder is absent: boot without them.
+const REALPROG_ABSENT: &str = "CAPEXEC_REALPROG_ABSENT";
+
+/// The real cloudlibc programs (fixtures kept outside the repository):
+/// `CAPEXEC_REALPROG_DIR`, else the first `shared/realprog/bin` beside the repository
+/// or one of its parents, as the other real-program tests find them.
+fn realprog_dir(root: &Path) -> Result<PathBuf, String> {
+    if let Some(dir) = env::var_os(REALPROG_DIR) {
+        let dir = PathBuf::from(dir);
+        return if dir.is_dir() {
+            Ok(dir)
+        } else {
+            Err(format!("{REALPROG_DIR}={} is not a folder", dir.display()))
+        };
+    }
+    let root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
+    root.ancestors()
+        .skip(1)
+        .map(|a| a.join("shared/realprog/bin"))
+        .find(|d| d.is_dir())
+        .ok_or_else(|| {
+            format!(
+                "no shared/realprog/bin beside {} or its parents",
+                root.display()
+            )
+        })
+}
+
 /// Builds the programs and the kernel; returns the kernel's ELF file.
-fn build(root: &Path, target: &Path, programs: &Path) -> Result<PathBuf, String> {
+fn build(
+    root: &Path,
+    target: &Path,
+    programs: &Path,
+    realprog: Option<&Path>,
+) -> Result<PathBuf, String> {
     eprintln!(
         "capexec-kernel: building programs/ into {}",
         programs.display()
@@ -76,6 +123,10 @@ fn build(root: &Path, target: &Path, programs: &Path) -> Result<PathBuf, String>
         .env_remove("CARGO_ENCODED_RUSTFLAGS")
         .env_remove("CARGO_BUILD_TARGET")
         .env("CAPEXEC_KERNEL_PROGRAMS", programs);
+    match realprog {
+        Some(dir) => cmd.env("CAPEXEC_KERNEL_REALPROG", dir),
+        None => cmd.env_remove("CAPEXEC_KERNEL_REALPROG"),
+    };
     check(&mut cmd, "building kernel/image")?;
     Ok(build_dir.join("i686-unknown-linux-gnu/release/capexec-kernel-image"))
 }

@@ -193,6 +193,16 @@ fn not_executable() -> Result<Launch, Errno> {
     with_fds(t, 0, Value::Seq(vec![Value::Fd(0)]))
 }
 
+/// `hello_real`, linked against the real cloudlibc: it finds `out` in its argdata map
+/// and `dprintf`s to it, every system call made through the vDSO the activator maps.
+fn hello_real() -> Result<Launch, Errno> {
+    let t = table(vec![
+        (Vnode::Console, CONSOLE_OUT),
+        (program("hello_real")?, EXECUTABLE),
+    ])?;
+    with_fds(t, 1, map(vec![("out", Value::Fd(0))]))
+}
+
 /// A program run and how it must end.
 struct Case {
     title: &'static str,
@@ -200,7 +210,8 @@ struct Case {
     expected: fn(&Ending) -> bool,
 }
 
-const CASES: &[Case] = &[
+/// The programs of `programs/`.
+const PROGRAMS: &[Case] = &[
     Case {
         title: "hello: the cloudabi-run man page example",
         build: man_page,
@@ -226,6 +237,17 @@ const CASES: &[Case] = &[
         build: errors,
         expected: |e| *e == Ending::Exited(0),
     },
+];
+
+/// The real cloudlibc programs (embedded when the build found them).
+const REAL_PROGRAMS: &[Case] = &[Case {
+    title: "hello_real: cloudlibc's dprintf, system calls through the vDSO",
+    build: hello_real,
+    expected: |e| *e == Ending::Exited(0),
+}];
+
+/// Programs that must fail, and must not take the kernel with them.
+const FAILURES: &[Case] = &[
     Case {
         title: "hello with its entry at address 0: a fault kills the program",
         build: faulting,
@@ -250,9 +272,16 @@ const CASES: &[Case] = &[
 /// Runs every case; true if each ended as expected and gave back every frame and every
 /// byte of heap it used.
 pub fn run_all() -> bool {
+    let real: &[Case] = if cfg!(capexec_realprog) {
+        REAL_PROGRAMS
+    } else {
+        kprintln!("kernel: the real cloudlibc programs are absent from this build: not run");
+        &[]
+    };
+    let cases: Vec<&Case> = PROGRAMS.iter().chain(real).chain(FAILURES).collect();
     let mut passed = 0;
-    for (i, case) in CASES.iter().enumerate() {
-        kprintln!("kernel: [{}/{}] {}", i + 1, CASES.len(), case.title);
+    for (i, case) in cases.iter().enumerate() {
+        kprintln!("kernel: [{}/{}] {}", i + 1, cases.len(), case.title);
         let (frames_before, heap_before) = (frames::free_count(), heap::used());
         let ending = match (case.build)() {
             Ok(l) => launch(l.table, l.exe, &l.argdata, &l.fds),
@@ -283,7 +312,7 @@ pub fn run_all() -> bool {
     }
     kprintln!(
         "kernel: {passed} of {} ran as expected, every frame and heap byte returned",
-        CASES.len()
+        cases.len()
     );
-    passed == CASES.len()
+    passed == cases.len()
 }
