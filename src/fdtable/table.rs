@@ -734,24 +734,26 @@ impl<H: FileHandle> FdTable<H> {
         while let Some(next) = self.map.next_used_word(w, words) {
             w = next + 1;
             let (open, cloexec) = self.map.word(next);
+            let base = next * 64;
+            let hi = (base + 64).min(self.slots.len()).min(new.slots.len());
+            let (Some(src), Some(dst)) = (self.slots.get(base..hi), new.slots.get_mut(base..hi))
+            else {
+                break;
+            };
             let mut bits = open;
             let mut passed = 0u64;
             let mut result = Ok(());
             while bits != 0 {
                 let i = bits.trailing_zeros() as usize;
                 bits &= bits - 1;
-                let fd = next * 64 + i;
                 crate::work::count(crate::work::Work::Slot);
-                let Some(Some(e)) = self.slots.get(fd) else {
+                let (Some(Some(e)), Some(slot)) = (src.get(i), dst.get_mut(i)) else {
                     continue;
                 };
                 if !e.file.is_passable() {
-                    freefile = freefile.min(fd);
+                    freefile = freefile.min(base + i);
                     continue;
                 }
-                let Some(slot) = new.slots.get_mut(fd) else {
-                    continue;
-                };
                 match e.try_share() {
                     Ok(copy) => *slot = Some(copy),
                     Err(errno) => {
@@ -760,8 +762,10 @@ impl<H: FileHandle> FdTable<H> {
                     }
                 }
                 passed |= 1 << i;
-                new.open_count += 1;
-                new.end = fd + 1;
+            }
+            if passed != 0 {
+                new.open_count += passed.count_ones() as usize;
+                new.end = base + 64 - passed.leading_zeros() as usize;
             }
             // Even on failure the bitmap covers every reference taken, so that the
             // table dropped by the caller is consistent.
