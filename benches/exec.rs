@@ -191,6 +191,8 @@ struct FlatProcess {
     mem: FlatMem,
 }
 
+impl capexec::abi::KernelCalls for FlatProcess {}
+
 impl Process for FlatProcess {
     fn install_fd_table(
         &mut self,
@@ -317,7 +319,7 @@ impl Caller {
 #[inline]
 fn trap<P>(p: &mut P, regs: &mut Regs32) -> SyscallAction
 where
-    P: Process<File = TFile>,
+    P: Process<File = TFile> + capexec::abi::KernelCalls,
     P::Memory: AddressSpace + UserMemory<Abi = Cloudabi32>,
 {
     let mut rng_exec = WordRng(0x9e37_79b9_7f4a_7c15);

@@ -482,27 +482,95 @@ fn syscall_names_exist_in_the_crate() {
     assert_eq!(names, SPEC_SYSCALLS);
 }
 
-/// Argument words of the implemented calls: the 32-bit shapes of abi-i386.md.
+/// Argument words and results of all 49 calls, written down independently from the
+/// i686 vDSO of NuxiNL/cloudabi: the input words the kernel reads, and the stack offsets
+/// (from `esp` at the stub's entry) of the output pointers the stub stores `eax` / `edx`
+/// through. A 64-bit result is one pointer taking both registers.
 #[test]
-fn implemented_argument_counts_follow_the_spec_shapes() {
-    let shapes = [
-        (Syscall::fd_close, 1),
-        (Syscall::fd_dup, 1),
-        (Syscall::fd_read, 3),
-        (Syscall::fd_replace, 2),
-        (Syscall::fd_stat_get, 2),
-        (Syscall::fd_stat_put, 3),
-        (Syscall::fd_write, 3),
-        (Syscall::proc_exec, 5),
-        (Syscall::proc_exit, 1),
-        (Syscall::random_get, 2),
-    ];
-    for (s, words) in shapes {
-        assert_eq!(s.implemented_arg_words(), Some(words), "{}", s.name());
+fn argument_words_and_outputs_of_every_call() {
+    use capexec::abi::SyscallResults as R;
+    use capexec::abi::cloudabi32::MAX_ARG_WORDS;
+    #[derive(Clone, Copy)]
+    enum O {
+        None,
+        Word,
+        TwoWords,
+        DoubleWord,
     }
-    let implemented = Syscall::ALL
-        .iter()
-        .filter(|s| s.implemented_arg_words().is_some())
-        .count();
-    assert_eq!(implemented, shapes.len());
+    // (call, input words, output shape, offsets of the output pointers)
+    let table: [(Syscall, usize, O, &[u32]); 49] = [
+        (Syscall::clock_res_get, 1, O::DoubleWord, &[8]),
+        (Syscall::clock_time_get, 3, O::DoubleWord, &[16]),
+        (Syscall::condvar_signal, 3, O::None, &[]),
+        (Syscall::fd_close, 1, O::None, &[]),
+        (Syscall::fd_create1, 1, O::Word, &[8]),
+        (Syscall::fd_create2, 1, O::TwoWords, &[8, 12]),
+        (Syscall::fd_datasync, 1, O::None, &[]),
+        (Syscall::fd_dup, 1, O::Word, &[8]),
+        (Syscall::fd_pread, 5, O::Word, &[24]),
+        (Syscall::fd_pwrite, 5, O::Word, &[24]),
+        (Syscall::fd_read, 3, O::Word, &[16]),
+        (Syscall::fd_replace, 2, O::None, &[]),
+        (Syscall::fd_seek, 4, O::DoubleWord, &[20]),
+        (Syscall::fd_stat_get, 2, O::None, &[]),
+        (Syscall::fd_stat_put, 3, O::None, &[]),
+        (Syscall::fd_sync, 1, O::None, &[]),
+        (Syscall::fd_write, 3, O::Word, &[16]),
+        (Syscall::file_advise, 6, O::None, &[]),
+        (Syscall::file_allocate, 5, O::None, &[]),
+        (Syscall::file_create, 4, O::None, &[]),
+        (Syscall::file_link, 7, O::None, &[]),
+        (Syscall::file_open, 6, O::Word, &[28]),
+        (Syscall::file_readdir, 5, O::Word, &[24]),
+        (Syscall::file_readlink, 5, O::Word, &[24]),
+        (Syscall::file_rename, 6, O::None, &[]),
+        (Syscall::file_stat_fget, 2, O::None, &[]),
+        (Syscall::file_stat_fput, 3, O::None, &[]),
+        (Syscall::file_stat_get, 5, O::None, &[]),
+        (Syscall::file_stat_put, 6, O::None, &[]),
+        (Syscall::file_symlink, 5, O::None, &[]),
+        (Syscall::file_unlink, 4, O::None, &[]),
+        (Syscall::lock_unlock, 2, O::None, &[]),
+        (Syscall::mem_advise, 3, O::None, &[]),
+        (Syscall::mem_map, 7, O::Word, &[32]),
+        (Syscall::mem_protect, 3, O::None, &[]),
+        (Syscall::mem_sync, 3, O::None, &[]),
+        (Syscall::mem_unmap, 2, O::None, &[]),
+        (Syscall::poll, 3, O::Word, &[16]),
+        (Syscall::proc_exec, 5, O::None, &[]),
+        (Syscall::proc_exit, 1, O::None, &[]),
+        (Syscall::proc_fork, 0, O::TwoWords, &[4, 8]),
+        (Syscall::proc_raise, 1, O::None, &[]),
+        (Syscall::random_get, 2, O::None, &[]),
+        (Syscall::sock_recv, 3, O::None, &[]),
+        (Syscall::sock_send, 3, O::None, &[]),
+        (Syscall::sock_shutdown, 2, O::None, &[]),
+        (Syscall::thread_create, 1, O::Word, &[8]),
+        (Syscall::thread_exit, 2, O::None, &[]),
+        (Syscall::thread_yield, 0, O::None, &[]),
+    ];
+    for (i, (s, words, out, offsets)) in table.iter().enumerate() {
+        assert_eq!(s.raw() as usize, i, "table order");
+        assert_eq!(usize::from(s.arg_words()), *words, "{}", s.name());
+        // Output pointers as argument-word indices from esp + 4.
+        let idx: Vec<u32> = offsets.iter().map(|o| (o - 4) / 4).collect();
+        let want = match out {
+            O::None => R::None,
+            O::Word => R::Word(idx[0] as u8),
+            O::DoubleWord => R::Wide(idx[0] as u8),
+            O::TwoWords => R::TwoWords(idx[0] as u8, idx[1] as u8),
+        };
+        assert_eq!(s.results(), want, "{}", s.name());
+        // The output pointers follow the input words on the caller's stack.
+        for (k, off) in offsets.iter().enumerate() {
+            assert_eq!(*off, 4 + 4 * (*words as u32) + 4 * k as u32, "{}", s.name());
+        }
+    }
+    assert_eq!(
+        Syscall::ALL
+            .iter()
+            .map(|s| usize::from(s.arg_words()))
+            .max(),
+        Some(MAX_ARG_WORDS)
+    );
 }

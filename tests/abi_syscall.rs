@@ -17,17 +17,28 @@ use capexec::fdtable::{FdRights, Rights, SharedFdTable};
 use capexec_sim::SimAddressSpace;
 use common::*;
 
-const IMPLEMENTED: [(u32, usize); 10] = [
+/// The calls the library serves itself (without a kernel hook), with their argument
+/// words.
+const IMPLEMENTED: [(u32, usize); 19] = [
     (3, 1),  // fd_close
+    (6, 1),  // fd_datasync
     (7, 1),  // fd_dup
+    (8, 5),  // fd_pread
+    (9, 5),  // fd_pwrite
     (10, 3), // fd_read
     (11, 2), // fd_replace
+    (12, 4), // fd_seek
     (13, 2), // fd_stat_get
     (14, 3), // fd_stat_put
+    (15, 1), // fd_sync
     (16, 3), // fd_write
+    (25, 2), // file_stat_fget
     (38, 5), // proc_exec
     (39, 1), // proc_exit
+    (41, 1), // proc_raise
     (42, 2), // random_get
+    (47, 2), // thread_exit
+    (48, 0), // thread_yield
 ];
 
 // ---- a process whose every memory access is counted ---------------------------------
@@ -48,6 +59,8 @@ struct CProc {
     table: SharedFdTable<Arc<TFile>>,
     mem: CountingMem<SimAddressSpace>,
 }
+
+impl capexec::abi::KernelCalls for CProc {}
 
 impl Process for CProc {
     fn install_fd_table(
@@ -193,7 +206,7 @@ fn unimplemented_valid_numbers_are_enosys_before_any_read() {
     let unimplemented: Vec<u32> = (0..49)
         .filter(|n| !IMPLEMENTED.iter().any(|(m, _)| m == n))
         .collect();
-    assert_eq!(unimplemented.len(), 39);
+    assert_eq!(unimplemented.len(), 30);
     for nr in unimplemented {
         assert!(Syscall::from_raw(nr).is_some());
         // esp at unmapped memory, and at the wrapping top: ENOSYS, never EFAULT.
@@ -239,7 +252,8 @@ fn implemented_calls_read_exactly_their_argument_words() {
 #[test]
 fn arguments_straddling_the_end_of_the_mapped_stack_are_efault_and_change_nothing() {
     let end = CALLER_STACK + 0x1000;
-    for (nr, words) in IMPLEMENTED {
+    // A call without arguments (thread_yield) reads nothing, so it cannot fault here.
+    for (nr, words) in IMPLEMENTED.into_iter().filter(|c| c.1 > 0) {
         for short in [1u32, 2, 3, 4, 8] {
             let files = two_files();
             let mut p = cproc(&files, &[CALLER_STACK]);
@@ -260,7 +274,8 @@ fn arguments_straddling_the_end_of_the_mapped_stack_are_efault_and_change_nothin
 
 #[test]
 fn esp_near_4gib_is_efault() {
-    for (nr, _) in IMPLEMENTED {
+    // A call without arguments (thread_yield) reads nothing, so it cannot fault here.
+    for (nr, _) in IMPLEMENTED.into_iter().filter(|c| c.1 > 0) {
         for esp in [
             0xffff_fffcu32,
             0xffff_ffff,

@@ -370,6 +370,8 @@ struct AProc {
     mem: ArenaMem,
 }
 
+impl capexec::abi::KernelCalls for AProc {}
+
 impl Process for AProc {
     fn install_fd_table(
         &mut self,

@@ -40,6 +40,8 @@ struct StressProc {
     mem: SimAddressSpace,
 }
 
+impl capexec::abi::KernelCalls for StressProc {}
+
 impl Process for StressProc {
     type File = HFile;
     type Handle = Arc<HFile>;

@@ -82,6 +82,13 @@ impl<'a> User<'a> {
             SyscallAction::Exec(_) => Err(Exit::Killed("unexpected exec".into())),
             // The simulated process has one thread: nothing else single-threads it.
             SyscallAction::Restart => Err(Exit::Killed("unexpected restart".into())),
+            SyscallAction::Terminate(sig) => Err(Exit::Killed(format!("killed by {}", sig.name()))),
+            // One thread: a yield or a stop-and-continue returns success.
+            SyscallAction::Yield | SyscallAction::Stop(_) => {
+                self.regs.esp = saved.esp;
+                Ok(Ok((0, 0)))
+            }
+            SyscallAction::ThreadExit => Err(Exit::Killed("unexpected thread_exit".into())),
         }
     }
 

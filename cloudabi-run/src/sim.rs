@@ -41,7 +41,7 @@ pub struct Launcher {
 pub fn outcome(action: &SyscallAction, regs: &Regs32) -> Outcome {
     match action {
         SyscallAction::Resume if regs.carry() => Outcome::Err(regs.eax),
-        SyscallAction::Resume => Outcome::Ok {
+        SyscallAction::Resume | SyscallAction::Yield | SyscallAction::Stop(_) => Outcome::Ok {
             eax: regs.eax,
             edx: regs.edx,
         },
@@ -52,6 +52,8 @@ pub fn outcome(action: &SyscallAction, regs: &Regs32) -> Outcome {
         SyscallAction::Exit(_) => Outcome::Exit,
         SyscallAction::Kill(e) => Outcome::Killed(*e),
         SyscallAction::Restart => Outcome::Restart,
+        SyscallAction::Terminate(sig) => Outcome::Terminated(sig.name()),
+        SyscallAction::ThreadExit => Outcome::Exit,
     }
 }
 
@@ -113,6 +115,7 @@ impl Launcher {
                 SyscallAction::Kill(e) => format!("killed: {e}"),
                 SyscallAction::Exit(c) => format!("exit {c}"),
                 SyscallAction::Restart => "restart".to_string(),
+                other => format!("{other:?}"),
             };
             eprintln!(
                 "proc_exec(fd={exe}, data={data_addr:#x}, data_len={data_len}, fds={fds_addr:#x} {fds:?}, fds_len={fds_len}) -> {outcome}"
@@ -130,6 +133,7 @@ impl Launcher {
             SyscallAction::Exit(c) => Ok(Ended::Exit(c)),
             // The launcher has one thread: nothing else single-threads it.
             SyscallAction::Restart => Err("proc_exec asked for a restart".to_string()),
+            other => Err(format!("proc_exec returned {other:?}")),
         }
     }
 

@@ -184,6 +184,8 @@ pub enum Outcome {
     Killed(Errno),
     /// The call is restarted.
     Restart,
+    /// `proc_raise` ended the process with this signal.
+    Terminated(&'static str),
 }
 
 fn errno_name(raw: u32) -> String {
@@ -247,6 +249,7 @@ pub fn describe(nr: u32, args: Option<&[u32]>, outcome: &Outcome) -> String {
         Outcome::Exit => String::new(),
         Outcome::Killed(e) => format!(" -> killed: {}", e.name()),
         Outcome::Restart => " -> restart".to_string(),
+        Outcome::Terminated(sig) => format!(" -> terminated by {}", sig.to_uppercase()),
     };
     line.push_str(&end);
     line

@@ -64,6 +64,9 @@ pub struct NativeProcess<F: ?Sized> {
     syscalls: u64,
 }
 
+/// The calls whose meaning is the kernel's: none yet in the runner (`ENOSYS`).
+impl<F: ?Sized + File> capexec::abi::KernelCalls for NativeProcess<F> {}
+
 impl<F: ?Sized + File> Process for NativeProcess<F> {
     fn install_fd_table(
         &mut self,
@@ -205,6 +208,7 @@ where
             SyscallAction::Restart => {
                 Err(Error::Unexpected("proc_exec asked for a restart".into()))
             }
+            other => Err(Error::Unexpected(format!("proc_exec returned {other:?}"))),
         }
     }
 
@@ -273,7 +277,8 @@ where
                 action: &action,
             });
             match action {
-                SyscallAction::Resume => {
+                // One thread: a yield or a stop-and-continue simply resumes it.
+                SyscallAction::Resume | SyscallAction::Yield | SyscallAction::Stop(_) => {
                     store_regs(&regs, &mut raw);
                     self.space.tracee_mut().set_regs(raw)?;
                 }
@@ -286,6 +291,14 @@ where
                 // The traced program has one thread: nothing else single-threads it.
                 SyscallAction::Restart => {
                     return Err(Error::Unexpected("proc_exec asked for a restart".into()));
+                }
+                SyscallAction::Terminate(sig) => {
+                    self.space.tracee_mut().kill();
+                    return Ok(Termination::Signaled(host_signal(sig)));
+                }
+                // The runner reports one thread, so `thread_exit` ends the process.
+                SyscallAction::ThreadExit => {
+                    return Err(Error::Unexpected("thread_exit of a second thread".into()));
                 }
             }
         }
@@ -326,4 +339,38 @@ where
     let mut p = NativeProcess::spawn(stub, launcher_table)?;
     p.exec(exe_fd, argdata, fds)?;
     p.serve_traced(observer)
+}
+
+/// The host signal that stands for a CloudABI signal in a [`Termination`].
+fn host_signal(sig: capexec::abi::cloudabi32::Signal) -> nix::sys::signal::Signal {
+    use capexec::abi::cloudabi32::Signal as C;
+    use nix::sys::signal::Signal as H;
+    match sig {
+        C::SIGABRT => H::SIGABRT,
+        C::SIGALRM => H::SIGALRM,
+        C::SIGBUS => H::SIGBUS,
+        C::SIGCHLD => H::SIGCHLD,
+        C::SIGCONT => H::SIGCONT,
+        C::SIGFPE => H::SIGFPE,
+        C::SIGHUP => H::SIGHUP,
+        C::SIGILL => H::SIGILL,
+        C::SIGINT => H::SIGINT,
+        C::SIGKILL => H::SIGKILL,
+        C::SIGPIPE => H::SIGPIPE,
+        C::SIGQUIT => H::SIGQUIT,
+        C::SIGSEGV => H::SIGSEGV,
+        C::SIGSTOP => H::SIGSTOP,
+        C::SIGSYS => H::SIGSYS,
+        C::SIGTERM => H::SIGTERM,
+        C::SIGTRAP => H::SIGTRAP,
+        C::SIGTSTP => H::SIGTSTP,
+        C::SIGTTIN => H::SIGTTIN,
+        C::SIGTTOU => H::SIGTTOU,
+        C::SIGURG => H::SIGURG,
+        C::SIGUSR1 => H::SIGUSR1,
+        C::SIGUSR2 => H::SIGUSR2,
+        C::SIGVTALRM => H::SIGVTALRM,
+        C::SIGXCPU => H::SIGXCPU,
+        C::SIGXFSZ => H::SIGXFSZ,
+    }
 }

@@ -27,6 +27,9 @@ impl<F: ?Sized + File> SimProcess<F> {
     }
 }
 
+/// The calls whose meaning is the kernel's: none in the simulator (`ENOSYS`).
+impl<F: ?Sized + File> capexec::abi::KernelCalls for SimProcess<F> {}
+
 impl<F: ?Sized + File> Process for SimProcess<F> {
     fn install_fd_table(
         &mut self,

@@ -213,27 +213,6 @@ numbered! {
     }
 }
 
-impl Syscall {
-    /// How many 32-bit argument words the kernel reads from `esp + 4` for this call
-    /// (the vDSO passes output pointers to itself, not to the kernel), for the calls
-    /// capexec implements; `None` for the others.
-    pub const fn implemented_arg_words(self) -> Option<usize> {
-        Some(match self {
-            Syscall::fd_close => 1,
-            Syscall::fd_dup => 1,
-            Syscall::fd_read => 3,
-            Syscall::fd_replace => 2,
-            Syscall::fd_stat_get => 2,
-            Syscall::fd_stat_put => 3,
-            Syscall::fd_write => 3,
-            Syscall::proc_exec => 5,
-            Syscall::proc_exit => 1,
-            Syscall::random_get => 2,
-            _ => return None,
-        })
-    }
-}
-
 /// What a system call hands back on success, through the output pointers the caller
 /// passes as its last argument words (the vDSO stores `eax`/`edx` there; the kernel
 /// never reads those words). Indices count argument words from `esp + 4`, from 0.
@@ -296,3 +275,224 @@ impl Syscall {
         }
     }
 }
+
+/// Most 32-bit argument words any cloudabi32 system call has (`mem_map`, `file_link`).
+pub const MAX_ARG_WORDS: usize = 7;
+
+impl Syscall {
+    /// Whether a successful call does not return to its caller (`proc_exit`,
+    /// `thread_exit`; `proc_exec` returns to the new image's entry point instead).
+    pub const fn never_returns(self) -> bool {
+        matches!(self, Syscall::proc_exit | Syscall::thread_exit)
+    }
+}
+
+numbered! {
+    /// Clock identifiers (`cloudabi_clockid_t`).
+    ClockId: u32 {
+        /// The system-wide monotonic clock; its epoch is undefined.
+        CLOCK_MONOTONIC = 1,
+        /// CPU time of the calling process.
+        CLOCK_PROCESS_CPUTIME_ID = 2,
+        /// Wall-clock time; zero is 1970-01-01T00:00:00Z.
+        CLOCK_REALTIME = 3,
+        /// CPU time of the calling thread.
+        CLOCK_THREAD_CPUTIME_ID = 4,
+    }
+}
+
+numbered! {
+    /// Whether a lock or condition variable lives in private or shared memory
+    /// (`cloudabi_scope_t`).
+    Scope: u8 {
+        /// Private to the process.
+        SCOPE_PRIVATE = 4,
+        /// In memory shared with other processes.
+        SCOPE_SHARED = 8,
+    }
+}
+
+numbered! {
+    /// Signals (`cloudabi_signal_t`). CloudABI programs install no handlers: each
+    /// signal has its [default action](Signal::default_action).
+    Signal: u8 {
+        /// Process abort.
+        SIGABRT = 1,
+        /// Alarm clock.
+        SIGALRM = 2,
+        /// Access to an undefined portion of a memory object.
+        SIGBUS = 3,
+        /// Child process terminated, paused or continued.
+        SIGCHLD = 4,
+        /// Continue executing, if stopped.
+        SIGCONT = 5,
+        /// Erroneous arithmetic operation.
+        SIGFPE = 6,
+        /// Hangup.
+        SIGHUP = 7,
+        /// Illegal instruction.
+        SIGILL = 8,
+        /// Terminate interrupt.
+        SIGINT = 9,
+        /// Kill.
+        SIGKILL = 10,
+        /// Write on a pipe with no one to read it.
+        SIGPIPE = 11,
+        /// Terminal quit.
+        SIGQUIT = 12,
+        /// Invalid memory reference.
+        SIGSEGV = 13,
+        /// Stop executing.
+        SIGSTOP = 14,
+        /// Bad system call.
+        SIGSYS = 15,
+        /// Termination.
+        SIGTERM = 16,
+        /// Trace or breakpoint trap.
+        SIGTRAP = 17,
+        /// Terminal stop.
+        SIGTSTP = 18,
+        /// Background process attempting read.
+        SIGTTIN = 19,
+        /// Background process attempting write.
+        SIGTTOU = 20,
+        /// High bandwidth data available at a socket.
+        SIGURG = 21,
+        /// User-defined signal 1.
+        SIGUSR1 = 22,
+        /// User-defined signal 2.
+        SIGUSR2 = 23,
+        /// Virtual timer expired.
+        SIGVTALRM = 24,
+        /// CPU time limit exceeded.
+        SIGXCPU = 25,
+        /// File size limit exceeded.
+        SIGXFSZ = 26,
+    }
+}
+
+/// What a signal does to a process that installed no handler.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SignalAction {
+    /// The process ends with the signal.
+    Terminate,
+    /// Nothing happens.
+    Ignore,
+    /// The process stops until continued.
+    Stop,
+    /// A stopped process continues; a running one is unaffected.
+    Continue,
+}
+
+impl Signal {
+    /// The default action of this signal.
+    ///
+    /// # References
+    /// - NuxiNL/cloudabi `cloudabi.txt` (`signal`, "Action"); POSIX `<signal.h>`.
+    pub const fn default_action(self) -> SignalAction {
+        match self {
+            Signal::SIGCHLD | Signal::SIGPIPE | Signal::SIGURG => SignalAction::Ignore,
+            Signal::SIGCONT => SignalAction::Continue,
+            Signal::SIGSTOP | Signal::SIGTSTP | Signal::SIGTTIN | Signal::SIGTTOU => {
+                SignalAction::Stop
+            }
+            _ => SignalAction::Terminate,
+        }
+    }
+}
+
+numbered! {
+    /// The base of an `fd_seek` offset (`cloudabi_whence_t`).
+    Whence: u8 {
+        /// From the current offset.
+        WHENCE_CUR = 1,
+        /// From the end of the file.
+        WHENCE_END = 2,
+        /// From the start of the file.
+        WHENCE_SET = 3,
+    }
+}
+
+numbered! {
+    /// Access-pattern advice for `file_advise` and `mem_advise` (`cloudabi_advice_t`).
+    Advice: u8 {
+        /// The data will not be accessed soon.
+        ADVICE_DONTNEED = 1,
+        /// The data will be accessed once.
+        ADVICE_NOREUSE = 2,
+        /// No advice.
+        ADVICE_NORMAL = 3,
+        /// Random access.
+        ADVICE_RANDOM = 4,
+        /// Sequential access.
+        ADVICE_SEQUENTIAL = 5,
+        /// The data will be accessed soon.
+        ADVICE_WILLNEED = 6,
+    }
+}
+
+numbered! {
+    /// Event and subscription types of `poll` (`cloudabi_eventtype_t`).
+    EventType: u8 {
+        /// A clock reached a time.
+        EVENTTYPE_CLOCK = 1,
+        /// A condition variable was signalled and its lock acquired.
+        EVENTTYPE_CONDVAR = 2,
+        /// A descriptor has data to read.
+        EVENTTYPE_FD_READ = 3,
+        /// A descriptor has room to write.
+        EVENTTYPE_FD_WRITE = 4,
+        /// A lock was acquired for reading.
+        EVENTTYPE_LOCK_RDLOCK = 5,
+        /// A lock was acquired for writing.
+        EVENTTYPE_LOCK_WRLOCK = 6,
+        /// The process of a process descriptor terminated.
+        EVENTTYPE_PROC_TERMINATE = 7,
+    }
+}
+
+/// `cloudabi_lookupflags_t`: follow symbolic links while resolving the path.
+pub const LOOKUP_SYMLINK_FOLLOW: u32 = 0x1;
+/// `cloudabi_oflags_t`: create the file if it does not exist.
+pub const O_CREAT: u16 = 0x1;
+/// `cloudabi_oflags_t`: fail unless a directory.
+pub const O_DIRECTORY: u16 = 0x2;
+/// `cloudabi_oflags_t`: fail if the file exists.
+pub const O_EXCL: u16 = 0x4;
+/// `cloudabi_oflags_t`: truncate to size 0.
+pub const O_TRUNC: u16 = 0x8;
+/// `cloudabi_fsflags_t`: set the access time to `st_atim`.
+pub const FILESTAT_ATIM: u16 = 0x1;
+/// `cloudabi_fsflags_t`: set the access time to now.
+pub const FILESTAT_ATIM_NOW: u16 = 0x2;
+/// `cloudabi_fsflags_t`: set the modification time to `st_mtim`.
+pub const FILESTAT_MTIM: u16 = 0x4;
+/// `cloudabi_fsflags_t`: set the modification time to now.
+pub const FILESTAT_MTIM_NOW: u16 = 0x8;
+/// `cloudabi_fsflags_t`: set the size to `st_size`.
+pub const FILESTAT_SIZE: u16 = 0x10;
+/// `cloudabi_ulflags_t`: remove a directory (`rmdir`) instead of a file.
+pub const UNLINK_REMOVEDIR: u8 = 0x1;
+/// `cloudabi_sdflags_t`: shut down receiving.
+pub const SHUT_RD: u8 = 0x1;
+/// `cloudabi_sdflags_t`: shut down sending.
+pub const SHUT_WR: u8 = 0x2;
+/// `cloudabi_riflags_t`: leave the data in the queue.
+pub const SOCK_RECV_PEEK: u16 = 0x4;
+/// `cloudabi_riflags_t`: wait for the whole buffer.
+pub const SOCK_RECV_WAITALL: u16 = 0x10;
+/// `cloudabi_roflags_t`: descriptors were dropped for lack of room.
+pub const SOCK_RECV_FDS_TRUNCATED: u16 = 0x1;
+/// `cloudabi_roflags_t`: data was dropped for lack of room.
+pub const SOCK_RECV_DATA_TRUNCATED: u16 = 0x8;
+/// `cloudabi_subclockflags_t`: the timeout is an absolute time.
+pub const SUBSCRIPTION_CLOCK_ABSTIME: u16 = 0x1;
+/// `cloudabi_subrwflags_t`: report readiness without blocking.
+pub const SUBSCRIPTION_FD_READWRITE_POLL: u16 = 0x1;
+/// `cloudabi_eventrwflags_t`: the peer hung up.
+pub const EVENT_FD_READWRITE_HANGUP: u16 = 0x1;
+/// `cloudabi_fd_t` returned to the child by `proc_fork`, and passed to `mem_map` for an
+/// anonymous mapping.
+pub const PROCESS_CHILD: u32 = 0xffff_ffff;
+/// `PATH_MAX`: a path argument of this many bytes or more is `ENAMETOOLONG`.
+pub const PATH_MAX: u32 = 1024;

@@ -2,7 +2,9 @@
 //! handler when a 32-bit CloudABI process makes a system call.
 //!
 //! - [`syscall32`] decodes a trapped [`Regs32`] frame, serves the call and sets the
-//!   return state (carry flag and errno, or results, or a new image's entry state).
+//!   return state (carry flag and errno, or results, or a new image's entry state);
+//!   the calls whose meaning is the kernel's go to its [`KernelCalls`] hooks.
+//! - [`wire`] holds the 32-bit layouts of the calls' user structures.
 //! - [`Cloudabi32Activator`] is the reference image activator for `proc_exec`: a static
 //!   ELF32 CloudABI image and the initial stack of [`build_initial_stack`].
 //! - [`vdso`] is the image through which CloudABI programs make their system calls,
@@ -14,15 +16,19 @@
 //!   FreeBSD's and Linux's.
 
 mod activator;
+mod calls;
 pub mod cloudabi32;
 pub mod errno;
+mod hooks;
 mod program;
 mod stack;
 mod syscall;
 pub mod vdso;
+pub mod wire;
 
 pub use activator::{Cloudabi32Activator, EntryState32, Layout32, PreparedImage32};
 pub use cloudabi32::{Cloudabi32, SyscallResults};
+pub use hooks::{Forked, KernelCalls, NewFile, NewPair, Path};
 pub use program::{MAX_AUXV_ENTRIES, StartInfo, read_argdata, read_start_info};
 pub use stack::{AUXV_ENTRIES, AuxInfo, Entropy, STACK_HEADER, StackImage, build_initial_stack};
 pub use syscall::{EFLAGS_CF, IOV_MAX, Regs32, SyscallAction, syscall32};

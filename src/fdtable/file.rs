@@ -1,6 +1,18 @@
 //! What the table needs to know about the kernel's own file type.
 
+use super::stat::FileStat;
 use super::uio::{UserSink, UserSource};
+
+/// Where an `fd_seek` offset counts from (as `std::io::SeekFrom`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SeekFrom {
+    /// From the start of the file (`SEEK_SET`).
+    Start(u64),
+    /// From the end of the file (`SEEK_END`).
+    End(i64),
+    /// From the current offset (`SEEK_CUR`).
+    Current(i64),
+}
 
 /// The CloudABI file type (`cloudabi_filetype_t`) of an open file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -112,6 +124,39 @@ pub trait File {
     fn io(&self) -> Option<&dyn FileIo> {
         None
     }
+
+    /// The file's attributes, for `file_stat_fget` (`fstat`). The default reports the
+    /// [`file_type`](Self::file_type) and zero for every other field (no device, inode,
+    /// links, size or times), which is enough for a C library to tell a terminal or a
+    /// pipe from a regular file. A file system's files override it.
+    ///
+    /// # References
+    /// - POSIX `fstat`; FreeBSD `fo_stat` (`struct fileops`).
+    fn stat(&self) -> Result<FileStat, crate::Errno> {
+        Ok(FileStat::of_type(self.file_type()))
+    }
+
+    /// Moves the file offset, for `fd_seek` (`lseek`); returns the new offset. The
+    /// default is `ESPIPE`, what FreeBSD returns for a file that has no offset (pipes,
+    /// sockets, terminals).
+    ///
+    /// # References
+    /// - POSIX `lseek`; FreeBSD `fo_seek` (`invfo_seek`).
+    fn seek(&self, pos: SeekFrom) -> Result<u64, crate::Errno> {
+        let _ = pos;
+        Err(crate::Errno::ESPIPE)
+    }
+
+    /// Writes the file's data (and, unless `data_only`, its metadata) to stable storage,
+    /// for `fd_sync` / `fd_datasync`. The default is `EINVAL`, what FreeBSD's `fsync`
+    /// returns for a descriptor that is not a vnode.
+    ///
+    /// # References
+    /// - POSIX `fsync`, `fdatasync`; FreeBSD `kern_fsync`.
+    fn sync(&self, data_only: bool) -> Result<(), crate::Errno> {
+        let _ = data_only;
+        Err(crate::Errno::EINVAL)
+    }
 }
 
 /// Byte I/O on an open file, for the `fd_read` / `fd_write` system calls of the i386
@@ -208,6 +253,45 @@ pub trait FileIo: File {
         let n = src.take(buf)?;
         let buf = buf.get(..n).unwrap_or(&[]);
         Ok(self.write(buf)?.min(n))
+    }
+
+    /// Reads into `buf` at `offset` without moving the file offset, for `fd_pread`. The
+    /// default is `ESPIPE`, what FreeBSD returns for a file that cannot seek.
+    ///
+    /// # References
+    /// - POSIX `pread`; FreeBSD `kern_preadv` (`DFLAG_SEEKABLE`).
+    fn pread(&self, buf: &mut [u8], offset: u64) -> Result<usize, crate::Errno> {
+        let _ = (buf, offset);
+        Err(crate::Errno::ESPIPE)
+    }
+
+    /// Writes `data` at `offset` without moving the file offset, for `fd_pwrite`. The
+    /// default is `ESPIPE`.
+    ///
+    /// # References
+    /// - POSIX `pwrite`; FreeBSD `kern_pwritev`.
+    fn pwrite(&self, data: &[u8], offset: u64) -> Result<usize, crate::Errno> {
+        let _ = (data, offset);
+        Err(crate::Errno::ESPIPE)
+    }
+
+    /// [`pread`](Self::pread) into the user buffer `dst`, through one transfer buffer
+    /// as [`read_user`](Self::read_user) does.
+    fn pread_user(&self, dst: &mut dyn UserSink, offset: u64) -> Result<usize, crate::Errno> {
+        let mut buf = TransferBuffer::new(dst.remaining())?;
+        let buf = buf.as_mut();
+        let n = self.pread(buf, offset)?.min(buf.len());
+        dst.put(&buf[..n])
+    }
+
+    /// [`pwrite`](Self::pwrite) of the user buffer `src`, through one transfer buffer
+    /// as [`write_user`](Self::write_user) does.
+    fn pwrite_user(&self, src: &mut dyn UserSource, offset: u64) -> Result<usize, crate::Errno> {
+        let mut buf = TransferBuffer::new(src.remaining())?;
+        let buf = buf.as_mut();
+        let n = src.take(buf)?;
+        let buf = buf.get(..n).unwrap_or(&[]);
+        Ok(self.pwrite(buf, offset)?.min(n))
     }
 }
 

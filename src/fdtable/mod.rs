@@ -26,15 +26,17 @@ mod lock_cost_tests;
 mod remap;
 mod rights;
 mod shared;
+mod stat;
 mod table;
 mod uio;
 
 pub use entry::{Closed, ClosedFiles, Entry, Rejected};
 pub use fd::Fd;
-pub use file::{File, FileIo, FileType};
+pub use file::{File, FileIo, FileType, SeekFrom};
 pub use handle::FileHandle;
 pub use remap::{fdcopy_remapped, fdescfree_remapped, fdinstall_remapped};
 pub use rights::{FdRights, Rights};
 pub use shared::{DefaultRawMutex, SharedFdTable, SharedFdTableGuard};
+pub use stat::FileStat;
 pub use table::{CloseRange, DEFAULT_LIMIT, FdTable, MAX_LIMIT};
 pub use uio::{UserSink, UserSource};

@@ -305,6 +305,8 @@ impl<F: File + ?Sized> IoProc<F> {
     }
 }
 
+impl<F: File + ?Sized> capexec::abi::KernelCalls for IoProc<F> {}
+
 impl<F: File + ?Sized> Process for IoProc<F> {
     fn install_fd_table(
         &mut self,

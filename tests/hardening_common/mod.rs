@@ -661,6 +661,8 @@ pub struct HProc {
     pub stopped: u32,
 }
 
+impl capexec::abi::KernelCalls for HProc {}
+
 impl Process for HProc {
     fn install_fd_table(
         &mut self,
@@ -1054,6 +1056,17 @@ pub fn check_syscall_i386(data: &[u8]) {
                 assert_eq!(after, before, "a killed exec changed the table");
                 return;
             }
+            SyscallAction::Terminate(sig) => {
+                assert_eq!(eax, 41, "{sig:?}");
+                assert_eq!(after, before);
+                return;
+            }
+            SyscallAction::Stop(_) | SyscallAction::Yield => {
+                assert!(eax == 41 || eax == 48, "syscall {eax}");
+                assert!(!regs.carry());
+                assert_eq!(after, before);
+            }
+            SyscallAction::ThreadExit => panic!("thread_exit of the only thread"),
         }
     }
     drop(proc);
