@@ -316,6 +316,11 @@ fn every_new_image_gets_the_vdso_at_at_sysinfo_ehdr_read_execute() {
         assert!(mapped == vdso_image(), "{at:#x}");
         // The program links every call from what is mapped.
         assert_eq!(link_like_crt0(&mapped).len(), 49);
+        // The %gs base is a writable word (crt0 stores its TCB pointer at %gs:0 first).
+        assert_eq!(
+            capexec::exec::useracc(&p.mem, regs.gs_base, 4, capexec::exec::UserAccess::Write),
+            Ok(())
+        );
         // Read + execute, not writable.
         assert_eq!(
             capexec::exec::useracc(&p.mem, at, VDSO_SIZE, capexec::exec::UserAccess::Write),
