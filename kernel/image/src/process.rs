@@ -76,6 +76,10 @@ impl KernelProcess {
     }
 }
 
+/// The calls whose meaning is a kernel's (clocks, file systems, sockets, threads): none
+/// in this kernel, so capexec answers them `ENOSYS`.
+impl capexec::abi::KernelCalls for KernelProcess {}
+
 impl Process for KernelProcess {
     type File = Vnode;
     type Handle = Arc<Vnode>;
@@ -212,6 +216,8 @@ pub enum Ending {
     Killed(Errno),
     /// The launcher's `proc_exec` failed before the point of no return: no program ran.
     NotStarted(Errno),
+    /// It raised a signal whose default action ends the process (`proc_raise`).
+    Signaled(capexec::abi::cloudabi32::Signal),
 }
 
 /// Starts a program as a launcher would: a process holding `table` copies `argdata` and
@@ -313,7 +319,8 @@ fn run(process: &mut KernelProcess, activator: &mut ExecActivator<'_>) -> Ending
             gs_base: process.tls,
         };
         match syscall32(process, activator, &mut regs) {
-            SyscallAction::Resume => {
+            // One thread per process: a yield or a stop-and-continue resumes it at once.
+            SyscallAction::Resume | SyscallAction::Yield | SyscallAction::Stop(_) => {
                 let f = &mut process.frame;
                 f.eax = regs.eax;
                 f.edx = regs.edx;
@@ -325,6 +332,9 @@ fn run(process: &mut KernelProcess, activator: &mut ExecActivator<'_>) -> Ending
             SyscallAction::Kill(e) => return Ending::Killed(e),
             // One thread per process: nobody else single-threads it. Restart the call.
             SyscallAction::Restart => process.frame.eip = process.frame.eip.wrapping_sub(2),
+            SyscallAction::Terminate(sig) => return Ending::Signaled(sig),
+            // One thread per process: `thread_exit` of the last thread is an exit.
+            SyscallAction::ThreadExit => return Ending::Exited(0),
         }
     }
 }
@@ -349,5 +359,6 @@ pub fn describe(ending: &Ending) -> alloc::string::String {
             e.name()
         ),
         Ending::NotStarted(e) => format!("not started: proc_exec failed ({})", e.name()),
+        Ending::Signaled(sig) => format!("terminated by {}", sig.name()),
     }
 }
