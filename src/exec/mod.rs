@@ -10,6 +10,9 @@
 //!   the remapped table into an [`ImageArgs`].
 //! - [`proc_exec`] drives an exec through a [`Process`] and an [`ImageActivator`], with a
 //!   point of no return, and reports an [`ExecOutcome`].
+//! - [`VirtualMemory`] is the kernel's VM as the `mem_*` system calls change it
+//!   (anonymous mappings, reservations, partial unmaps, protections), reached through
+//!   [`Process::virtual_memory`]; file-backed mappings go through [`Process::map_file`].
 //! - [`ElfImage`] parses static ELF32 i386 CloudABI images and loads them into a 32-bit
 //!   address space (the reference activator in `capexec::abi`, feature `abi-i386`, uses it).
 
@@ -21,6 +24,7 @@ mod image_args;
 mod proc_exec;
 mod user_range;
 mod usermem;
+mod vm;
 
 pub use copyin::{SMALL_FD_LIST, exec_copyin_data_fds};
 pub use elf::{
@@ -35,3 +39,4 @@ pub use proc_exec::{
 };
 pub use user_range::{CopyinRange, CopyoutRange};
 pub use usermem::{UserAccess, UserMemory, check_user_range, copyin, copyin_u32, copyout, useracc};
+pub use vm::{Advice, MapRequest, Placement, Sharing, SyncMode, VirtualMemory};

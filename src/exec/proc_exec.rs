@@ -4,6 +4,7 @@ use super::copyin::exec_copyin_data_fds;
 use super::exec_abi::AbiAddr;
 use super::image_args::ImageArgs;
 use super::usermem::UserMemory;
+use super::vm::{MapRequest, VirtualMemory};
 use crate::Errno;
 #[cfg(doc)]
 use crate::fdtable::fdinstall_remapped;
@@ -169,6 +170,37 @@ pub trait Process {
 
     /// The process's user memory, for the new image's copy-outs.
     fn memory_mut(&mut self) -> &mut Self::Memory;
+
+    /// The process's virtual memory, as the `mem_*` system calls change it; `None` (the
+    /// default) when the kernel does not map memory on a program's request, and those
+    /// calls are then `ENOSYS`. A kernel usually returns its [`Self::memory_mut`]:
+    /// `Some(&mut self.vm)`.
+    fn virtual_memory(
+        &mut self,
+    ) -> Option<&mut dyn VirtualMemory<Abi = <Self::Memory as UserMemory>::Abi>> {
+        None
+    }
+
+    /// Maps `file` from byte `offset` as `request` asks (`mem_map` without `MAP_ANON`)
+    /// and returns the address. capexec has validated the request as for
+    /// [`VirtualMemory::mmap`], made `offset` page-aligned, and checked the descriptor's
+    /// rights (`MEM_MAP`; `FD_READ` to read, `FD_WRITE` to write a shared mapping,
+    /// `MEM_MAP_EXEC` to execute). The kernel's own checks follow FreeBSD's `fo_mmap`:
+    /// `ENODEV` for a file that cannot be mapped (the default answers so for every
+    /// file), `EACCES` for a shared writable mapping of a file not open for writing,
+    /// `ENXIO` for an offset the object does not have.
+    ///
+    /// # References
+    /// - FreeBSD `sys/vm/vm_mmap.c` (`kern_mmap`, `vn_mmap`); `mmap(2)`.
+    fn map_file(
+        &mut self,
+        file: &Self::Handle,
+        request: &MapRequest<AbiAddr<Self::Memory>>,
+        offset: u64,
+    ) -> Result<AbiAddr<Self::Memory>, Errno> {
+        let _ = (file, request, offset);
+        Err(Errno::ENODEV)
+    }
 
     /// Installs the new descriptor table after the point of no return and hands the old
     /// one back, to be dropped after every lock is released. Cannot fail and must not
