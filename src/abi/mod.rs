@@ -11,6 +11,9 @@
 //!   generated at compile time; the activator maps it into every new image.
 //! - [`read_start_info`] and [`read_argdata`] are the new program's side (cloudlibc's
 //!   `crt0`).
+//! - [`mem`] decodes and validates the memory calls (`mem_map`, `mem_unmap`,
+//!   `mem_protect`, `mem_advise`, `mem_sync`) for the kernel's
+//!   [`VirtualMemory`](crate::exec::VirtualMemory).
 //! - [`cloudabi32`] holds the numbers and [`Cloudabi32`], the ABI's address width and
 //!   limits for the exec layer; [`errno`] converts error numbers to and from
 //!   FreeBSD's and Linux's.
@@ -20,6 +23,7 @@ mod calls;
 pub mod cloudabi32;
 pub mod errno;
 mod hooks;
+pub mod mem;
 mod program;
 mod stack;
 mod syscall;
