@@ -2,13 +2,15 @@
 
 use std::sync::Arc;
 
-use capexec::exec::Process;
+use capexec::abi::Cloudabi32;
+use capexec::exec::{Process, VirtualMemory};
 use capexec::fdtable::{FdTable, File, SharedFdTable};
 
 use crate::SimAddressSpace;
 
 /// A simulated process: a shared descriptor table and a [`SimAddressSpace`], enough to
-/// drive [`proc_exec`](capexec::exec::proc_exec) and the i386 shim in host tests. Its
+/// drive [`proc_exec`](capexec::exec::proc_exec) and the i386 shim in host tests (the
+/// address space is also its [`VirtualMemory`] for the `mem_*` calls). Its
 /// table holds `Arc<F>` handles.
 pub struct SimProcess<F: ?Sized> {
     /// The process's descriptor table.
@@ -53,5 +55,9 @@ impl<F: ?Sized + File> Process for SimProcess<F> {
 
     fn memory_mut(&mut self) -> &mut SimAddressSpace {
         &mut self.mem
+    }
+
+    fn virtual_memory(&mut self) -> Option<&mut dyn VirtualMemory<Abi = Cloudabi32>> {
+        Some(&mut self.mem)
     }
 }
