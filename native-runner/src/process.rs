@@ -6,8 +6,8 @@ use std::sync::Arc;
 
 use capexec::Errno;
 use capexec::abi::cloudabi32::Syscall;
-use capexec::abi::{Cloudabi32Activator, Layout32, Regs32, SyscallAction, syscall32};
-use capexec::exec::{ImageFile, Process, copyout};
+use capexec::abi::{Cloudabi32, Cloudabi32Activator, Layout32, Regs32, SyscallAction, syscall32};
+use capexec::exec::{ImageFile, Process, VirtualMemory, copyout};
 use capexec::fdtable::{FdTable, File, FileIo, SharedFdTable};
 
 use capexec_host::HostEntropy;
@@ -91,6 +91,10 @@ impl<F: ?Sized + File> Process for NativeProcess<F> {
     fn memory_mut(&mut self) -> &mut TraceeAddressSpace {
         &mut self.space
     }
+
+    fn virtual_memory(&mut self) -> Option<&mut dyn VirtualMemory<Abi = Cloudabi32>> {
+        Some(&mut self.space)
+    }
 }
 
 impl<F: ?Sized> std::fmt::Debug for NativeProcess<F> {
@@ -131,6 +135,7 @@ where
     /// Uses `layout` instead of [`NATIVE_LAYOUT`] for the images to come.
     pub fn set_layout(&mut self, layout: Layout32) {
         self.layout = layout;
+        self.space.set_user_top(layout.user_top);
     }
 
     /// The address space (and, through it, the tracee).

@@ -3,15 +3,27 @@
 //! `mmap2` / `mprotect` / `munmap`.
 
 use std::collections::BTreeMap;
+use std::ops::Range;
 
 use capexec::Errno;
 use capexec::abi::Cloudabi32;
-use capexec::exec::{AddressSpace, Protection, UserAccess, UserMemory};
+use capexec::exec::{
+    AddressSpace, MapRequest, Placement, Protection, SyncMode, UserAccess, UserMemory,
+    VirtualMemory,
+};
 
 use crate::tracee::{Error, Tracee};
 
 /// Page size of the i386 tracee.
 pub const PAGE_SIZE: u32 = 4096;
+
+/// The lowest address a program may map: Linux's usual `vm.mmap_min_addr`.
+pub const MAP_MIN_ADDR: u32 = 0x1_0000;
+
+/// Where the runner's choice of placement for a program's mapping starts its
+/// first-fit search upwards (above the images, below the stack): see
+/// [`NATIVE_LAYOUT`](crate::NATIVE_LAYOUT).
+pub const MAP_BASE: u32 = 0x1000_0000;
 
 const LINUX_PROT_READ: u32 = 1;
 const LINUX_PROT_WRITE: u32 = 2;
@@ -84,6 +96,9 @@ pub struct TraceeAddressSpace {
     tracee: Tracee,
     pages: BTreeMap<u32, PageState>,
     error: Option<Error>,
+    /// Where a program's own mappings may go: never over the stub or the host's
+    /// mappings above `user_top`.
+    user: Range<u32>,
 }
 
 impl TraceeAddressSpace {
@@ -93,7 +108,21 @@ impl TraceeAddressSpace {
             tracee,
             pages: BTreeMap::new(),
             error: None,
+            user: MAP_MIN_ADDR..crate::NATIVE_LAYOUT.user_top,
         }
+    }
+
+    /// Sets the end of the addresses a program may map (the layout's
+    /// `user_top`, rounded down to a page); they start at [`MAP_MIN_ADDR`].
+    pub fn set_user_top(&mut self, user_top: u32) {
+        let top = user_top - user_top % PAGE_SIZE;
+        self.user = MAP_MIN_ADDR.min(top)..top;
+    }
+
+    /// The runner's protection of the page holding `addr`, if it mapped it
+    /// (empty for a `PROT_NONE` reservation).
+    pub fn protection(&self, addr: u32) -> Option<Protection> {
+        self.pages.get(&(addr / PAGE_SIZE)).map(|s| s.current)
     }
 
     /// The traced process.
@@ -149,6 +178,67 @@ impl TraceeAddressSpace {
             );
         }
         Ok(base)
+    }
+
+    /// Whether no page of `first..first + count` is tracked.
+    fn free(&self, first: u32, count: u32) -> bool {
+        self.pages.range(first..first + count).next().is_none()
+    }
+
+    /// The first page at or above `from` where `count` untracked pages fit
+    /// below page `end`.
+    fn first_fit(&self, from: u32, end: u32, count: u32) -> Option<u32> {
+        let mut candidate = from;
+        for (&p, _) in self.pages.range(from..end) {
+            if p >= candidate.checked_add(count)? {
+                break;
+            }
+            candidate = p + 1;
+        }
+        (candidate.checked_add(count)? <= end).then_some(candidate)
+    }
+
+    /// The first page of a new program mapping of `count` pages.
+    fn place(&self, placement: Placement<u32>, count: u32) -> Result<u32, Errno> {
+        let lo = self.user.start / PAGE_SIZE;
+        let hi = self.user.end / PAGE_SIZE;
+        let base = (MAP_BASE / PAGE_SIZE).clamp(lo, hi);
+        let anywhere = || {
+            self.first_fit(base, hi, count)
+                .or_else(|| self.first_fit(lo, base, count))
+                .ok_or(Errno::ENOMEM)
+        };
+        match placement {
+            Placement::Fixed(a) => Ok(a / PAGE_SIZE),
+            Placement::Near(h) => {
+                let h = h / PAGE_SIZE;
+                let fits = h >= lo && h.checked_add(count).is_some_and(|e| e <= hi);
+                if fits && self.free(h, count) {
+                    Ok(h)
+                } else {
+                    anywhere()
+                }
+            }
+            Placement::Anywhere => anywhere(),
+        }
+    }
+
+    /// Unmaps every tracked page of `first..first + count`, one `munmap` per
+    /// run, and stops tracking them.
+    fn unmap_pages(&mut self, first: u32, count: u32) -> Result<(), Errno> {
+        let tracked: Vec<(u32, ())> = self
+            .pages
+            .range(first..first + count)
+            .map(|(&p, _)| (p, ()))
+            .collect();
+        for (start, n, ()) in runs(tracked) {
+            let r = self.tracee.munmap(start * PAGE_SIZE, n * PAGE_SIZE);
+            self.record(r, Errno::ENOMEM)?;
+            for p in start..start + n {
+                self.pages.remove(&p);
+            }
+        }
+        Ok(())
     }
 
     /// Gives each listed page its protection, one `mprotect` per run.
@@ -274,6 +364,70 @@ impl AddressSpace for TraceeAddressSpace {
             targets.push((p, want));
         }
         self.apply(targets)
+    }
+}
+
+/// The `mem_*` calls of the program, served with injected `mmap2`,
+/// `munmap` and `mprotect` (the three calls the stub's seccomp filter lets
+/// through). Every mapping is `MAP_FIXED_NOREPLACE` at an address the runner
+/// chose inside `MAP_MIN_ADDR..user_top` from the pages it tracks, so a
+/// program can never map over the stub or the host's mappings: a fixed
+/// mapping first unmaps the tracked pages it replaces, and an untracked
+/// host mapping in the way fails it with `ENOMEM`. Shared anonymous memory is
+/// mapped private (the program has no other process to share it with).
+impl VirtualMemory for TraceeAddressSpace {
+    fn user_range(&self) -> Range<u32> {
+        self.user.clone()
+    }
+
+    fn mmap(&mut self, request: &MapRequest<u32>) -> Result<u32, Errno> {
+        let count = request.len.div_ceil(PAGE_SIZE);
+        let first = self.place(request.placement, count)?;
+        if matches!(request.placement, Placement::Fixed(_)) {
+            self.unmap_pages(first, count)?;
+        }
+        let r = self.tracee.mmap(
+            first * PAGE_SIZE,
+            count * PAGE_SIZE,
+            linux_prot(request.prot),
+            true,
+        );
+        self.record(r, Errno::ENOMEM)?;
+        for p in first..first + count {
+            self.pages.insert(
+                p,
+                PageState {
+                    current: request.prot,
+                    wanted: None,
+                },
+            );
+        }
+        Ok(first * PAGE_SIZE)
+    }
+
+    fn munmap(&mut self, addr: u32, len: u32) -> Result<(), Errno> {
+        self.unmap_pages(addr / PAGE_SIZE, len.div_ceil(PAGE_SIZE))
+    }
+
+    fn mprotect(&mut self, addr: u32, len: u32, prot: Protection) -> Result<(), Errno> {
+        let first = addr / PAGE_SIZE;
+        let targets: Vec<(u32, Protection)> = self
+            .pages
+            .range(first..first + len.div_ceil(PAGE_SIZE))
+            .map(|(&p, _)| (p, prot))
+            .collect();
+        self.apply(targets)
+    }
+
+    fn msync(&mut self, addr: u32, len: u32, _: SyncMode) -> Result<(), Errno> {
+        // Anonymous memory only: nothing to write back.
+        let first = addr / PAGE_SIZE;
+        let count = len.div_ceil(PAGE_SIZE);
+        if self.pages.range(first..first + count).count() == count as usize {
+            Ok(())
+        } else {
+            Err(Errno::ENOMEM)
+        }
     }
 }
 
