@@ -200,3 +200,37 @@ self: !executable {{rights: [proc_exec, fd_read]}}
         assert!(line.starts_with(&format!("fd {fd}: ")), "{stdout}");
     }
 }
+
+/// `procstat_real` (cloudlibc's `fcntl`, `cap_rights_get_explicit` and `fstat` on every
+/// descriptor until `EBADF`) sees exactly the configuration's descriptors, renumbered
+/// from 0 in the order the argument data lists them, each with the type and the rights
+/// the launcher gave it: pipes are stream sockets, a `!file` and the `!executable`
+/// regular files; no line reports an error.
+#[test]
+fn procstat_real_reports_exactly_the_configured_descriptors() {
+    let name = "procstat_real_reports_exactly_the_configured_descriptors";
+    let Some(procstat) = real_program(name, "procstat_real") else {
+        return;
+    };
+    let data = Path::new(env!("CARGO_TARGET_TMPDIR")).join("procstat-real-types.txt");
+    std::fs::write(&data, b"data\n").unwrap();
+    // Standard input, output and error are pipes here (the config arrives on stdin).
+    let config = format!(
+        "out: !fd stdout\ndata: !file {{path: {}}}\nin: !fd stdin\nself: !executable\nerr: !fd stderr\n",
+        data.display()
+    );
+    let out = run_native(&procstat, &config);
+    assert_eq!(text(&out.stderr), "");
+    assert_eq!(out.status.code(), Some(0));
+    let file = "regular accmode 0x4000000 base read,seek,fstat,fexecve,mmap,event inheriting -";
+    // A pipe is a SOCKET_STREAM; cloudlibc gives S_IFIFO and S_IFSOCK the same value, so
+    // the program's first test, S_ISFIFO, names it "fifo".
+    let writer = "fifo accmode 0x10000000 base write,fstat,event inheriting -";
+    let reader = "fifo accmode 0x4000000 base read,fstat,event inheriting -";
+    let expected: String = [writer, file, reader, file, writer]
+        .iter()
+        .enumerate()
+        .map(|(fd, line)| format!("fd {fd}: {line}\n"))
+        .collect();
+    assert_eq!(text(&out.stdout), expected);
+}
