@@ -10,10 +10,12 @@
 use super::cloudabi32::Cloudabi32;
 use super::stack::{AuxInfo, Entropy, StackImage, build_initial_stack};
 use super::vdso::{VDSO_SIZE, vdso_image};
+use arrayvec::ArrayVec;
+
 use crate::Errno;
 use crate::exec::{
-    AddressSpace, ElfImage, ImageActivator, ImageArgs, ImageFile, MIN_LOAD_ADDR, Process,
-    Protection, SegmentContents, UserMemory, copyout,
+    AddressSpace, ElfImage, ImageActivator, ImageArgs, ImageFile, MAX_LOAD_SEGMENTS, MIN_LOAD_ADDR,
+    Process, Protection, SegmentContents, UserMemory, copyout,
 };
 
 /// Where a new i386 image starts running.
@@ -110,10 +112,40 @@ pub struct Cloudabi32Activator<'a> {
     pub rng: &'a mut dyn Entropy,
 }
 
+/// The most regions [`Cloudabi32Activator::mapped_regions`] lists: every load segment,
+/// the stack and the vDSO.
+pub const MAX_MAPPED_REGIONS: usize = MAX_LOAD_SEGMENTS + 2;
+
 impl<'a> Cloudabi32Activator<'a> {
     /// An activator with `layout` and `rng`.
     pub fn new(layout: Layout32, rng: &'a mut dyn Entropy) -> Cloudabi32Activator<'a> {
         Cloudabi32Activator { layout, rng }
+    }
+
+    /// Every region `(address, length)` that [`activate`](ImageActivator::activate) will
+    /// map with [`AddressSpace::map_region`] for `prepared`: the image's load segments,
+    /// the stack and the vDSO (when the layout maps one), in that order.
+    ///
+    /// A kernel that builds the new image without allocating after the point of no
+    /// return sizes its reservation (pages, page tables) from these in its own
+    /// `prepare`, before the point of no return, and stays right as the activator
+    /// changes.
+    pub fn mapped_regions(
+        &self,
+        prepared: &PreparedImage32,
+    ) -> ArrayVec<(u32, u32), MAX_MAPPED_REGIONS> {
+        let l = &self.layout;
+        let mut regions: ArrayVec<(u32, u32), MAX_MAPPED_REGIONS> = prepared
+            .image
+            .segments
+            .iter()
+            .map(|s| (s.vaddr, s.memsz))
+            .collect();
+        regions.push((l.stack_top.saturating_sub(l.stack_size), l.stack_size));
+        if l.sysinfo_ehdr != 0 {
+            regions.push((l.sysinfo_ehdr, VDSO_SIZE as u32));
+        }
+        regions
     }
 }
 

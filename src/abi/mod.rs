@@ -30,7 +30,9 @@ mod syscall;
 pub mod vdso;
 pub mod wire;
 
-pub use activator::{Cloudabi32Activator, EntryState32, Layout32, PreparedImage32};
+pub use activator::{
+    Cloudabi32Activator, EntryState32, Layout32, MAX_MAPPED_REGIONS, PreparedImage32,
+};
 pub use cloudabi32::{Cloudabi32, SyscallResults};
 pub use hooks::{Forked, KernelCalls, NewFile, NewPair, Path};
 pub use program::{MAX_AUXV_ENTRIES, StartInfo, read_argdata, read_start_info};
