@@ -10,6 +10,9 @@ use capexec::Errno;
 use capexec::argdata::Value;
 use capexec::fdtable::{Fd, FdRights, FdTable, Rights};
 
+use core::sync::atomic::Ordering;
+
+use crate::paging::UNRESERVED_FRAMES;
 use crate::process::{Ending, PAGE_FAULT, describe, launch};
 use crate::vnode::{RamFile, Vnode};
 use crate::{frames, heap, kprintln};
@@ -269,8 +272,9 @@ const FAILURES: &[Case] = &[
     },
 ];
 
-/// Runs every case; true if each ended as expected and gave back every frame and every
-/// byte of heap it used.
+/// Runs every case; true if each ended as expected, gave back every frame and every byte
+/// of heap it used, and every exec in it built its image from frames reserved before its
+/// point of no return.
 pub fn run_all() -> bool {
     let real: &[Case] = if cfg!(capexec_realprog) {
         REAL_PROGRAMS
@@ -290,6 +294,10 @@ pub fn run_all() -> bool {
         let (frames_after, heap_after) = (frames::free_count(), heap::used());
         let as_expected = (case.expected)(&ending);
         let no_leak = frames_after == frames_before && heap_after == heap_before;
+        let unreserved = UNRESERVED_FRAMES.swap(0, Ordering::Relaxed);
+        if unreserved != 0 {
+            kprintln!("kernel: {unreserved} frames allocated after an exec's point of no return");
+        }
         kprintln!(
             "kernel: {}: {}",
             describe(&ending),
@@ -306,12 +314,13 @@ pub fn run_all() -> bool {
                 heap_after as isize - heap_before as isize
             );
         }
-        if as_expected && no_leak {
+        if as_expected && no_leak && unreserved == 0 {
             passed += 1;
         }
     }
     kprintln!(
-        "kernel: {passed} of {} ran as expected, every frame and heap byte returned",
+        "kernel: {passed} of {} as expected (ending, every frame and heap byte returned, \
+         no frame allocated past a point of no return)",
         cases.len()
     );
     passed == cases.len()

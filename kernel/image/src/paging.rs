@@ -8,6 +8,7 @@
 //! kernel fault.
 
 use alloc::vec::Vec;
+use core::sync::atomic::{AtomicUsize, Ordering};
 
 use capexec::Errno;
 use capexec::abi::Cloudabi32;
@@ -49,7 +50,13 @@ pub struct UserSpace {
     /// [`map_region`](AddressSpace::map_region) so the new image is built without
     /// allocating.
     reserve: Vec<Frame>,
+    /// A reservation is in force (see [`UserSpace::reserve`]).
+    reserving: bool,
 }
+
+/// Frames an exec took beyond what its `prepare` reserved, that is, allocated after its
+/// point of no return. The kernel checks that this stays 0.
+pub static UNRESERVED_FRAMES: AtomicUsize = AtomicUsize::new(0);
 
 impl UserSpace {
     /// An empty address space: a new page directory sharing the kernel's half.
@@ -66,12 +73,16 @@ impl UserSpace {
         Ok(UserSpace {
             pd,
             reserve: Vec::new(),
+            reserving: false,
         })
     }
 
     /// Sets `frames` frames aside for later [`map_region`](AddressSpace::map_region)
-    /// calls: `ENOMEM` (and nothing set aside) if memory is short.
+    /// calls: `ENOMEM` (and nothing set aside) if memory is short. Until
+    /// [`release_reserve`](Self::release_reserve), a frame taken beyond the reservation
+    /// is counted in [`UNRESERVED_FRAMES`].
     pub fn reserve(&mut self, frames: usize) -> Result<(), Errno> {
+        self.reserving = true;
         self.reserve
             .try_reserve_exact(frames)
             .map_err(|_| Errno::ENOMEM)?;
@@ -96,10 +107,23 @@ impl UserSpace {
 
     /// A frame: from the reserve first.
     fn take_frame(&mut self) -> Result<Frame, Errno> {
-        self.reserve
-            .pop()
-            .or_else(frames::alloc)
-            .ok_or(Errno::ENOMEM)
+        if let Some(f) = self.reserve.pop() {
+            return Ok(f);
+        }
+        if self.reserving {
+            // A reservation fell short: the exec allocates past its point of no return.
+            UNRESERVED_FRAMES.fetch_add(1, Ordering::Relaxed);
+        }
+        frames::alloc().ok_or(Errno::ENOMEM)
+    }
+
+    /// Ends the reservation made by [`reserve`](Self::reserve): frames left over go back
+    /// to the allocator.
+    pub fn release_reserve(&mut self) {
+        self.reserving = false;
+        for f in self.reserve.drain(..) {
+            frames::free(f);
+        }
     }
 
     /// The page table entry of user address `addr`, if its page table exists and the
@@ -224,9 +248,7 @@ impl Drop for UserSpace {
             unsafe { cpu::load_cr3(kernel_page_directory()) };
         }
         self.unmap_all();
-        for f in self.reserve.drain(..) {
-            frames::free(f);
-        }
+        self.release_reserve();
         // SAFETY: the page directory frame was given up by `new` and is no longer loaded.
         frames::free(unsafe { Frame::from_phys(self.pd) });
     }

@@ -5,7 +5,6 @@
 use alloc::sync::Arc;
 
 use capexec::Errno;
-use capexec::abi::vdso::VDSO_SIZE;
 use capexec::abi::{
     Cloudabi32Activator, EFLAGS_CF, Entropy, EntryState32, Layout32, PreparedImage32, Regs32,
     SyscallAction, syscall32,
@@ -177,14 +176,12 @@ impl ImageActivator<KernelProcess> for ExecActivator<'_> {
         args: &ImageArgs<Arc<Vnode>>,
     ) -> Result<Self::PreparedImage, Errno> {
         let prepared = self.inner.prepare(process, executable, args)?;
-        let l = &self.inner.layout;
-        let mut needed = frames_for(l.stack_top - l.stack_size, l.stack_size);
-        for s in &prepared.image.segments {
-            needed += frames_for(s.vaddr, s.memsz);
-        }
-        if l.sysinfo_ehdr != 0 {
-            needed += frames_for(l.sysinfo_ehdr, VDSO_SIZE as u32);
-        }
+        let needed: usize = self
+            .inner
+            .mapped_regions(&prepared)
+            .iter()
+            .map(|&(addr, len)| frames_for(addr, len))
+            .sum();
         let mut space = UserSpace::new()?;
         space.reserve(needed)?;
         Ok((prepared, space))
@@ -200,7 +197,9 @@ impl ImageActivator<KernelProcess> for ExecActivator<'_> {
         // The old image is gone for good: its page directory, page tables and frames
         // go back to the frame allocator here.
         drop(core::mem::replace(&mut process.space, space));
-        self.inner.activate(process, prepared, executable, args)
+        let entry = self.inner.activate(process, prepared, executable, args);
+        process.space.release_reserve();
+        entry
     }
 }
 
