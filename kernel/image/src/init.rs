@@ -184,6 +184,7 @@ fn faulting() -> Result<Launch, Errno> {
     let mut bytes = hello.bytes.into_owned();
     bytes.get_mut(24..28).ok_or(Errno::ENOEXEC)?.fill(0); // e_entry
     let broken = Vnode::Ram(RamFile {
+        ino: 0,
         bytes: Cow::Owned(bytes),
     });
     let t = table(vec![(Vnode::Console, CONSOLE_OUT), (broken, EXECUTABLE)])?;
@@ -204,6 +205,20 @@ fn hello_real() -> Result<Launch, Errno> {
         (program("hello_real")?, EXECUTABLE),
     ])?;
     with_fds(t, 1, map(vec![("out", Value::Fd(0))]))
+}
+
+/// `procstat_real`: cloudlibc's `fcntl`, `cap_rights_get_explicit` and `fstat`
+/// (`fd_stat_get`, `file_stat_fget`) on each descriptor it was given.
+fn procstat_real() -> Result<Launch, Errno> {
+    let t = table(vec![
+        (Vnode::Console, CONSOLE_OUT),
+        (program("procstat_real")?, EXECUTABLE),
+    ])?;
+    with_fds(
+        t,
+        1,
+        map(vec![("out", Value::Fd(0)), ("self", Value::Fd(1))]),
+    )
 }
 
 /// A program run and how it must end.
@@ -243,11 +258,18 @@ const PROGRAMS: &[Case] = &[
 ];
 
 /// The real cloudlibc programs (embedded when the build found them).
-const REAL_PROGRAMS: &[Case] = &[Case {
-    title: "hello_real: cloudlibc's dprintf, system calls through the vDSO",
-    build: hello_real,
-    expected: |e| *e == Ending::Exited(0),
-}];
+const REAL_PROGRAMS: &[Case] = &[
+    Case {
+        title: "hello_real: cloudlibc's dprintf, system calls through the vDSO",
+        build: hello_real,
+        expected: |e| *e == Ending::Exited(0),
+    },
+    Case {
+        title: "procstat_real: cloudlibc's fcntl, cap_rights_get_explicit and fstat",
+        build: procstat_real,
+        expected: |e| *e == Ending::Exited(0),
+    },
+];
 
 /// Programs that must fail, and must not take the kernel with them.
 const FAILURES: &[Case] = &[

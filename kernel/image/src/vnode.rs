@@ -5,13 +5,16 @@ use alloc::borrow::Cow;
 
 use capexec::Errno;
 use capexec::exec::ImageFile;
-use capexec::fdtable::{File, FileIo, FileType};
+use capexec::fdtable::{File, FileIo, FileStat, FileType};
 
 use crate::serial;
 
 mod files {
     include!(concat!(env!("OUT_DIR"), "/files.rs"));
 }
+
+/// The device number `fstat` reports for the in-memory file system.
+const RAMFS_DEVICE: u64 = 1;
 
 /// An open file of this kernel. The descriptor tables hold `Arc<Vnode>`.
 pub enum Vnode {
@@ -24,6 +27,8 @@ pub enum Vnode {
 /// A read-only file in memory: one of the programs embedded at build time (or a copy
 /// the kernel altered, for the fault demonstration).
 pub struct RamFile {
+    /// Its inode number: its place in the file system, from 1 (0 for an altered copy).
+    pub ino: u64,
     /// Its contents.
     pub bytes: Cow<'static, [u8]>,
 }
@@ -33,8 +38,10 @@ impl RamFile {
     pub fn open(name: &str) -> Option<RamFile> {
         files::FILES
             .iter()
-            .find(|(n, _)| *n == name)
-            .map(|&(_, bytes)| RamFile {
+            .zip(1..)
+            .find(|((n, _), _)| *n == name)
+            .map(|(&(_, bytes), ino)| RamFile {
+                ino,
                 bytes: Cow::Borrowed(bytes),
             })
     }
@@ -46,6 +53,20 @@ impl File for Vnode {
             Vnode::Console => FileType::CharacterDevice,
             Vnode::Ram(_) => FileType::RegularFile,
         }
+    }
+
+    /// The in-memory files are regular files with a size, an inode number (their place
+    /// in the file system, from 1) and one link; the console keeps the default (a
+    /// character device and nothing else).
+    fn stat(&self) -> Result<FileStat, Errno> {
+        let mut st = FileStat::of_type(self.file_type());
+        if let Vnode::Ram(file) = self {
+            st.dev = RAMFS_DEVICE;
+            st.ino = file.ino;
+            st.nlink = 1;
+            st.size = file.bytes.len() as u64;
+        }
+        Ok(st)
     }
 
     /// The console reads and writes; the in-memory files are only executed.
