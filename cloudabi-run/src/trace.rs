@@ -3,13 +3,17 @@
 //!
 //! ```text
 //! fd_write(fd=1, iovs=0xbfbf0028, iovs_len=1) -> 13
-//! mem_map(addr=0, len=2097152, prot=0x3, flags=0x6, fd=4294967295, off=0) -> 0x40000000
-//! fd_seek(fd=1, offset=0, whence=1) -> ENOTCAPABLE
+//! mem_map(addr=0x0, len=2097152, prot=READ|WRITE, flags=ANON|PRIVATE, fd=ANON, off=0) -> 0x40000000
+//! fd_seek(fd=1, offset=0, whence=CUR) -> ENOTCAPABLE
 //! ```
 
 use capexec::Errno;
 use capexec::abi::SyscallResults;
-use capexec::abi::cloudabi32::Syscall;
+use capexec::abi::cloudabi32::{Advice, ClockId, Scope, Signal, Syscall, Whence};
+use capexec::abi::mem::{
+    MAP_ANON, MAP_ANON_FD, MAP_FIXED, MAP_PRIVATE, MAP_SHARED, PROT_EXEC, PROT_READ, PROT_WRITE,
+};
+use capexec::fdtable::FileType;
 
 /// How an argument is shown.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -30,6 +34,24 @@ pub enum Arg {
     I64,
     /// A `cloudabi_lookup_t` passed by value: descriptor then lookup flags (two words).
     Lookup,
+    /// A clock id, by name.
+    Clock,
+    /// A lock or condition variable scope, by name.
+    Scope,
+    /// A signal, by name.
+    Signal,
+    /// `fd_seek`'s whence, by name.
+    Whence,
+    /// File or memory advice, by name.
+    Advice,
+    /// A file type, by name.
+    FileType,
+    /// Memory protection bits, by name.
+    Prot,
+    /// `mem_map` flags, by name.
+    MapFlags,
+    /// `mem_map`'s descriptor: `ANON` for anonymous mappings.
+    MapFd,
 }
 
 impl Arg {
@@ -51,11 +73,11 @@ pub fn params(call: Syscall) -> &'static [(&'static str, Arg)] {
     use Arg::*;
     use Syscall::*;
     match call {
-        clock_res_get => &[("clock_id", Num)],
-        clock_time_get => &[("clock_id", Num), ("precision", U64)],
-        condvar_signal => &[("condvar", Ptr), ("scope", Num), ("nwaiters", Len)],
+        clock_res_get => &[("clock_id", Clock)],
+        clock_time_get => &[("clock_id", Clock), ("precision", U64)],
+        condvar_signal => &[("condvar", Ptr), ("scope", Scope), ("nwaiters", Len)],
         fd_close | fd_datasync | fd_sync => &[("fd", Fd)],
-        fd_create1 | fd_create2 => &[("type", Num)],
+        fd_create1 | fd_create2 => &[("type", FileType)],
         fd_dup => &[("from", Fd)],
         fd_pread | fd_pwrite => &[
             ("fd", Fd),
@@ -65,12 +87,22 @@ pub fn params(call: Syscall) -> &'static [(&'static str, Arg)] {
         ],
         fd_read | fd_write => &[("fd", Fd), ("iovs", Ptr), ("iovs_len", Len)],
         fd_replace => &[("from", Fd), ("to", Fd)],
-        fd_seek => &[("fd", Fd), ("offset", I64), ("whence", Num)],
+        fd_seek => &[("fd", Fd), ("offset", I64), ("whence", Whence)],
         fd_stat_get | file_stat_fget => &[("fd", Fd), ("buf", Ptr)],
         fd_stat_put | file_stat_fput => &[("fd", Fd), ("buf", Ptr), ("flags", Flags)],
-        file_advise => &[("fd", Fd), ("offset", U64), ("len", U64), ("advice", Num)],
+        file_advise => &[
+            ("fd", Fd),
+            ("offset", U64),
+            ("len", U64),
+            ("advice", Advice),
+        ],
         file_allocate => &[("fd", Fd), ("offset", U64), ("len", U64)],
-        file_create => &[("fd", Fd), ("path", Ptr), ("path_len", Len), ("type", Num)],
+        file_create => &[
+            ("fd", Fd),
+            ("path", Ptr),
+            ("path_len", Len),
+            ("type", FileType),
+        ],
         file_link => &[
             ("fd1", Lookup),
             ("path1", Ptr),
@@ -128,17 +160,17 @@ pub fn params(call: Syscall) -> &'static [(&'static str, Arg)] {
             ("path_len", Len),
             ("flags", Flags),
         ],
-        lock_unlock | thread_exit => &[("lock", Ptr), ("scope", Num)],
-        mem_advise => &[("mapping", Ptr), ("mapping_len", Len), ("advice", Num)],
+        lock_unlock | thread_exit => &[("lock", Ptr), ("scope", Scope)],
+        mem_advise => &[("mapping", Ptr), ("mapping_len", Len), ("advice", Advice)],
         mem_map => &[
             ("addr", Ptr),
             ("len", Len),
-            ("prot", Flags),
-            ("flags", Flags),
-            ("fd", Fd),
+            ("prot", Prot),
+            ("flags", MapFlags),
+            ("fd", MapFd),
             ("off", U64),
         ],
-        mem_protect => &[("mapping", Ptr), ("mapping_len", Len), ("prot", Flags)],
+        mem_protect => &[("mapping", Ptr), ("mapping_len", Len), ("prot", Prot)],
         mem_sync => &[("mapping", Ptr), ("mapping_len", Len), ("flags", Flags)],
         mem_unmap => &[("mapping", Ptr), ("mapping_len", Len)],
         poll => &[("in", Ptr), ("out", Ptr), ("nsubscriptions", Len)],
@@ -151,7 +183,7 @@ pub fn params(call: Syscall) -> &'static [(&'static str, Arg)] {
         ],
         proc_exit => &[("rval", Num)],
         proc_fork | thread_yield => &[],
-        proc_raise => &[("sig", Num)],
+        proc_raise => &[("sig", Signal)],
         random_get => &[("buf", Ptr), ("buf_len", Len)],
         sock_recv | sock_send => &[("sock", Fd), ("in", Ptr), ("out", Ptr)],
         sock_shutdown => &[("sock", Fd), ("how", Flags)],
@@ -207,6 +239,72 @@ fn result_text(call: Syscall, eax: u32, edx: u32) -> String {
     }
 }
 
+/// `bits` as `A|B` from `names`, with any unknown bits in hex; `0x0` when empty.
+fn bit_names(bits: u32, names: &[(u8, &str)]) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut rest = bits;
+    for &(bit, name) in names {
+        if bits & u32::from(bit) != 0 {
+            parts.push(name.to_string());
+            rest &= !u32::from(bit);
+        }
+    }
+    if rest != 0 || parts.is_empty() {
+        parts.push(format!("{rest:#x}"));
+    }
+    parts.join("|")
+}
+
+/// The name `name` gives the value `from_raw` finds for `raw`, or the number.
+fn named<T: TryFrom<u32>, N>(
+    raw: u32,
+    from_raw: impl Fn(T) -> Option<N>,
+    name: impl Fn(N) -> String,
+) -> String {
+    T::try_from(raw)
+        .ok()
+        .and_then(from_raw)
+        .map_or_else(|| raw.to_string(), name)
+}
+
+/// One argument of kind `kind` from its word `lo` (and `hi`, for two-word kinds).
+fn value_text(kind: Arg, lo: u32, hi: u32) -> String {
+    let wide = u64::from(hi) << 32 | u64::from(lo);
+    let strip = |name: &str, prefix: &str| name.trim_start_matches(prefix).to_string();
+    match kind {
+        Arg::Fd | Arg::Len | Arg::Num => lo.to_string(),
+        Arg::Ptr | Arg::Flags => format!("{lo:#x}"),
+        Arg::U64 => wide.to_string(),
+        Arg::I64 => (wide as i64).to_string(),
+        Arg::Lookup => format!("{lo}/{hi:#x}"),
+        Arg::Clock => named(lo, ClockId::from_raw, |c| strip(c.name(), "CLOCK_")),
+        Arg::Scope => named(lo, Scope::from_raw, |c| strip(c.name(), "SCOPE_")),
+        Arg::Signal => named(lo, Signal::from_raw, |c| c.name().to_string()),
+        Arg::Whence => named(lo, Whence::from_raw, |c| strip(c.name(), "WHENCE_")),
+        Arg::Advice => named(lo, Advice::from_raw, |c| strip(c.name(), "ADVICE_")),
+        Arg::FileType => named(lo, FileType::from_raw, |t| format!("{t:?}")),
+        Arg::Prot => bit_names(
+            lo,
+            &[
+                (PROT_READ, "READ"),
+                (PROT_WRITE, "WRITE"),
+                (PROT_EXEC, "EXEC"),
+            ],
+        ),
+        Arg::MapFlags => bit_names(
+            lo,
+            &[
+                (MAP_ANON, "ANON"),
+                (MAP_FIXED, "FIXED"),
+                (MAP_PRIVATE, "PRIVATE"),
+                (MAP_SHARED, "SHARED"),
+            ],
+        ),
+        Arg::MapFd if lo == MAP_ANON_FD => "ANON".to_string(),
+        Arg::MapFd => lo.to_string(),
+    }
+}
+
 /// One trace line for call number `nr` with argument words `args` (`None`: not read)
 /// and `outcome`.
 pub fn describe(nr: u32, args: Option<&[u32]>, outcome: &Outcome) -> String {
@@ -224,13 +322,7 @@ pub fn describe(nr: u32, args: Option<&[u32]>, outcome: &Outcome) -> String {
             let mut at = 0;
             for (i, (name, kind)) in params(call).iter().enumerate() {
                 let w = |k: usize| words.get(at + k).copied().unwrap_or(0);
-                let value = match kind {
-                    Arg::Fd | Arg::Len | Arg::Num => w(0).to_string(),
-                    Arg::Ptr | Arg::Flags => format!("{:#x}", w(0)),
-                    Arg::U64 => (u64::from(w(1)) << 32 | u64::from(w(0))).to_string(),
-                    Arg::I64 => ((u64::from(w(1)) << 32 | u64::from(w(0))) as i64).to_string(),
-                    Arg::Lookup => format!("{}/{:#x}", w(0), w(1)),
-                };
+                let value = value_text(*kind, w(0), w(1));
                 if i > 0 {
                     line.push_str(", ");
                 }
@@ -277,18 +369,42 @@ mod tests {
         assert_eq!(
             describe(
                 33,
-                Some(&[0, 0x20_0000, 3, 6, u32::MAX, 0, 0]),
+                Some(&[0, 0x20_0000, 6, 5, u32::MAX, 0, 0]),
                 &ok(0x4000_0000, 0)
             ),
-            "mem_map(addr=0x0, len=2097152, prot=0x3, flags=0x6, fd=4294967295, off=0) -> 0x40000000"
+            "mem_map(addr=0x0, len=2097152, prot=READ|WRITE, flags=ANON|PRIVATE, fd=ANON, off=0) -> 0x40000000"
         );
         assert_eq!(
             describe(12, Some(&[1, u32::MAX, u32::MAX, 1]), &Outcome::Err(76)),
-            "fd_seek(fd=1, offset=-1, whence=1) -> ENOTCAPABLE"
+            "fd_seek(fd=1, offset=-1, whence=CUR) -> ENOTCAPABLE"
         );
         assert_eq!(
             describe(1, Some(&[0, 5, 1]), &ok(2, 1)),
             "clock_time_get(clock_id=0, precision=4294967301) -> 4294967298"
+        );
+        assert_eq!(
+            describe(1, Some(&[1, 0, 0]), &ok(0, 0)),
+            "clock_time_get(clock_id=MONOTONIC, precision=0) -> 0"
+        );
+        assert_eq!(
+            describe(34, Some(&[0x1000, 0x2000, 0x15]), &ok(0, 0)),
+            "mem_protect(mapping=0x1000, mapping_len=8192, prot=READ|EXEC|0x10) -> 0"
+        );
+        assert_eq!(
+            describe(41, Some(&[1]), &Outcome::Exit),
+            "proc_raise(sig=SIGABRT)"
+        );
+        assert_eq!(
+            describe(4, Some(&[130]), &ok(3, 0)),
+            "fd_create1(type=SocketStream) -> 3"
+        );
+        assert_eq!(
+            describe(
+                33,
+                Some(&[0x1000, 0x1000, 0, 2, 3, 0x1000, 0]),
+                &ok(0x1000, 0)
+            ),
+            "mem_map(addr=0x1000, len=4096, prot=0x0, flags=FIXED, fd=3, off=4096) -> 0x1000"
         );
         assert_eq!(
             describe(21, Some(&[3, 1, 0x100, 4, 0, 0x200]), &ok(5, 0)),
