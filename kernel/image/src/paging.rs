@@ -12,7 +12,10 @@ use core::sync::atomic::{AtomicUsize, Ordering};
 
 use capexec::Errno;
 use capexec::abi::Cloudabi32;
-use capexec::exec::{AddressSpace, Protection, UserAccess, UserMemory};
+use capexec::exec::{
+    AddressSpace, MapRequest, Placement, Protection, SyncMode, UserAccess, UserMemory,
+    VirtualMemory,
+};
 
 use crate::boot::{KERNEL_BASE, kernel_page_directory, phys_to_virt};
 use crate::cpu;
@@ -25,6 +28,10 @@ const USER: u32 = 1 << 2;
 /// Software bit (one of the three the CPU leaves to the OS): the union of the
 /// protections `protect_region` asked for this page includes write.
 const GRANTED_WRITE: u32 = 1 << 9;
+/// Software bit: the page belongs to a mapping, even while not present (a `PROT_NONE`
+/// page of a `mem_map` reservation, which gets its frame when it is first made
+/// accessible).
+const MAPPED: u32 = 1 << 10;
 const FRAME_MASK: u32 = !0xFFF;
 
 /// The first page directory entry of the kernel's half.
@@ -214,10 +221,10 @@ impl UserSpace {
                 }
                 let pt = pde & FRAME_MASK;
                 for pte in table(pt).iter_mut() {
-                    if *pte & PRESENT != 0 {
+                    if *pte & FRAME_MASK != 0 {
                         frames::free(Frame::from_phys(*pte & FRAME_MASK));
-                        *pte = 0;
                     }
+                    *pte = 0;
                 }
                 table(self.pd)[dir] = 0;
                 frames::free(Frame::from_phys(pt));
@@ -227,6 +234,59 @@ impl UserSpace {
             // SAFETY: reloading the current page directory only flushes the TLB.
             unsafe { cpu::load_cr3(self.pd) };
         }
+    }
+
+    /// Whether the page at `page` belongs to a mapping.
+    fn is_mapped(&self, page: u32) -> bool {
+        self.pte(page).is_some_and(|e| e & (PRESENT | MAPPED) != 0)
+    }
+
+    /// Whether every page of `[addr, addr + len)` is free, inside `[lo, hi)`.
+    fn is_free(&self, addr: u32, len: u32, lo: u32, hi: u32) -> bool {
+        let end = u64::from(addr) + u64::from(len);
+        addr >= lo
+            && end <= u64::from(hi)
+            && (u64::from(addr)..end)
+                .step_by(FRAME_SIZE as usize)
+                .all(|p| !self.is_mapped(p as u32))
+    }
+
+    /// The first free range of `len` bytes at or above [`MMAP_BASE`] (first fit), below
+    /// the stack's region.
+    fn find_free(&self, len: u32) -> Result<u32, Errno> {
+        let mut at = MMAP_BASE;
+        while u64::from(at) + u64::from(len) <= u64::from(MMAP_TOP) {
+            // Past the last used page of the candidate range, if any.
+            match (at..at + len)
+                .step_by(FRAME_SIZE as usize)
+                .find(|&p| self.is_mapped(p))
+            {
+                None => return Ok(at),
+                Some(used) => at = used + FRAME_SIZE,
+            }
+        }
+        Err(Errno::ENOMEM)
+    }
+
+    /// Gives the page at `page` the protection `prot` (a frame on first access).
+    fn set_protection(&mut self, page: u32, prot: Protection) -> Result<(), Errno> {
+        let pte = self.pte_mut(page)?;
+        // SAFETY: `pte` points into a page table this space owns.
+        let old = unsafe { pte.read() };
+        let mut new = old & (FRAME_MASK | MAPPED);
+        if !prot.is_empty() {
+            if new & FRAME_MASK == 0 {
+                new |= self.take_frame()?.into_phys();
+            }
+            new |= PRESENT | USER;
+            if prot.contains(Protection::WRITE) {
+                new |= WRITABLE | GRANTED_WRITE;
+            }
+        }
+        // SAFETY: as above; a new frame is owned through this entry from now on.
+        unsafe { pte.write(new) };
+        self.flush(page);
+        Ok(())
     }
 
     /// The page-aligned span of `[addr, addr + len)`, in user space.
@@ -282,6 +342,85 @@ impl UserMemory for UserSpace {
     }
 }
 
+/// Where `mem_map` places mappings the program lets the kernel place: first fit from
+/// 1 GiB up to the stack's region (`Layout32::default`: stack below 0xbfc00000).
+const MMAP_BASE: u32 = 0x4000_0000;
+const MMAP_TOP: u32 = 0xbf00_0000;
+
+/// The `mem_*` system calls: anonymous mappings, eagerly backed by zeroed frames (a
+/// `PROT_NONE` reservation takes frames only when made accessible). i386 without PAE has
+/// no execute-disable bit: every present page is executable.
+impl VirtualMemory for UserSpace {
+    fn user_range(&self) -> core::ops::Range<u32> {
+        FRAME_SIZE..KERNEL_BASE
+    }
+
+    fn mmap(&mut self, request: &MapRequest<u32>) -> Result<u32, Errno> {
+        let len = request.len;
+        let at = match request.placement {
+            Placement::Fixed(at) => {
+                self.munmap(at, len)?;
+                at
+            }
+            Placement::Near(hint) if self.is_free(hint, len, MMAP_BASE, MMAP_TOP) => hint,
+            Placement::Near(_) | Placement::Anywhere => self.find_free(len)?,
+        };
+        for page in (u64::from(at)..u64::from(at) + u64::from(len)).step_by(FRAME_SIZE as usize) {
+            let page = page as u32;
+            let mapped = self.pte_mut(page).map(|pte| {
+                // SAFETY: `pte` points into a page table this space owns; the page was
+                // free (unmapped above, or found free).
+                unsafe { pte.write(MAPPED) }
+            });
+            if let Err(e) = mapped.and_then(|()| self.set_protection(page, request.prot)) {
+                // Leave the range unmapped, as FreeBSD may after a failed fixed mapping.
+                self.munmap(at, len)?;
+                return Err(e);
+            }
+        }
+        Ok(at)
+    }
+
+    fn munmap(&mut self, addr: u32, len: u32) -> Result<(), Errno> {
+        for page in Self::pages(addr, len)?.step_by(FRAME_SIZE as usize) {
+            let page = page as u32;
+            if !self.is_mapped(page) {
+                continue;
+            }
+            let pte = self.pte_mut(page)?;
+            // SAFETY: `pte` points into a page table this space owns; its frame, if
+            // any, was given up to it and is claimed back once, as the entry is cleared.
+            unsafe {
+                let old = pte.read();
+                pte.write(0);
+                if old & FRAME_MASK != 0 {
+                    frames::free(Frame::from_phys(old & FRAME_MASK));
+                }
+            }
+            self.flush(page);
+        }
+        Ok(())
+    }
+
+    fn mprotect(&mut self, addr: u32, len: u32, prot: Protection) -> Result<(), Errno> {
+        for page in Self::pages(addr, len)?.step_by(FRAME_SIZE as usize) {
+            let page = page as u32;
+            if self.is_mapped(page) {
+                self.set_protection(page, prot)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn msync(&mut self, addr: u32, len: u32, _mode: SyncMode) -> Result<(), Errno> {
+        // Anonymous memory only: nothing to write back, but every page must be mapped.
+        let all = Self::pages(addr, len)?
+            .step_by(FRAME_SIZE as usize)
+            .all(|p| self.is_mapped(p as u32));
+        if all { Ok(()) } else { Err(Errno::ENOMEM) }
+    }
+}
+
 impl AddressSpace for UserSpace {
     fn reset(&mut self) {
         self.unmap_all();
@@ -296,7 +435,7 @@ impl AddressSpace for UserSpace {
             let new = if old & PRESENT != 0 {
                 old | WRITABLE
             } else {
-                self.take_frame()?.into_phys() | PRESENT | WRITABLE | USER
+                self.take_frame()?.into_phys() | MAPPED | PRESENT | WRITABLE | USER
             };
             // SAFETY: as above; a new frame is now owned through this entry.
             unsafe { pte.write(new) };

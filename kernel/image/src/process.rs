@@ -6,10 +6,10 @@ use alloc::sync::Arc;
 
 use capexec::Errno;
 use capexec::abi::{
-    Cloudabi32Activator, EFLAGS_CF, Entropy, EntryState32, Layout32, PreparedImage32, Regs32,
-    SyscallAction, syscall32,
+    Cloudabi32, Cloudabi32Activator, EFLAGS_CF, Entropy, EntryState32, Layout32, PreparedImage32,
+    Regs32, SyscallAction, syscall32,
 };
-use capexec::exec::{ImageActivator, ImageArgs, Process, copyout};
+use capexec::exec::{ImageActivator, ImageArgs, Process, VirtualMemory, copyout};
 use capexec::fdtable::{DefaultRawMutex, Fd, FdTable, SharedFdTable, fdinstall_remapped};
 
 use crate::cpu;
@@ -95,6 +95,11 @@ impl Process for KernelProcess {
 
     fn memory_mut(&mut self) -> &mut UserSpace {
         &mut self.space
+    }
+
+    /// `mem_map` and friends change this process's page tables.
+    fn virtual_memory(&mut self) -> Option<&mut dyn VirtualMemory<Abi = Cloudabi32>> {
+        Some(&mut self.space)
     }
 
     /// One thread per process and no table shared between processes: swap in place.
