@@ -67,16 +67,6 @@ pub fn rdtsc() -> u64 {
     (u64::from(hi) << 32) | u64::from(lo)
 }
 
-/// Masks every interrupt line of both legacy PICs: the kernel runs with interrupts off
-/// and serves only traps (exceptions and `int $0x80`).
-pub fn mask_pic() {
-    // SAFETY: writing the interrupt mask registers (OCW1) of the two 8259 PICs.
-    unsafe {
-        outb(0x21, 0xFF);
-        outb(0xA1, 0xFF);
-    }
-}
-
 /// Stops the CPU for good (after QEMU was asked to exit, or on real hardware).
 pub fn halt() -> ! {
     loop {

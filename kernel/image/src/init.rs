@@ -191,6 +191,40 @@ fn faulting() -> Result<Launch, Errno> {
     with_fds(t, 1, Value::Seq(vec![Value::Fd(0)]))
 }
 
+/// `hello` whose first instruction is an endless loop (`jmp .`): it never traps, and the
+/// timer takes it back.
+fn endless() -> Result<Launch, Errno> {
+    let Vnode::Ram(hello) = program("hello")? else {
+        return Err(Errno::ENOENT);
+    };
+    let mut bytes = hello.bytes.into_owned();
+    let at = entry_offset(&bytes).ok_or(Errno::ENOEXEC)?;
+    bytes
+        .get_mut(at..at + 2)
+        .ok_or(Errno::ENOEXEC)?
+        .copy_from_slice(&[0xEB, 0xFE]);
+    let looping = Vnode::Ram(RamFile {
+        ino: 0,
+        bytes: Cow::Owned(bytes),
+    });
+    let t = table(vec![(Vnode::Console, CONSOLE_OUT), (looping, EXECUTABLE)])?;
+    with_fds(t, 1, Value::Seq(vec![Value::Fd(0)]))
+}
+
+/// The file offset of an ELF32 image's entry point: in the `PT_LOAD` that holds it.
+fn entry_offset(elf: &[u8]) -> Option<usize> {
+    let word = |at: usize| Some(u32::from_le_bytes(elf.get(at..at + 4)?.try_into().ok()?));
+    let half = |at: usize| Some(u16::from_le_bytes(elf.get(at..at + 2)?.try_into().ok()?));
+    let (entry, phoff, phnum) = (word(24)?, word(28)? as usize, half(44)? as usize);
+    (0..phnum).find_map(|i| {
+        let ph = phoff + 32 * i;
+        let (kind, offset, vaddr, filesz) =
+            (word(ph)?, word(ph + 4)?, word(ph + 8)?, word(ph + 16)?);
+        let inside = kind == 1 && entry >= vaddr && entry - vaddr < filesz;
+        inside.then(|| (entry - vaddr + offset) as usize)
+    })
+}
+
 /// The launcher asked to execute the console: `EACCES`, nothing runs.
 fn not_executable() -> Result<Launch, Errno> {
     let t = table(vec![(Vnode::Console, EXECUTABLE)])?;
@@ -286,6 +320,11 @@ const FAILURES: &[Case] = &[
                 }
             )
         },
+    },
+    Case {
+        title: "hello with an endless loop at its entry: the timer takes it back",
+        build: endless,
+        expected: |e| *e == Ending::TimedOut,
     },
     Case {
         title: "exec of the console: refused before anything changes",

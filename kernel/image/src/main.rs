@@ -23,6 +23,7 @@ mod process;
 mod qemu;
 mod rt;
 mod serial;
+mod timer;
 mod trap;
 mod vnode;
 
@@ -37,7 +38,6 @@ extern "C" fn kmain(magic: u32, info: u32) -> ! {
         kprintln!("kernel: not started by a multiboot loader (eax {magic:#x})");
         qemu::exit(Verdict::Fail);
     }
-    cpu::mask_pic();
     heap::init();
     // The boot loader's data (memory map, command line) is read before the identity
     // map goes; frames start above the kernel image and everything the loader placed.
@@ -53,6 +53,7 @@ extern "C" fn kmain(magic: u32, info: u32) -> ! {
     boot::drop_identity_map();
     gdt::init();
     trap::init_idt();
+    timer::init();
     kprintln!(
         "kernel: {} MiB of free frames, {} MiB of heap",
         frames::free_count() * 4 / 1024,

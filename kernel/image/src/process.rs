@@ -15,14 +15,20 @@ use capexec::fdtable::{DefaultRawMutex, Fd, FdTable, SharedFdTable, fdinstall_re
 use crate::cpu;
 use crate::gdt::{self, USER_CODE, USER_DATA, USER_TLS};
 use crate::paging::UserSpace;
+use crate::timer::{self, HZ, SPURIOUS_VECTOR, TIMER_VECTOR};
 use crate::trap::{FxArea, SYSCALL_VECTOR, TrapFrame, enter_user, exception_name};
 use crate::vnode::Vnode;
 
 /// The page fault exception vector (its faulting address is in CR2).
 pub const PAGE_FAULT: u32 = 14;
 
-/// `eflags` of a program: only the always-one bit; `IF` and `IOPL` stay clear.
-const USER_EFLAGS: u32 = 0x2;
+/// `eflags` of a program: the always-one bit and `IF` (the timer interrupts it); `IOPL`
+/// 0, so no port is open to it.
+const USER_EFLAGS: u32 = 0x202;
+
+/// How long a program may run: a program still running after this many timer ticks
+/// (2 s at 100 Hz; the programs here need milliseconds) is taken back.
+pub const TICK_LIMIT: u32 = 2 * HZ;
 
 /// Where images and their stacks go: capexec's default i386 layout (stack below
 /// 0xbfc00000, the vDSO at 0xbfe00000, user space below 3 GiB, where this kernel's half
@@ -216,6 +222,8 @@ pub enum Ending {
     /// A CPU exception in the program (vector, `eip`, faulting address for a page
     /// fault): the program was killed, the kernel runs on.
     Faulted { vector: u32, eip: u32, address: u32 },
+    /// It ran past its time ([`TICK_LIMIT`]) and was taken back.
+    TimedOut,
     /// Its `proc_exec` failed after the point of no return.
     Killed(Errno),
     /// The launcher's `proc_exec` failed before the point of no return: no program ran.
@@ -290,6 +298,7 @@ fn errno_of(regs: &Regs32) -> Errno {
 
 /// Runs `process` until it ends, serving each `int $0x80` with capexec's `syscall32`.
 fn run(process: &mut KernelProcess, activator: &mut ExecActivator<'_>) -> Ending {
+    let mut ticks = 0;
     loop {
         // SAFETY: every process page directory maps the kernel's half as the boot one.
         unsafe { cpu::load_cr3(process.space.page_directory()) };
@@ -297,6 +306,17 @@ fn run(process: &mut KernelProcess, activator: &mut ExecActivator<'_>) -> Ending
         enter_user(&mut process.frame, &mut process.fx);
 
         let f = &process.frame;
+        if f.vector == TIMER_VECTOR {
+            timer::end_of_interrupt();
+            ticks += 1;
+            if ticks > TICK_LIMIT {
+                return Ending::TimedOut;
+            }
+            continue;
+        }
+        if f.vector == SPURIOUS_VECTOR {
+            continue;
+        }
         if f.vector != SYSCALL_VECTOR {
             let address = if f.vector == PAGE_FAULT {
                 cpu::cr2()
@@ -363,6 +383,7 @@ pub fn describe(ending: &Ending) -> alloc::string::String {
             e.name()
         ),
         Ending::NotStarted(e) => format!("not started: proc_exec failed ({})", e.name()),
+        Ending::TimedOut => format!("taken back after running for {TICK_LIMIT} timer ticks"),
         Ending::Signaled(sig) => format!("terminated by {}", sig.name()),
     }
 }

@@ -7,9 +7,9 @@
 //! in the frame. The trick: the TSS's ring-0 stack (`esp0`) is set to the *end* of the
 //! frame, so the CPU and the trap stub push the registers straight into it.
 //!
-//! Interrupts stay off (the PICs are masked and no program runs with `IF` set): the only
-//! ways into the kernel are the 32 CPU exceptions and the `int $0x80` gate, the only
-//! gate with DPL 3. Any other `int n` from ring 3 is a general protection fault.
+//! The ways into the kernel: the 32 CPU exceptions, the timer's interrupt (taken only
+//! while a program runs: the kernel runs with interrupts off) and the `int $0x80` gate,
+//! the only gate with DPL 3. Any other `int n` from ring 3 is a general protection fault.
 
 use core::arch::global_asm;
 use core::mem::size_of;
@@ -17,6 +17,7 @@ use core::mem::size_of;
 use spin::Mutex;
 
 use crate::gdt::{self, KERNEL_CODE, TablePointer};
+use crate::timer::{SPURIOUS_VECTOR, TIMER_VECTOR};
 
 /// The system call vector.
 pub const SYSCALL_VECTOR: u32 = 0x80;
@@ -71,15 +72,16 @@ unsafe extern "C" {
     /// Restores `frame` and `fx` and returns to ring 3; returns when the program traps,
     /// with its registers in `frame`. Defined in assembly below.
     fn enter_user_asm(frame: *mut TrapFrame, fx: *mut FxArea);
-    /// The entry stubs of vectors 0..32, then of `int $0x80`.
-    static trap_vectors: [u32; 33];
+    /// The entry stubs of vectors 0..32, then of `int $0x80`, the timer and the
+    /// spurious IRQ 7.
+    static trap_vectors: [u32; 35];
 }
 
 /// Runs the program whose registers are `frame` until its next trap.
 ///
 /// The caller has loaded the program's page directory and its `%gs` descriptor; `frame`
-/// holds user selectors (`cs` 0x1b, data 0x23, `gs` 0x33) and an `eflags` with `IF` and
-/// `IOPL` clear, so the program runs in ring 3 with no port and no interrupt.
+/// holds user selectors (`cs` 0x1b, data 0x23, `gs` 0x33) and an `eflags` with `IF` set
+/// and `IOPL` 0, so the program runs in ring 3 with no port, and the timer interrupts it.
 pub fn enter_user(frame: &mut TrapFrame, fx: &mut FxArea) {
     let end = frame as *mut TrapFrame as u32 + size_of::<TrapFrame>() as u32;
     gdt::set_kernel_stack(end);
@@ -180,6 +182,8 @@ trap_\n:
     TRAP_ERR 30
     TRAP_NOERR 31
     TRAP_NOERR 128
+    TRAP_NOERR 32
+    TRAP_NOERR 39
 
 trap_common:
     cld
@@ -221,7 +225,7 @@ trap_vectors:
     .long trap_8, trap_9, trap_10, trap_11, trap_12, trap_13, trap_14, trap_15
     .long trap_16, trap_17, trap_18, trap_19, trap_20, trap_21, trap_22, trap_23
     .long trap_24, trap_25, trap_26, trap_27, trap_28, trap_29, trap_30, trap_31
-    .long trap_128
+    .long trap_128, trap_32, trap_39
 "#,
     options(att_syntax)
 );
@@ -275,7 +279,8 @@ fn gate(handler: u32, dpl: u8) -> u64 {
 
 static IDT: Mutex<[u64; 256]> = Mutex::new([0; 256]);
 
-/// Builds and loads the IDT: the 32 exceptions (ring 0 only) and `int $0x80` (ring 3).
+/// Builds and loads the IDT: the 32 exceptions, the timer and the spurious IRQ 7 (ring 0
+/// only) and `int $0x80` (ring 3).
 pub fn init_idt() {
     let mut idt = IDT.lock();
     // SAFETY: `trap_vectors` is a constant table of 33 addresses defined above.
@@ -284,6 +289,8 @@ pub fn init_idt() {
         idt[v] = gate(stub, 0);
     }
     idt[SYSCALL_VECTOR as usize] = gate(stubs[32], 3);
+    idt[TIMER_VECTOR as usize] = gate(stubs[33], 0);
+    idt[SPURIOUS_VECTOR as usize] = gate(stubs[34], 0);
     let pointer = TablePointer {
         limit: (size_of::<[u64; 256]>() - 1) as u16,
         base: idt.as_ptr() as u32,
