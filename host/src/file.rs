@@ -2,15 +2,15 @@
 
 use std::fmt;
 use std::fs;
-use std::io::{self, Read, Write};
+use std::io::{self, Read, Seek, Write};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
-use std::os::unix::fs::{FileExt, OpenOptionsExt};
+use std::os::unix::fs::{FileExt, MetadataExt, OpenOptionsExt};
 use std::path::Path;
 use std::sync::Mutex;
 
 use capexec::Errno;
 use capexec::exec::ImageFile;
-use capexec::fdtable::{FdRights, File, FileIo, FileType};
+use capexec::fdtable::{FdRights, File, FileIo, FileStat, FileType, SeekFrom};
 
 use crate::errno::errno_from_io;
 use crate::file_type::host_file_type;
@@ -276,12 +276,86 @@ fn retry<T>(mut op: impl FnMut() -> io::Result<T>) -> Result<T, Errno> {
     }
 }
 
+/// Seconds and nanoseconds since the epoch as CloudABI's nanoseconds (a time
+/// before the epoch is 0, one past 2554 the largest value).
+fn timestamp(secs: i64, nanos: i64) -> u64 {
+    let ns = i128::from(secs) * 1_000_000_000 + i128::from(nanos);
+    u64::try_from(ns.max(0)).unwrap_or(u64::MAX)
+}
+
 impl File for HostFile {
     fn io(&self) -> Option<&dyn FileIo> {
         Some(self)
     }
+
     fn file_type(&self) -> FileType {
         self.file_type
+    }
+
+    /// The host's `fstat` of the descriptor (device, inode, links, size, times),
+    /// with the CloudABI type the file was given; an image in memory reports its
+    /// size and one link.
+    fn stat(&self) -> Result<FileStat, Errno> {
+        match &self.inner {
+            Inner::Host(f) => {
+                let m = retry(|| f.metadata())?;
+                Ok(FileStat {
+                    dev: m.dev(),
+                    ino: m.ino(),
+                    filetype: self.file_type,
+                    nlink: u32::try_from(m.nlink()).unwrap_or(u32::MAX),
+                    size: m.size(),
+                    atim: timestamp(m.atime(), m.atime_nsec()),
+                    mtim: timestamp(m.mtime(), m.mtime_nsec()),
+                    ctim: timestamp(m.ctime(), m.ctime_nsec()),
+                })
+            }
+            Inner::Bytes { bytes, .. } => Ok(FileStat {
+                nlink: 1,
+                size: bytes.len() as u64,
+                ..FileStat::of_type(self.file_type)
+            }),
+        }
+    }
+
+    /// The host's `lseek` (`ESPIPE` on a pipe or socket, as the host says); an
+    /// image in memory moves its own cursor (`EINVAL` before the start).
+    fn seek(&self, pos: SeekFrom) -> Result<u64, Errno> {
+        match &self.inner {
+            Inner::Host(f) => {
+                let pos = match pos {
+                    SeekFrom::Start(n) => io::SeekFrom::Start(n),
+                    SeekFrom::End(d) => io::SeekFrom::End(d),
+                    SeekFrom::Current(d) => io::SeekFrom::Current(d),
+                };
+                retry(|| (&*f).seek(pos))
+            }
+            Inner::Bytes { bytes, pos: cursor } => {
+                let mut cursor = cursor.lock().unwrap_or_else(|p| p.into_inner());
+                let (base, delta) = match pos {
+                    SeekFrom::Start(n) => (0, i128::from(n)),
+                    SeekFrom::End(d) => (bytes.len() as i128, i128::from(d)),
+                    SeekFrom::Current(d) => (*cursor as i128, i128::from(d)),
+                };
+                let new = base + delta;
+                if new < 0 {
+                    return Err(Errno::EINVAL);
+                }
+                let new = u64::try_from(new).map_err(|_| Errno::EOVERFLOW)?;
+                *cursor = usize::try_from(new).unwrap_or(usize::MAX);
+                Ok(new)
+            }
+        }
+    }
+
+    /// The host's `fsync` or `fdatasync` (`EINVAL` on a pipe or socket); nothing
+    /// to write for an image in memory.
+    fn sync(&self, data_only: bool) -> Result<(), Errno> {
+        match &self.inner {
+            Inner::Host(f) if data_only => retry(|| f.sync_data()),
+            Inner::Host(f) => retry(|| f.sync_all()),
+            Inner::Bytes { .. } => Ok(()),
+        }
     }
 }
 
@@ -304,6 +378,17 @@ impl FileIo for HostFile {
         match &self.inner {
             Inner::Host(f) => retry(|| (&*f).write(data)),
             // Opened read-only, as `write(2)` on an O_RDONLY descriptor.
+            Inner::Bytes { .. } => Err(Errno::EBADF),
+        }
+    }
+
+    fn pread(&self, buf: &mut [u8], offset: u64) -> Result<usize, Errno> {
+        self.read_at(offset, buf)
+    }
+
+    fn pwrite(&self, data: &[u8], offset: u64) -> Result<usize, Errno> {
+        match &self.inner {
+            Inner::Host(f) => retry(|| f.write_at(data, offset)),
             Inner::Bytes { .. } => Err(Errno::EBADF),
         }
     }
@@ -386,6 +471,75 @@ mod tests {
         assert_eq!(cases[2].0.rights(), rights::FILE);
         assert_eq!(cases[3].0.rights(), rights::STDIN);
         assert_eq!(cases[4].0.rights(), rights::STDOUT);
+    }
+
+    /// `fstat`, `lseek`, `pread`/`pwrite` and `fsync` reach the host descriptor;
+    /// where the host has no offset (a pipe) they fail as the host says.
+    #[test]
+    fn stat_seek_positioned_io_and_sync() {
+        let path = std::env::temp_dir().join(format!("capexec-host-seek-{}", std::process::id()));
+        fs::write(&path, b"0123456789").unwrap();
+        let f = HostFile::open_read_only(&path).unwrap();
+        let rw = HostFile::from_fd(
+            fs::OpenOptions::new()
+                .read(true)
+                .write(true)
+                .open(&path)
+                .unwrap()
+                .into(),
+        )
+        .unwrap();
+        let _ = fs::remove_file(&path);
+        let st = f.stat().unwrap();
+        assert_eq!(st.filetype, FileType::RegularFile);
+        assert_eq!(st.size, 10);
+        assert_eq!(st.nlink, 0, "the file was unlinked");
+        assert!(st.ino != 0 && st.mtim > 1_500_000_000 * 1_000_000_000);
+        assert_eq!(f.seek(SeekFrom::Start(4)), Ok(4));
+        let mut b = [0u8; 3];
+        assert_eq!(FileIo::read(&f, &mut b), Ok(3));
+        assert_eq!(&b, b"456");
+        assert_eq!(f.seek(SeekFrom::Current(-5)), Ok(2));
+        assert_eq!(f.seek(SeekFrom::End(-1)), Ok(9));
+        assert_eq!(f.seek(SeekFrom::Current(-10)), Err(Errno::EINVAL));
+        assert_eq!(f.pread(&mut b, 1), Ok(3));
+        assert_eq!(&b, b"123");
+        assert_eq!(
+            f.seek(SeekFrom::Current(0)),
+            Ok(9),
+            "pread keeps the offset"
+        );
+        assert_eq!(f.pwrite(b"x", 0), Err(Errno::EBADF), "opened read-only");
+        assert_eq!(rw.pwrite(b"ab", 8), Ok(2));
+        assert_eq!(f.pread(&mut b, 7), Ok(3));
+        assert_eq!(&b, b"7ab");
+        assert_eq!(rw.sync(false), Ok(()));
+        assert_eq!(rw.sync(true), Ok(()));
+
+        let (r, w) = pipe();
+        let (r, w) = (HostFile::from_fd(r).unwrap(), HostFile::from_fd(w).unwrap());
+        assert_eq!(r.stat().unwrap().filetype, FileType::SocketStream);
+        assert_eq!(r.seek(SeekFrom::Current(0)), Err(Errno::ESPIPE));
+        assert_eq!(r.pread(&mut b, 0), Err(Errno::ESPIPE));
+        assert_eq!(w.pwrite(b"x", 0), Err(Errno::ESPIPE));
+        assert_eq!(w.sync(false), Err(Errno::EINVAL));
+
+        let img = HostFile::from_bytes(b"abcdef".to_vec());
+        let st = img.stat().unwrap();
+        assert_eq!(
+            (st.filetype, st.size, st.nlink),
+            (FileType::RegularFile, 6, 1)
+        );
+        assert_eq!(img.seek(SeekFrom::End(-2)), Ok(4));
+        assert_eq!(FileIo::read(&img, &mut b), Ok(2));
+        assert_eq!(&b[..2], b"ef");
+        assert_eq!(img.seek(SeekFrom::Current(-7)), Err(Errno::EINVAL));
+        assert_eq!(img.seek(SeekFrom::Start(1)), Ok(1));
+        assert_eq!(FileIo::read(&img, &mut b), Ok(3));
+        assert_eq!(&b, b"bcd");
+        assert_eq!(img.pread(&mut b, 3), Ok(3));
+        assert_eq!(&b, b"def");
+        assert_eq!(img.pwrite(b"x", 0), Err(Errno::EBADF));
     }
 
     #[test]
