@@ -241,10 +241,12 @@ impl UserSpace {
         self.pte(page).is_some_and(|e| e & (PRESENT | MAPPED) != 0)
     }
 
-    /// Whether every page of `[addr, addr + len)` is free, inside `[lo, hi)`.
+    /// Whether `[addr, addr + len)` starts on a page, lies inside `[lo, hi)` and every
+    /// page of it is free.
     fn is_free(&self, addr: u32, len: u32, lo: u32, hi: u32) -> bool {
         let end = u64::from(addr) + u64::from(len);
-        addr >= lo
+        addr.is_multiple_of(FRAME_SIZE)
+            && addr >= lo
             && end <= u64::from(hi)
             && (u64::from(addr)..end)
                 .step_by(FRAME_SIZE as usize)
