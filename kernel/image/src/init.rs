@@ -48,6 +48,8 @@ struct Launch {
     exe: Fd,
     argdata: Vec<u8>,
     fds: Vec<i32>,
+    /// The address the exec names for the argument data, if not where it was copied.
+    argdata_at: Option<u32>,
 }
 
 /// A launcher table from `(file, rights)` pairs, numbered from 0.
@@ -87,6 +89,7 @@ fn with_fds(table: FdTable<Arc<Vnode>>, exe: i32, argdata: Value<'_>) -> Result<
         exe: fd(exe),
         argdata,
         fds,
+        argdata_at: None,
     })
 }
 
@@ -157,6 +160,7 @@ fn spawn_failing() -> Result<Launch, Errno> {
         exe: fd(2),
         argdata: bytes,
         fds: vec![0, 1],
+        argdata_at: None,
     })
 }
 
@@ -223,6 +227,14 @@ fn entry_offset(elf: &[u8]) -> Option<usize> {
         let inside = kind == 1 && entry >= vaddr && entry - vaddr < filesz;
         inside.then(|| (entry - vaddr + offset) as usize)
     })
+}
+
+/// The launcher's exec names argument data in the kernel's half (the kernel's own code):
+/// capexec's copy-in gets `EFAULT` from the page walk, and nothing runs.
+fn kernel_pointer() -> Result<Launch, Errno> {
+    let mut l = man_page()?;
+    l.argdata_at = Some(0xC010_0000);
+    Ok(l)
 }
 
 /// The launcher asked to execute the console: `EACCES`, nothing runs.
@@ -327,6 +339,11 @@ const FAILURES: &[Case] = &[
         expected: |e| *e == Ending::TimedOut,
     },
     Case {
+        title: "exec with its argument data at a kernel address: EFAULT, no kernel fault",
+        build: kernel_pointer,
+        expected: |e| *e == Ending::NotStarted(Errno::EFAULT),
+    },
+    Case {
         title: "exec of the console: refused before anything changes",
         build: not_executable,
         expected: |e| *e == Ending::NotStarted(Errno::EACCES),
@@ -349,7 +366,7 @@ pub fn run_all() -> bool {
         kprintln!("kernel: [{}/{}] {}", i + 1, cases.len(), case.title);
         let (frames_before, heap_before) = (frames::free_count(), heap::used());
         let ending = match (case.build)() {
-            Ok(l) => launch(l.table, l.exe, &l.argdata, &l.fds),
+            Ok(l) => launch(l.table, l.exe, &l.argdata, &l.fds, l.argdata_at),
             Err(e) => Ending::NotStarted(e),
         };
         let (frames_after, heap_after) = (frames::free_count(), heap::used());

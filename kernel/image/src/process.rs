@@ -236,7 +236,16 @@ pub enum Ending {
 /// the descriptor list `fds` into a scratch page of its (otherwise empty) address space
 /// and calls `proc_exec(exe, ...)` through an `int $0x80` frame served by capexec, exactly
 /// as a program's exec is. The new program then runs until it ends.
-pub fn launch(table: FdTable<Arc<Vnode>>, exe: Fd, argdata: &[u8], fds: &[i32]) -> Ending {
+///
+/// `argdata_at`, when set, is the address the call names for the argument data instead
+/// of where the launcher copied it (a bad pointer, to show the exec refuse it).
+pub fn launch(
+    table: FdTable<Arc<Vnode>>,
+    exe: Fd,
+    argdata: &[u8],
+    fds: &[i32],
+    argdata_at: Option<u32>,
+) -> Ending {
     let mut rng = KernelRng::seeded();
     let mut activator = ExecActivator::new(&mut rng);
     let mut process = match KernelProcess::new(table) {
@@ -252,7 +261,7 @@ pub fn launch(table: FdTable<Arc<Vnode>>, exe: Fd, argdata: &[u8], fds: &[i32]) 
     let words = [
         0,
         exe.raw() as u32,
-        data_at,
+        argdata_at.unwrap_or(data_at),
         argdata.len() as u32,
         list_at,
         fds.len() as u32,
