@@ -113,7 +113,11 @@ pub enum SyscallAction {
 ///
 /// In the library: every `fd_*` call but `fd_create1` / `fd_create2`,
 /// `file_stat_fget`, `proc_exec`, `proc_exit`, `proc_raise`, `random_get`,
-/// `thread_exit` of the last thread, `thread_yield`. Through [`KernelCalls`] (decoded and
+/// `thread_exit` of the last thread, `thread_yield`, and the `mem_*` calls (validated
+/// by [`mem`](super::mem), carried out by the process's
+/// [`VirtualMemory`](crate::exec::VirtualMemory); `ENOSYS` when
+/// [`Process::virtual_memory`](crate::exec::Process::virtual_memory) is `None`).
+/// Through [`KernelCalls`] (decoded and
 /// checked here): the clocks, the other `file_*` calls, `sock_*`, `poll`,
 /// `condvar_signal`, `lock_unlock`, `fd_create1`, `fd_create2`, `proc_fork`,
 /// `thread_create`, `thread_exit` of another thread.

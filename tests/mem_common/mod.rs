@@ -81,6 +81,9 @@ impl MapProc {
     }
 }
 
+/// The kernel's own calls: none (`ENOSYS`).
+impl capexec::abi::KernelCalls for MapProc {}
+
 impl Process for MapProc {
     type File = TFile;
     type Handle = Arc<TFile>;

@@ -1,23 +1,52 @@
-//! The memory calls: `mem_advise`, `mem_map`, `mem_protect`, `mem_sync`, `mem_unmap`.
+//! The memory calls: `mem_advise`, `mem_map`, `mem_protect`, `mem_sync`, `mem_unmap`,
+//! decoded from their argument words and served by [`crate::abi::mem`] through the
+//! kernel's [`VirtualMemory`](crate::exec::VirtualMemory).
 
 use super::super::cloudabi32::{Cloudabi32, Syscall};
 use super::super::hooks::KernelCalls;
+use super::super::mem;
 use super::{Args, Served};
 use crate::Errno;
 use crate::exec::UserMemory;
 
-/// Whether the memory call `call` is served for `process` (not yet: `ENOSYS`).
+/// Whether the memory call `call` is served for `process`: always, since the library
+/// implements it (a kernel without a VM, whose
+/// [`virtual_memory`](crate::exec::Process::virtual_memory) is `None`, gets `ENOSYS`
+/// from [`serve`] once the words are read).
 pub(super) fn served<P: KernelCalls + ?Sized>(process: &P, call: Syscall) -> bool {
     let _ = (process, call);
-    false
+    true
 }
 
-/// Serves the memory call `call`.
+/// Serves the memory call `call`: `mem_map(addr, len, prot, flags, fd, off_lo, off_hi)`
+/// (the address in `eax`), `mem_unmap(addr, len)`, `mem_protect(addr, len, prot)`,
+/// `mem_advise(addr, len, advice)`, `mem_sync(addr, len, flags)`. The `u8` arguments
+/// (`prot`, `flags`, `advice`) are the low byte of their words.
 pub(super) fn serve<P>(process: &mut P, call: Syscall, a: &Args) -> Result<Served, Errno>
 where
     P: KernelCalls + ?Sized,
     P::Memory: UserMemory<Abi = Cloudabi32>,
 {
-    let _ = (process, call, a);
-    Err(Errno::ENOSYS)
+    let (addr, len) = (a.word(0), a.word(1));
+    match call {
+        Syscall::mem_map => mem::mem_map(
+            process,
+            addr,
+            len,
+            a.byte(2),
+            a.byte(3),
+            a.word(4),
+            a.u64_at(5),
+        )
+        .map(Served::word),
+        Syscall::mem_unmap => mem::mem_unmap(process, addr, len).map(|()| Served::NONE),
+        Syscall::mem_protect => {
+            mem::mem_protect(process, addr, len, a.byte(2)).map(|()| Served::NONE)
+        }
+        Syscall::mem_advise => {
+            mem::mem_advise(process, addr, len, a.byte(2)).map(|()| Served::NONE)
+        }
+        Syscall::mem_sync => mem::mem_sync(process, addr, len, a.byte(2)).map(|()| Served::NONE),
+        _ => Err(Errno::ENOSYS),
+    }
 }
