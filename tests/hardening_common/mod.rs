@@ -19,8 +19,8 @@ use capexec::abi::{
 use capexec::argdata::print_yaml;
 use capexec::argdata::{ArgdataRef, Encoded, MapIter, SeqIter, Timestamp, Type, Value};
 use capexec::exec::{
-    AddressSpace, ImageFile, Process, Protection, Restart, SingleThreadEnd, UserAccess, UserMemory,
-    copyin, copyout,
+    AddressSpace, ImageFile, MapRequest, Process, Protection, Restart, SingleThreadEnd, SyncMode,
+    UserAccess, UserMemory, VirtualMemory, copyin, copyout,
 };
 use capexec::fdtable::{Fd, FdRights, FdTable, File, FileIo, FileType, Rights, SharedFdTable};
 use capexec_sim::{SimAddressSpace, minimal_cloudabi_elf};
@@ -651,6 +651,31 @@ impl AddressSpace for HMem {
     }
 }
 
+/// The `mem_*` calls on the simulated VM; `mmap` draws on the same budget as
+/// `map_region` (`ENOMEM` when it is spent, as a kernel out of memory).
+impl VirtualMemory for HMem {
+    fn user_range(&self) -> core::ops::Range<u32> {
+        self.sim.user_range()
+    }
+    fn mmap(&mut self, request: &MapRequest<u32>) -> Result<u32, Errno> {
+        let cost = u64::from(request.len) + 8192;
+        if cost > self.budget {
+            return Err(Errno::ENOMEM);
+        }
+        self.budget -= cost;
+        self.sim.mmap(request)
+    }
+    fn munmap(&mut self, addr: u32, len: u32) -> Result<(), Errno> {
+        self.sim.munmap(addr, len)
+    }
+    fn mprotect(&mut self, addr: u32, len: u32, prot: Protection) -> Result<(), Errno> {
+        self.sim.mprotect(addr, len, prot)
+    }
+    fn msync(&mut self, addr: u32, len: u32, mode: SyncMode) -> Result<(), Errno> {
+        self.sim.msync(addr, len, mode)
+    }
+}
+
 /// The hardening kernel's process.
 pub struct HProc {
     pub table: SharedFdTable<Arc<HFile>>,
@@ -693,6 +718,9 @@ impl Process for HProc {
     }
     fn memory_mut(&mut self) -> &mut HMem {
         &mut self.mem
+    }
+    fn virtual_memory(&mut self) -> Option<&mut dyn VirtualMemory<Abi = Cloudabi32>> {
+        Some(&mut self.mem)
     }
 }
 
@@ -759,7 +787,7 @@ pub const REGIONS: [u32; 6] = [
     0x0804_8000, // where the test image loads
 ];
 
-const SYSCALLS: [u32; 11] = [3, 7, 10, 11, 13, 14, 16, 38, 39, 42, 0];
+const SYSCALLS: [u32; 16] = [3, 7, 10, 11, 13, 14, 16, 38, 39, 42, 0, 32, 33, 34, 35, 36];
 
 fn pick_word(inp: &mut Input<'_>) -> u32 {
     match inp.u8() % 8 {
@@ -946,7 +974,8 @@ pub fn check_syscall_i386(data: &[u8]) {
             _ => REGIONS[0].wrapping_add(u32::from(inp.u16() % 0x2000)),
         };
         // Argument words written at esp + 4 (if mapped), fd-list words at the fd region.
-        for i in 0..5u32 {
+        // Seven words: mem_map's count, the most any call reads.
+        for i in 0..7u32 {
             let w = pick_word(&mut inp);
             if inp.u8() % 4 != 0 {
                 let _ = proc
@@ -971,7 +1000,7 @@ pub fn check_syscall_i386(data: &[u8]) {
         };
         let before_regs = regs;
         let before = table_snapshot(&proc.table.lock());
-        let before_mem = (eax == 38).then(|| mem_image(&proc.mem));
+        let before_mem = (eax == 38 || (32..=36).contains(&eax)).then(|| mem_image(&proc.mem));
         let words = arg_words(&proc.mem, esp);
         let list = words.and_then(|w| read_fd_list(&proc.mem, w[3], w[4]));
 
@@ -996,7 +1025,10 @@ pub fn check_syscall_i386(data: &[u8]) {
                 assert_eq!(regs.eip, before_regs.eip);
                 assert_eq!(regs.esp, before_regs.esp);
                 if let Some(m) = before_mem {
-                    assert!(mem_image(&proc.mem) == m, "a failed exec changed memory");
+                    assert!(
+                        mem_image(&proc.mem) == m,
+                        "a failed call {eax} changed memory"
+                    );
                 }
             }
             SyscallAction::Resume => {
@@ -1014,6 +1046,14 @@ pub fn check_syscall_i386(data: &[u8]) {
                         assert_eq!((new.1, new.2, new.3), (old.1, old.2, false));
                     }
                     11 | 14 => assert_eq!(after.len(), before.len()),
+                    33 => {
+                        // Anonymous only (the default map_file is ENODEV): a whole
+                        // page, mapped, in the user range.
+                        assert_eq!(regs.eax % 4096, 0, "mem_map returned {:#x}", regs.eax);
+                        assert!(proc.mem.sim.is_mapped(regs.eax));
+                        assert!(proc.mem.sim.user_range().contains(&regs.eax));
+                        assert_eq!(after, before, "mem_map changed the table");
+                    }
                     3 | 7 => {}
                     _ => assert_eq!(after, before, "syscall {eax} changed the table"),
                 }

@@ -9,13 +9,12 @@ use super::{Args, Served};
 use crate::Errno;
 use crate::exec::UserMemory;
 
-/// Whether the memory call `call` is served for `process`: always, since the library
-/// implements it (a kernel without a VM, whose
-/// [`virtual_memory`](crate::exec::Process::virtual_memory) is `None`, gets `ENOSYS`
-/// from [`serve`] once the words are read).
-pub(super) fn served<P: KernelCalls + ?Sized>(process: &P, call: Syscall) -> bool {
-    let _ = (process, call);
-    true
+/// Whether the memory call `call` is served for `process`: when the kernel maps memory
+/// on request ([`virtual_memory`](crate::exec::Process::virtual_memory) is `Some`);
+/// otherwise it is `ENOSYS` before any memory is read.
+pub(super) fn served<P: KernelCalls + ?Sized>(process: &mut P, call: Syscall) -> bool {
+    let _ = call;
+    process.virtual_memory().is_some()
 }
 
 /// Serves the memory call `call`: `mem_map(addr, len, prot, flags, fd, off_lo, off_hi)`

@@ -123,10 +123,12 @@ impl Served {
     }
 }
 
-/// Whether `call` is served at all for `process`: the library's own calls always, a
-/// kernel hook's when the kernel [provides](KernelCalls::provides) it. A call that is
-/// not served is `ENOSYS` before any memory is read.
-pub(crate) fn served<P: KernelCalls + ?Sized>(process: &P, call: Syscall) -> bool {
+/// Whether `call` is served at all for `process`: the library's own calls always (the
+/// memory calls when the process has a
+/// [`virtual_memory`](crate::exec::Process::virtual_memory)), a kernel hook's when the
+/// kernel [provides](KernelCalls::provides) it. A call that is not served is `ENOSYS`
+/// before any memory is read.
+pub(crate) fn served<P: KernelCalls + ?Sized>(process: &mut P, call: Syscall) -> bool {
     match call {
         Syscall::mem_advise
         | Syscall::mem_map
