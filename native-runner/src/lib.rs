@@ -44,7 +44,7 @@ pub use process::{NATIVE_LAYOUT, NativeProcess, SyscallRecord, run_program, run_
 pub use programs::{
     BUNDLED_PROGRAMS, BuiltPrograms, build_programs, probe_compiler, programs_source_dir,
 };
-pub use space::{PAGE_SIZE, TraceeAddressSpace};
+pub use space::{MAP_BASE, MAP_MIN_ADDR, PAGE_SIZE, TraceeAddressSpace};
 pub use tracee::{Action, Error, SyscallHandler, Termination, Tracee};
 
 /// The register frame handlers read and write: capexec's own i386 view.
