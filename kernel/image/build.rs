@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 const PROGRAMS: &[&str] = &["hello", "procstat", "spawn", "errors"];
 
 /// The real cloudlibc programs the kernel starts when they are there.
-const REAL_PROGRAMS: &[&str] = &["hello_real", "procstat_real"];
+const REAL_PROGRAMS: &[&str] = &["hello_real", "procstat_real", "exec_real"];
 
 fn main() {
     let manifest = PathBuf::from(env::var("CARGO_MANIFEST_DIR").expect("cargo sets it"));

@@ -267,6 +267,21 @@ fn procstat_real() -> Result<Launch, Errno> {
     )
 }
 
+/// `exec_real`: cloudlibc's `program_exec` starts `hello_real` with only `out`
+/// (jemalloc's `mem_map` chunks, the serialisation buffer, then `proc_exec`).
+fn exec_real() -> Result<Launch, Errno> {
+    let t = table(vec![
+        (Vnode::Console, CONSOLE_OUT),
+        (program("exec_real")?, EXECUTABLE),
+        (program("hello_real")?, EXECUTABLE),
+    ])?;
+    with_fds(
+        t,
+        1,
+        map(vec![("program", Value::Fd(2)), ("out", Value::Fd(0))]),
+    )
+}
+
 /// A program run and how it must end.
 struct Case {
     title: &'static str,
@@ -313,6 +328,11 @@ const REAL_PROGRAMS: &[Case] = &[
     Case {
         title: "procstat_real: cloudlibc's fcntl, cap_rights_get_explicit and fstat",
         build: procstat_real,
+        expected: |e| *e == Ending::Exited(0),
+    },
+    Case {
+        title: "exec_real: cloudlibc's program_exec (mem_map, then proc_exec)",
+        build: exec_real,
         expected: |e| *e == Ending::Exited(0),
     },
 ];
