@@ -17,7 +17,8 @@ use capexec::Errno;
 use capexec::abi::{Cloudabi32, Cloudabi32Activator, Layout32, Regs32, SyscallAction, syscall32};
 use capexec::argdata::{ArgdataRef, Value};
 use capexec::exec::{
-    AddressSpace, Process, Protection, UserAccess, UserMemory, exec_copyin_data_fds,
+    AddressSpace, MapRequest, Placement, Process, Protection, SyncMode, UserAccess, UserMemory,
+    VirtualMemory, exec_copyin_data_fds,
 };
 use capexec::fdtable::{CloseRange, Fd, FdRights, FdTable, Rights, SharedFdTable, fdcopy_remapped};
 use capexec_sim::{SimAddressSpace, minimal_cloudabi_elf};
@@ -395,6 +396,180 @@ impl Process for AProc {
     }
 }
 
+// ---------------------------------------------------------------------------------------
+// A kernel VM whose every change builds the new region list in a fallibly allocated
+// vector and swaps it in (ENOMEM leaves the old list): the memory calls' failures.
+
+/// Sorted, disjoint `(start, end, protection)` regions, plus an arena for the stack.
+struct VmMem {
+    arena: ArenaMem,
+    maps: Vec<(u32, u32, Protection)>,
+}
+
+impl VmMem {
+    /// The regions with `start..end` cut out, then `add` inserted: all-or-nothing.
+    fn rebuild(
+        &mut self,
+        start: u32,
+        end: u32,
+        add: &[(u32, u32, Protection)],
+    ) -> Result<(), Errno> {
+        let mut next: Vec<(u32, u32, Protection)> = Vec::new();
+        next.try_reserve(self.maps.len() + 2 + add.len())
+            .map_err(|_| Errno::ENOMEM)?;
+        for &(s, e, p) in &self.maps {
+            if e <= start || s >= end {
+                next.push((s, e, p));
+                continue;
+            }
+            if s < start {
+                next.push((s, start, p));
+            }
+            if e > end {
+                next.push((end, e, p));
+            }
+        }
+        next.extend_from_slice(add);
+        next.sort_unstable_by_key(|r| r.0);
+        self.maps = next;
+        Ok(())
+    }
+
+    fn free(&self, start: u32, end: u32) -> bool {
+        self.maps.iter().all(|&(s, e, _)| e <= start || s >= end)
+    }
+}
+
+impl UserMemory for VmMem {
+    type Abi = Cloudabi32;
+    fn read_user(&self, addr: u32, buf: &mut [u8]) -> Result<(), Errno> {
+        self.arena.read_user(addr, buf)
+    }
+    fn write_user(&mut self, addr: u32, data: &[u8]) -> Result<(), Errno> {
+        self.arena.write_user(addr, data)
+    }
+    fn check_access(&self, addr: u32, len: usize, a: UserAccess) -> Result<(), Errno> {
+        self.arena.check_access(addr, len, a)
+    }
+}
+
+/// Only for the activator's bound: these tests never exec.
+impl AddressSpace for VmMem {
+    fn reset(&mut self) {
+        self.arena.reset();
+    }
+    fn map_region(&mut self, addr: u32, len: u32, prot: Protection) -> Result<(), Errno> {
+        self.arena.map_region(addr, len, prot)
+    }
+    fn protect_region(&mut self, addr: u32, len: u32, prot: Protection) -> Result<(), Errno> {
+        self.arena.protect_region(addr, len, prot)
+    }
+}
+
+impl VirtualMemory for VmMem {
+    fn user_range(&self) -> core::ops::Range<u32> {
+        0x1000..0xc000_0000
+    }
+    fn mmap(&mut self, req: &MapRequest<u32>) -> Result<u32, Errno> {
+        let at = match req.placement {
+            Placement::Fixed(a) => a,
+            Placement::Near(h) if h >= 0x1000 && self.free(h, h + req.len) => h,
+            _ => (0x1000_0000u32..0xb000_0000)
+                .step_by(0x1000)
+                .find(|&a| self.free(a, a + req.len))
+                .ok_or(Errno::ENOMEM)?,
+        };
+        self.rebuild(at, at + req.len, &[(at, at + req.len, req.prot)])?;
+        Ok(at)
+    }
+    fn munmap(&mut self, addr: u32, len: u32) -> Result<(), Errno> {
+        self.rebuild(addr, addr + len, &[])
+    }
+    fn mprotect(&mut self, addr: u32, len: u32, prot: Protection) -> Result<(), Errno> {
+        let end = addr + len;
+        let mut pieces = [(0, 0, prot); 4];
+        let mut n = 0;
+        for &(s, e, _) in &self.maps {
+            if e > addr && s < end && n < pieces.len() {
+                pieces[n] = (s.max(addr), e.min(end), prot);
+                n += 1;
+            }
+        }
+        self.rebuild(addr, end, &pieces[..n])
+    }
+    fn msync(&mut self, _: u32, _: u32, _: SyncMode) -> Result<(), Errno> {
+        Ok(())
+    }
+}
+
+struct VmProc {
+    table: SharedFdTable<Arc<HFile>>,
+    mem: VmMem,
+}
+
+impl capexec::abi::KernelCalls for VmProc {}
+
+impl Process for VmProc {
+    fn install_fd_table(&mut self, new: FdTable<Arc<HFile>>) -> FdTable<Arc<HFile>> {
+        capexec::fdtable::fdinstall_remapped(self.fd_table(), new)
+    }
+    type File = HFile;
+    type Handle = Arc<HFile>;
+    type Memory = VmMem;
+    type Lock = capexec::fdtable::DefaultRawMutex;
+    fn fd_table(&self) -> &SharedFdTable<Arc<HFile>> {
+        &self.table
+    }
+    fn memory(&self) -> &VmMem {
+        &self.mem
+    }
+    fn memory_mut(&mut self) -> &mut VmMem {
+        &mut self.mem
+    }
+    fn virtual_memory(&mut self) -> Option<&mut dyn VirtualMemory<Abi = Cloudabi32>> {
+        Some(&mut self.mem)
+    }
+}
+
+const RW: Protection = Protection::READ.union(Protection::WRITE);
+
+/// A process with three mappings (one of 16 pages at 0x2000_0000) and the call's words
+/// at `STACK + 0x104`.
+fn vm_proc(words: &[u32]) -> VmProc {
+    let mut arena = ArenaMem::new(&[(STACK, 0x1000)]);
+    let bytes: Vec<u8> = words.iter().flat_map(|w| w.to_le_bytes()).collect();
+    arena.write_user(STACK + 0x104, &bytes).unwrap();
+    VmProc {
+        table: SharedFdTable::new(FdTable::new()),
+        mem: VmMem {
+            arena,
+            maps: vec![
+                (0x1000_0000, 0x1000_4000, RW),
+                (0x2000_0000, 0x2001_0000, RW),
+                (0x3000_0000, 0x3000_1000, Protection::READ),
+            ],
+        },
+    }
+}
+
+/// Makes memory call `nr` with the words `vm_proc` laid out.
+fn mem_call(p: &mut VmProc, nr: u32) -> Result<u32, Errno> {
+    let mut rng = XorShift(3);
+    let mut act = Cloudabi32Activator::new(Layout32::default(), &mut rng);
+    let mut regs = Regs32 {
+        eax: nr,
+        esp: STACK + 0x100,
+        ..Regs32::default()
+    };
+    match syscall32(p, &mut act, &mut regs) {
+        SyscallAction::Resume if regs.carry() => {
+            Err(Errno::from_raw(regs.eax as u16).expect("an errno"))
+        }
+        SyscallAction::Resume => Ok(regs.eax),
+        other => panic!("memory call {nr}: {other:?}"),
+    }
+}
+
 /// A process with a 300-descriptor table, `data_len` bytes of data and `nfds` list
 /// entries laid out for a `proc_exec(0, DATA, data_len, FDS, nfds)` frame.
 fn exec_proc(data_len: usize, nfds: usize) -> AProc {
@@ -633,6 +808,46 @@ fn every_allocation_point_fails_cleanly() {
             move || exec_proc(data_len, nfds),
             proc_state,
             exec_via_syscall,
+            nomem,
+        ));
+    }
+
+    // The memory calls through the i386 entry, on a VM whose changes allocate.
+    let anon = 0x5; // MAP_ANON | MAP_PRIVATE
+    let fixed = 0x7; // ... | MAP_FIXED
+    let calls: [(&'static str, u32, Vec<u32>); 5] = [
+        (
+            "mem_map via syscall32 (NULL hint, 2 MiB)",
+            33,
+            vec![0, 2 << 20, 6, anon, u32::MAX, 0, 0],
+        ),
+        (
+            "mem_map via syscall32 (fixed, splits a mapping)",
+            33,
+            vec![0x2000_4000, 0x4000, 0, fixed, u32::MAX, 0, 0],
+        ),
+        (
+            "mem_unmap via syscall32 (splits a mapping)",
+            36,
+            vec![0x2000_4000, 0x4000],
+        ),
+        (
+            "mem_protect via syscall32 (splits a mapping)",
+            34,
+            vec![0x2000_4000, 0x4000, 4],
+        ),
+        (
+            "mem_unmap via syscall32 (several mappings)",
+            36,
+            vec![0x1000_0000, 0x2000_0000],
+        ),
+    ];
+    for (name, nr, words) in calls {
+        reports.push(sweep(
+            name,
+            move || vm_proc(&words),
+            |p: &VmProc| p.mem.maps.clone(),
+            move |p: &mut VmProc| mem_call(p, nr),
             nomem,
         ));
     }
