@@ -1,7 +1,7 @@
 //! capexec's reference kernel: a small i386 kernel that runs real CloudABI programs, with
 //! every system call served by capexec.
 //!
-//! Boot (`boot.rs`) → serial console, heap, frames, GDT/TSS, IDT (`kmain`) → the
+//! Boot (`boot.rs`) → serial console, heap, frames, GDT/TSS, IDT, timer (`kmain`) → the
 //! programs of `init.rs`, each started by a launcher through `proc_exec` and run to its
 //! end (`process.rs`) → QEMU exits with the verdict (`qemu.rs`).
 
@@ -39,8 +39,8 @@ extern "C" fn kmain(magic: u32, info: u32) -> ! {
         qemu::exit(Verdict::Fail);
     }
     heap::init();
-    // The boot loader's data (memory map, command line) is read before the identity
-    // map goes; frames start above the kernel image and everything the loader placed.
+    // The memory map is copied out before any frame is handed out: the loader's data
+    // may lie in RAM the frame allocator is given (QEMU puts it after the kernel).
     let mut ranges = [multiboot::RamRange { start: 0, end: 0 }; 16];
     let mut count = 0;
     multiboot::for_each_ram_range(info, |r| {
