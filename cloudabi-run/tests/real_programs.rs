@@ -227,3 +227,47 @@ fn procstat_real_reports_exactly_the_configured_descriptors() {
         .collect();
     assert_eq!(text(&out.stdout), expected);
 }
+
+/// `exec_real` (cloudlibc's `program_exec`: jemalloc's `mem_map`/`mem_unmap`, then
+/// `proc_exec`) starts `child` with the argument data `{out: <out>}`, holding only that
+/// descriptor though `exec_real` itself holds four.
+fn exec_real_child(name: &str, child: &str) -> Option<Output> {
+    let exec = real_program(name, "exec_real")?;
+    let child = exec.with_file_name(child);
+    let data = Path::new(env!("CARGO_TARGET_TMPDIR")).join("exec-real-data.txt");
+    std::fs::write(&data, b"data\n").unwrap();
+    let config = format!(
+        "program: !file {{path: {}}}\nout: !fd stdout\nerr: !fd stderr\ndata: !file {{path: {}}}\n",
+        child.display(),
+        data.display()
+    );
+    Some(run_native(&exec, &config))
+}
+
+#[test]
+fn exec_real_starts_hello_real_with_one_descriptor() {
+    let Some(out) = exec_real_child(
+        "exec_real_starts_hello_real_with_one_descriptor",
+        "hello_real",
+    ) else {
+        return;
+    };
+    assert_eq!(text(&out.stderr), "");
+    assert_eq!(text(&out.stdout), "Hello, world\n");
+    assert_eq!(out.status.code(), Some(0));
+}
+
+#[test]
+fn exec_real_starts_procstat_real_holding_exactly_one_descriptor() {
+    let name = "exec_real_starts_procstat_real_holding_exactly_one_descriptor";
+    let Some(out) = exec_real_child(name, "procstat_real") else {
+        return;
+    };
+    assert_eq!(text(&out.stderr), "");
+    // One line: descriptor 0 is the pipe `out`; descriptor 1 is already EBADF.
+    assert_eq!(
+        text(&out.stdout),
+        "fd 0: fifo accmode 0x10000000 base write,fstat,event inheriting -\n"
+    );
+    assert_eq!(out.status.code(), Some(0));
+}
