@@ -7,8 +7,8 @@ use std::sync::Arc;
 use capexec::Errno;
 use capexec::abi::cloudabi32::Syscall;
 use capexec::abi::{Cloudabi32, Cloudabi32Activator, Layout32, Regs32, SyscallAction, syscall32};
-use capexec::exec::{ImageFile, Process, VirtualMemory, copyout};
-use capexec::fdtable::{FdTable, File, FileIo, SharedFdTable};
+use capexec::exec::{ImageFile, MapRequest, Process, Protection, Sharing, VirtualMemory, copyout};
+use capexec::fdtable::{FdTable, File, FileIo, FileType, SharedFdTable};
 
 use capexec_host::HostEntropy;
 
@@ -65,9 +65,9 @@ pub struct NativeProcess<F: ?Sized> {
 }
 
 /// The calls whose meaning is the kernel's: none yet in the runner (`ENOSYS`).
-impl<F: ?Sized + File> capexec::abi::KernelCalls for NativeProcess<F> {}
+impl<F: ?Sized + File + ImageFile> capexec::abi::KernelCalls for NativeProcess<F> {}
 
-impl<F: ?Sized + File> Process for NativeProcess<F> {
+impl<F: ?Sized + File + ImageFile> Process for NativeProcess<F> {
     fn install_fd_table(
         &mut self,
         new: capexec::fdtable::FdTable<Self::Handle>,
@@ -94,6 +94,51 @@ impl<F: ?Sized + File> Process for NativeProcess<F> {
 
     fn virtual_memory(&mut self) -> Option<&mut dyn VirtualMemory<Abi = Cloudabi32>> {
         Some(&mut self.space)
+    }
+
+    /// A private copy of a regular file: the bytes from `offset` are read first
+    /// (a read error is the call's errno and nothing is mapped), then copied
+    /// into a fresh read-write mapping that gets the asked protection. Bytes
+    /// past the end of the file read as zero. A shared mapping of a file is
+    /// `ENOTSUP` (the runner has no page cache to share); a file that is not
+    /// regular is `ENODEV`.
+    fn map_file(
+        &mut self,
+        file: &Arc<F>,
+        request: &MapRequest<u32>,
+        offset: u64,
+    ) -> Result<u32, Errno> {
+        if file.file_type() != FileType::RegularFile {
+            return Err(Errno::ENODEV);
+        }
+        if request.sharing == Sharing::Shared {
+            return Err(Errno::ENOTSUP);
+        }
+        let mut bytes = Vec::new();
+        bytes
+            .try_reserve_exact(request.len as usize)
+            .map_err(|_| Errno::ENOMEM)?;
+        bytes.resize(request.len as usize, 0);
+        let mut done = 0;
+        while done < bytes.len() {
+            let at = offset.checked_add(done as u64).ok_or(Errno::EOVERFLOW)?;
+            match file.read_at(at, &mut bytes[done..])? {
+                0 => break,
+                n => done += n,
+            }
+        }
+        let writable = MapRequest {
+            prot: Protection::READ | Protection::WRITE,
+            ..*request
+        };
+        let at = self.space.mmap(&writable)?;
+        let filled = copyout(&mut self.space, at, &bytes[..done])
+            .and_then(|()| self.space.mprotect(at, request.len, request.prot));
+        if let Err(e) = filled {
+            let _ = self.space.munmap(at, request.len);
+            return Err(e);
+        }
+        Ok(at)
     }
 }
 

@@ -187,3 +187,63 @@ fn a_program_cannot_map_over_the_stub_or_the_host() {
     assert_eq!(host_maps(&p), before, "the host's mappings are untouched");
     let _ = p.address_space_mut().take_error();
 }
+
+#[test]
+fn a_regular_file_maps_as_a_private_copy() {
+    let Some(dir) = setup("a_regular_file_maps_as_a_private_copy") else {
+        return;
+    };
+    use capexec::fdtable::{FdRights, Rights};
+    let path = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("vm-map-file.bin");
+    let content: Vec<u8> = (0..3 * PAGE_SIZE).map(|i| (i % 251) as u8).collect();
+    std::fs::write(&path, &content).unwrap();
+    let file = std::sync::Arc::new(HostFile::open_read_only(&path).unwrap());
+    let mut t = FdTable::new();
+    let rights = FdRights::new(Rights::MEM_MAP | Rights::FD_READ, Rights::empty());
+    t.open(file.clone(), rights).unwrap();
+    t.open(file, FdRights::new(Rights::FD_READ, Rights::empty()))
+        .unwrap();
+    let mut p = NativeProcess::spawn(&dir.join("stub"), t).expect("stub");
+
+    // From byte PAGE + 10, 20 bytes: the page is mapped, the address is the byte's.
+    let off = u64::from(PAGE_SIZE) + 10;
+    let a = mem_map(&mut p, 0, 20, PROT_READ, MAP_PRIVATE, 0, off).unwrap();
+    assert_eq!(a % PAGE_SIZE, 10);
+    let mut got = [0u8; 20];
+    copyin(p.memory(), a, &mut got).unwrap();
+    assert_eq!(&got[..], &content[off as usize..off as usize + 20]);
+    assert_eq!(host_perms(&p, a).as_deref(), Some("r--"));
+    assert_eq!(copyout(p.memory_mut(), a, b"x"), Err(Errno::EFAULT));
+
+    // Past the end of the file: zeros. Without MEM_MAP: ENOTCAPABLE. Shared: ENOTSUP.
+    let b = mem_map(&mut p, 0, 2 * PAGE_SIZE, RW, MAP_PRIVATE, 0, 2 * 4096).unwrap();
+    let mut tail = vec![0u8; 2 * PAGE_SIZE as usize];
+    copyin(p.memory(), b, &mut tail).unwrap();
+    assert_eq!(
+        &tail[..PAGE_SIZE as usize],
+        &content[2 * PAGE_SIZE as usize..]
+    );
+    assert!(tail[PAGE_SIZE as usize..].iter().all(|&x| x == 0));
+    copyout(p.memory_mut(), b, b"private").unwrap();
+    assert_eq!(
+        std::fs::read(&path).unwrap(),
+        content,
+        "the file is unchanged"
+    );
+    assert_eq!(
+        mem_map(&mut p, 0, PAGE_SIZE, PROT_READ, MAP_PRIVATE, 1, 0),
+        Err(Errno::ENOTCAPABLE)
+    );
+    assert_eq!(
+        mem_map(
+            &mut p,
+            0,
+            PAGE_SIZE,
+            PROT_READ,
+            capexec::abi::mem::MAP_SHARED,
+            0,
+            0
+        ),
+        Err(Errno::ENOTSUP)
+    );
+}
