@@ -271,3 +271,32 @@ fn exec_real_starts_procstat_real_holding_exactly_one_descriptor() {
     );
     assert_eq!(out.status.code(), Some(0));
 }
+
+/// A `!file` whose configuration dropped `proc_exec` cannot be executed: the kernel
+/// refuses `proc_exec` with `ENOTCAPABLE`, which cloudlibc's `program_exec` reports as
+/// `EBADF` for a regular file. With `proc_exec` kept (and nothing else), it starts.
+#[test]
+fn exec_real_cannot_start_a_file_without_proc_exec() {
+    let name = "exec_real_cannot_start_a_file_without_proc_exec";
+    let Some(exec) = real_program(name, "exec_real") else {
+        return;
+    };
+    let hello = exec.with_file_name("hello_real");
+    let config = |rights: &str| {
+        format!(
+            "program: !file {{path: {}, rights: [{rights}]}}\nout: !fd stdout\n",
+            hello.display()
+        )
+    };
+    let out = run_native(&exec, &config("fd_read, mem_map, mem_map_exec"));
+    assert_eq!(text(&out.stderr), "");
+    assert_eq!(
+        text(&out.stdout),
+        "exec_real: program_exec: Bad file descriptor\n"
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let out = run_native(&exec, &config("proc_exec"));
+    assert_eq!(text(&out.stderr), "");
+    assert_eq!(text(&out.stdout), "Hello, world\n");
+    assert_eq!(out.status.code(), Some(0));
+}
