@@ -1,23 +1,29 @@
 #!/usr/bin/env python3
 """Prints the tables of BENCHMARKS.md from criterion's last run (medians).
 
-Usage: python3 benches/report.py [CRITERION_DIR]   (default: $CARGO_TARGET_DIR/criterion)
-Called by `bash benches/report.sh tables`.
+Usage: python3 benches/report.py [CRITERION_DIR [OTHER_RUN_DIR...]]
+(default: $CARGO_TARGET_DIR/criterion). Each OTHER_RUN_DIR (a copy of another run's
+criterion directory) adds a column with that run's ratio. Called by
+`bash benches/report.sh tables`.
 """
+import glob
 import json
 import os
 import sys
 
 root = sys.argv[1] if len(sys.argv) > 1 else os.path.join(
     os.environ.get("CARGO_TARGET_DIR", "target"), "criterion")
+others = sys.argv[2:]
 
 
-def median(group, impl, param):
-    path = os.path.join(root, group, impl, param, "new", "estimates.json")
+def median(group, impl, param, run="new", base=None):
+    """The median of one benchmark in criterion's `run` directory ("new": the last run)
+    under `base` (default: root)."""
+    paths = glob.glob(os.path.join(base or root, group, impl, param, run, "estimates.json"))
     try:
-        with open(path) as f:
+        with open(paths[0]) as f:
             return json.load(f)["median"]["point_estimate"]
-    except (OSError, KeyError, ValueError):
+    except (IndexError, OSError, KeyError, ValueError):
         return None
 
 
@@ -34,17 +40,24 @@ def fmt(ns):
 def row(name, group, impl, base, param, goal, limit, inverse=False):
     """One row: capexec / baseline (inverse: baseline / capexec, a speed-up)."""
     a, b = median(group, impl, param), median(group, base, param)
+    extra = ""
+    for o in others:
+        x, y = median(group, impl, param, base=o), median(group, base, param, base=o)
+        extra += f" {(y / x if inverse else x / y):.2f}x |" if x and y else " - |"
     if a is None or b is None:
-        print(f"| {name} | {fmt(a)} | {fmt(b)} ({base}) | - | {goal} | not run |")
+        print(f"| {name} | {fmt(a)} | {fmt(b)} ({base}) | - |{extra} {goal} | not run |")
         return
     ratio = b / a if inverse else a / b
     ok = ratio >= limit if inverse else ratio <= limit
     verdict = "met" if ok else "**missed**"
-    print(f"| {name} | {fmt(a)} | {fmt(b)} ({base}) | {ratio:.2f}x | {goal} | {verdict} |")
+    print(f"| {name} | {fmt(a)} | {fmt(b)} ({base}) | {ratio:.2f}x |{extra} {goal} "
+          f"| {verdict} |")
 
 
-print("| benchmark | capexec | baseline | ratio | goal | result |")
-print("|---|---|---|---|---|---|")
+print("| benchmark | capexec | baseline | ratio |" + "".join(
+    f" ratio, {os.path.basename(o.rstrip('/'))} |" for o in others)
+    + " goal | result |")
+print("|---|---|---|---|" + "---|" * len(others) + "---|---|")
 for n in (3, 64, 1024, 65536):
     row(f"`fdcopy_remapped`, old table 1<<20, n = {n}", "fdcopy_remapped", "capexec",
         "arc_clone_loop", f"old1048576_n{n}", "<= 1.5x", 1.5)
@@ -57,7 +70,7 @@ for n in (64, 65536):
         "<= 1.2x", 1.2)
 for g in ("alloc_churn", "alloc_top"):
     row(f"{g}, N = 64", g, "capexec", "onelevel_hint", "64", "<= 1.2x", 1.2)
-    row(f"{g}, N = 1<<20, one-level with hint / capexec", g, "capexec", "onelevel_hint",
+    row(f"{g}, N = 1<<20, one-level (no hint) / capexec", g, "capexec", "onelevel",
         "1048576", ">= 10x", 10, inverse=True)
     row(f"{g}, N = 1<<20, linear / capexec", g, "capexec", "linear", "1048576", ">= 700x",
         700, inverse=True)
@@ -65,11 +78,17 @@ for layout in ("dense", "sparse"):
     for n in (16, 1024, 65536):
         row(f"fork copy, {layout} {n}", "fork_copy", "capexec", "vec_clone", f"{layout}_{n}",
             "<= 1.5x", 1.5)
+row("argdata read, 1 MiB 10,000-entry map, crate / capexec", "argdata_read", "capexec",
+    "argdata_crate", "10000", ">= 3x", 3, inverse=True)
+for n in (1000, 10000):
+    row(f"argdata serialise, {n} descriptors, linear dedup / capexec", "argdata_serialize",
+        "capexec", "linear_dedup", str(n), "grows with n", 1, inverse=True)
 for g in ("close_range", "cloexec_sweep"):
     a, b = median(g, "capexec", "1048576"), median(g, "capexec", "4096")
     r = f"{a / b:.2f}x" if a and b else "-"
-    print(f"| {g}, 16 open, 1<<20 vs 1<<12 slots | {fmt(a)} | {fmt(b)} (1<<12 slots) | {r} "
-          f"| flat | {'met' if a and b and a / b <= 1.5 else '-'} |")
+    print(f"| {g}, 16 open, 1<<20 vs 1<<12 slots | {fmt(a)} | {fmt(b)} (1<<12 slots) | {r} |"
+          + " - |" * len(others)
+          + f" flat | {'met' if a and b and a / b <= 1.5 else '-'} |")
 
 # Every other measurement of the run (groups 6 and 8 included), medians.
 print()

@@ -2,7 +2,7 @@
 # Regenerates the figures of BENCHMARKS.md.
 #
 #   bash benches/report.sh instr    instruction counts (callgrind), any load
-#   bash benches/report.sh bench    criterion runs of every group, then the tables
+#   bash benches/report.sh bench    criterion runs of every group (native runner included), then the tables
 #   bash benches/report.sh tables   the tables from the last criterion run
 #
 # CARGO_TARGET_DIR is honoured (default: target).
@@ -34,6 +34,8 @@ bench() {
         echo "load after $b: $(uptime | sed 's/.*load/load/')"
     done
     cargo run --release --example memory
+    cargo bench -p capexec-native --bench trap
+    echo "load after trap: $(uptime | sed 's/.*load/load/')"
     tables
 }
 

@@ -111,3 +111,30 @@ fn fdcopy_remapped_work_does_not_depend_on_the_old_table() {
     let bottom: Vec<i32> = (0..16).collect();
     assert_eq!(remap_work(&big, &top).1, remap_work(&big, &bottom).1);
 }
+
+/// Work (bitmap words + slot lookups) of the close-on-exec sweep over 16 open
+/// descriptors (13 of them close-on-exec) in a table grown to `slots` slots.
+fn sweep_work(slots: usize, file: &Arc<F>) -> u64 {
+    let mut t = FdTable::with_limit(MILLION);
+    for i in 0..16 {
+        let d = t.open(file.clone(), FdRights::ALL).ok().unwrap();
+        if i >= 3 {
+            t.set_cloexec(d, true).unwrap();
+        }
+    }
+    // Grow the slot array with a descriptor at the top, then close it again.
+    let (_, old) = t.dup2(fd(0), fd(slots - 1)).unwrap();
+    assert!(old.is_none());
+    drop(t.close(fd(slots - 1)).unwrap());
+    assert_eq!(t.capacity(), slots);
+    let (closed, [words, lookups, _]) = measure(|| t.close_on_exec_with(drop));
+    assert_eq!(closed, 13);
+    words + lookups
+}
+
+#[test]
+#[cfg_attr(miri, ignore = "a million-slot table is too slow under Miri")]
+fn close_on_exec_sweep_work_does_not_depend_on_the_capacity() {
+    let file = Arc::new(F);
+    assert_eq!(sweep_work(1 << 12, &file), sweep_work(MILLION, &file));
+}
