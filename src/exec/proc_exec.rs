@@ -465,27 +465,36 @@ where
     if process.single_thread_begin().is_err() {
         return ExecOutcome::Restart;
     }
-    let before = (|| {
-        let args = exec_copyin_data_fds(
-            process.fd_table(),
-            process.memory(),
-            data,
-            data_len,
-            fds,
-            fds_len,
-        )?;
-        let exe = check_executable(process.fd_table(), fd)?;
-        let prepared = activator.prepare(process, &exe, &args)?;
-        Ok((args, exe, prepared))
-    })();
-    let (mut args, exe, prepared) = match before {
-        Ok(v) => v,
+    // Each step's value stays where it is made (the prepared image is hundreds of bytes:
+    // no tuple to move it through); a failure drops what was built so far, freeing the
+    // remapped table, before the other threads run on.
+    let args = match exec_copyin_data_fds(
+        process.fd_table(),
+        process.memory(),
+        data,
+        data_len,
+        fds,
+        fds_len,
+    ) {
+        Ok(args) => args,
+        Err(e) => return failed(process, e),
+    };
+    let exe = match check_executable(process.fd_table(), fd) {
+        Ok(exe) => exe,
         Err(e) => {
-            // Dropping `args` frees the remapped table before the threads run on.
-            process.single_thread_end(SingleThreadEnd::Resume);
-            return ExecOutcome::Failed(e);
+            drop(args);
+            return failed(process, e);
         }
     };
+    let prepared = match activator.prepare(process, &exe, &args) {
+        Ok(prepared) => prepared,
+        Err(e) => {
+            drop(exe);
+            drop(args);
+            return failed(process, e);
+        }
+    };
+    let mut args = args;
     // Point of no return.
     let entry = match activator.activate(process, prepared, &exe, &args) {
         Ok(entry) => entry,
@@ -503,4 +512,10 @@ where
     }
     process.single_thread_end(SingleThreadEnd::Exit);
     ExecOutcome::Replaced(entry)
+}
+
+/// Ends single-threading after a failure before the point of no return.
+fn failed<P: Process + ?Sized, E>(process: &mut P, e: Errno) -> ExecOutcome<E> {
+    process.single_thread_end(SingleThreadEnd::Resume);
+    ExecOutcome::Failed(e)
 }
