@@ -371,7 +371,52 @@ struct AProc {
     mem: ArenaMem,
 }
 
-impl capexec::abi::KernelCalls for AProc {}
+/// The kernel's hooks for the sweeps of the new calls: they answer without allocating
+/// (a new file is a clone of a pool file).
+impl capexec::abi::KernelCalls for AProc {
+    fn provides(&self, _: capexec::abi::cloudabi32::Syscall) -> bool {
+        true
+    }
+    fn file_open(
+        &mut self,
+        _: &Arc<HFile>,
+        _: bool,
+        _: &[u8],
+        _: u16,
+        _: &capexec::abi::wire::FdStat,
+    ) -> Result<capexec::abi::NewFile<Arc<HFile>>, Errno> {
+        Ok(capexec::abi::NewFile {
+            file: self.pool[1].clone(),
+            rights: FdRights::ALL,
+        })
+    }
+    fn file_link(
+        &mut self,
+        _: &Arc<HFile>,
+        _: bool,
+        _: &[u8],
+        _: &Arc<HFile>,
+        _: &[u8],
+    ) -> Result<(), Errno> {
+        Ok(())
+    }
+    fn poll(
+        &mut self,
+        subs: &[capexec::abi::wire::Subscription],
+        _: &mut [capexec::abi::wire::Event],
+    ) -> Result<usize, Errno> {
+        Ok(subs.len().min(3))
+    }
+    fn sock_send(
+        &mut self,
+        _: &Arc<HFile>,
+        data: &[capexec::abi::wire::Iovec32],
+        _: &[u32],
+        _: u16,
+    ) -> Result<u32, Errno> {
+        Ok(data.iter().map(|v| v.buf_len).sum())
+    }
+}
 
 impl Process for AProc {
     fn install_fd_table(
@@ -599,6 +644,138 @@ fn exec_proc(data_len: usize, nfds: usize) -> AProc {
         pool,
         table: SharedFdTable::new(t),
         mem,
+    }
+}
+
+/// A process with a 300-descriptor table and `bytes` at `DATA` (and `fds` at `FDS`), for
+/// a call `nr` whose argument words `args` are on its stack.
+fn call_proc(args: &[u32], bytes: &[u8], fds: &[u8]) -> AProc {
+    let pool = pool();
+    let t = table(&pool, 300, None);
+    let mut mem = ArenaMem::new(&[(STACK, 0x1000), (DATA, 0x1_0000), (FDS, 0x1000)]);
+    mem.write_user(DATA, bytes).unwrap();
+    mem.write_user(FDS, fds).unwrap();
+    let words: Vec<u8> = args.iter().flat_map(|w| w.to_le_bytes()).collect();
+    mem.write_user(STACK + 0x104, &words).unwrap();
+    AProc {
+        pool,
+        table: SharedFdTable::new(t),
+        mem,
+    }
+}
+
+/// Runs call `nr` (arguments staged by [`call_proc`]); its result registers or errno.
+fn call_via_syscall(p: &mut AProc, nr: u32) -> Result<(u32, u32), Errno> {
+    let mut rng = XorShift(7);
+    let mut act = Cloudabi32Activator::new(Layout32::default(), &mut rng);
+    let mut regs = Regs32 {
+        eax: nr,
+        esp: STACK + 0x100,
+        ..Regs32::default()
+    };
+    match syscall32(p, &mut act, &mut regs) {
+        SyscallAction::Resume if regs.carry() => {
+            Err(Errno::from_raw(regs.eax as u16).expect("an errno"))
+        }
+        SyscallAction::Resume => Ok((regs.eax, regs.edx)),
+        other => panic!("call {nr}: {other:?} {regs:?}"),
+    }
+}
+
+fn le_words(ws: &[u32]) -> Vec<u8> {
+    ws.iter().flat_map(|w| w.to_le_bytes()).collect()
+}
+
+/// Iovecs at `DATA`: `n` buffers of `len` bytes from `DATA + 0x1000`.
+fn iovecs(n: u32, len: u32) -> Vec<u8> {
+    le_words(
+        &(0..n)
+            .flat_map(|i| [DATA + 0x1000 + i * len, len])
+            .collect::<Vec<u32>>(),
+    )
+}
+
+/// Sweeps of the calls beyond `proc_exec` that allocate: iovec arrays past the stack
+/// copy, transfer buffers, paths, `poll`'s arrays, `sock_send`'s descriptor list.
+fn call_sweeps(reports: &mut Vec<Report>, nomem: &[Errno]) {
+    // Stream descriptor 1 (pool[1]), directory 3 (pool[3]).
+    type Case = (&'static str, u32, Vec<u32>, Vec<u8>, Vec<u8>);
+    let mut subs = Vec::new();
+    for i in 0..64u64 {
+        let mut b = [0u8; 56];
+        b[..8].copy_from_slice(&i.to_le_bytes());
+        b[10] = 1; // clock
+        b[24] = 1; // monotonic
+        subs.extend_from_slice(&b);
+    }
+    let mut fdstat = [0u8; 24];
+    fdstat[8] = 0x02; // FD_READ
+    let mut path_bytes = vec![b'p'; 1000];
+    path_bytes.extend_from_slice(&fdstat);
+    let cases: Vec<Case> = vec![
+        (
+            "fd_read via syscall32 (16 iovecs)",
+            10,
+            vec![1, DATA, 16],
+            iovecs(16, 80),
+            vec![],
+        ),
+        (
+            "fd_read via syscall32 (1 KiB iovec)",
+            10,
+            vec![1, DATA, 1],
+            iovecs(1, 1024),
+            vec![],
+        ),
+        (
+            "fd_write via syscall32 (16 iovecs)",
+            16,
+            vec![1, DATA, 16],
+            iovecs(16, 300),
+            vec![],
+        ),
+        (
+            "poll via syscall32 (64 subscriptions)",
+            37,
+            vec![DATA, DATA + 0x4000, 64],
+            subs,
+            vec![],
+        ),
+        (
+            "sock_send via syscall32 (16 iovecs, 64 fds)",
+            44,
+            vec![1, FDS + 0x800, DATA + 0x8000],
+            iovecs(16, 10),
+            {
+                let mut f = le_words(&[1; 64]);
+                f.resize(0x800, 0);
+                f.extend(le_words(&[DATA, 16, FDS, 64, 0]));
+                f
+            },
+        ),
+        (
+            "file_open via syscall32 (1000-byte path)",
+            21,
+            vec![3, 1, DATA, 1000, 0, DATA + 1000],
+            path_bytes,
+            vec![],
+        ),
+        (
+            "file_link via syscall32 (two paths)",
+            20,
+            vec![3, 0, DATA, 500, 3, DATA + 500, 500],
+            vec![b'q'; 1000],
+            vec![],
+        ),
+    ];
+    for (name, nr, args, bytes, fds) in cases {
+        reports.push(sweep(
+            name,
+            move || call_proc(&args, &bytes, &fds),
+            proc_state,
+            move |p| call_via_syscall(p, nr),
+            nomem,
+        ));
     }
 }
 
@@ -851,6 +1028,8 @@ fn every_allocation_point_fails_cleanly() {
             nomem,
         ));
     }
+
+    call_sweeps(&mut reports, nomem);
 
     // argdata serialisation (and the other fallible tree walkers).
     // Serialisation sweeps use big trees (few allocation points each); the decoder and

@@ -31,6 +31,7 @@
 #![cfg(all(target_os = "linux", target_arch = "x86_64"))]
 #![warn(missing_docs)]
 
+mod clock;
 mod memory;
 mod process;
 mod programs;

@@ -64,8 +64,24 @@ pub struct NativeProcess<F: ?Sized> {
     syscalls: u64,
 }
 
-/// The calls whose meaning is the kernel's: none yet in the runner (`ENOSYS`).
-impl<F: ?Sized + File + ImageFile> capexec::abi::KernelCalls for NativeProcess<F> {}
+/// The calls whose meaning is the kernel's: the clocks, from the host; the others are
+/// `ENOSYS`.
+impl<F: ?Sized + File + ImageFile> capexec::abi::KernelCalls for NativeProcess<F> {
+    fn provides(&self, call: capexec::abi::cloudabi32::Syscall) -> bool {
+        use capexec::abi::cloudabi32::Syscall;
+        matches!(call, Syscall::clock_res_get | Syscall::clock_time_get)
+    }
+    fn clock_res_get(&mut self, clock: capexec::abi::cloudabi32::ClockId) -> Result<u64, Errno> {
+        crate::clock::read(clock, self.space.tracee().pid(), true)
+    }
+    fn clock_time_get(
+        &mut self,
+        clock: capexec::abi::cloudabi32::ClockId,
+        _precision: u64,
+    ) -> Result<u64, Errno> {
+        crate::clock::read(clock, self.space.tracee().pid(), false)
+    }
+}
 
 impl<F: ?Sized + File + ImageFile> Process for NativeProcess<F> {
     fn install_fd_table(

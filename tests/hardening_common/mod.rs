@@ -684,9 +684,147 @@ pub struct HProc {
     pub busy: bool,
     /// Single-threading sections begun and not ended.
     pub stopped: u32,
+    /// Whether the kernel provides its hooks (otherwise they are `ENOSYS`).
+    pub hooks: bool,
+    /// The file the kernel's creating hooks hand out (one of the pool).
+    pub new_file: Arc<HFile>,
+    /// A word that steers the hooks' answers.
+    pub answer: u32,
 }
 
-impl capexec::abi::KernelCalls for HProc {}
+/// The hardening kernel's hooks: canned answers steered by the input (success, an
+/// error, out-of-range counts), never touching the table themselves.
+impl capexec::abi::KernelCalls for HProc {
+    fn provides(&self, _: capexec::abi::cloudabi32::Syscall) -> bool {
+        self.hooks
+    }
+    fn clock_res_get(&mut self, _: capexec::abi::cloudabi32::ClockId) -> Result<u64, Errno> {
+        self.canned().map(u64::from)
+    }
+    fn clock_time_get(
+        &mut self,
+        _: capexec::abi::cloudabi32::ClockId,
+        precision: u64,
+    ) -> Result<u64, Errno> {
+        self.canned().map(|a| precision ^ u64::from(a))
+    }
+    fn condvar_signal(
+        &mut self,
+        _: u32,
+        _: capexec::abi::cloudabi32::Scope,
+        _: u32,
+    ) -> Result<(), Errno> {
+        self.canned().map(drop)
+    }
+    fn lock_unlock(&mut self, _: u32, _: capexec::abi::cloudabi32::Scope) -> Result<(), Errno> {
+        self.canned().map(drop)
+    }
+    fn fd_create1(
+        &mut self,
+        _: capexec::fdtable::FileType,
+    ) -> Result<capexec::abi::NewFile<Arc<HFile>>, Errno> {
+        self.canned()?;
+        Ok(self.created())
+    }
+    fn fd_create2(
+        &mut self,
+        _: capexec::fdtable::FileType,
+    ) -> Result<capexec::abi::NewPair<Arc<HFile>>, Errno> {
+        self.canned()?;
+        Ok((self.created(), self.created()))
+    }
+    fn file_open(
+        &mut self,
+        _: &Arc<HFile>,
+        _: bool,
+        _: &[u8],
+        _: u16,
+        _: &capexec::abi::wire::FdStat,
+    ) -> Result<capexec::abi::NewFile<Arc<HFile>>, Errno> {
+        self.canned()?;
+        Ok(self.created())
+    }
+    fn file_readdir(&mut self, _: &Arc<HFile>, _: u32, _: u32, _: u64) -> Result<u32, Errno> {
+        self.canned()
+    }
+    fn file_readlink(&mut self, _: &Arc<HFile>, _: &[u8], _: u32, _: u32) -> Result<u32, Errno> {
+        self.canned()
+    }
+    fn file_stat_get(
+        &mut self,
+        _: &Arc<HFile>,
+        _: bool,
+        _: &[u8],
+    ) -> Result<capexec::fdtable::FileStat, Errno> {
+        self.canned()?;
+        Ok(capexec::fdtable::FileStat::of_type(
+            capexec::fdtable::FileType::Directory,
+        ))
+    }
+    fn file_unlink(&mut self, _: &Arc<HFile>, _: &[u8], _: u8) -> Result<(), Errno> {
+        self.canned().map(drop)
+    }
+    fn poll(
+        &mut self,
+        subs: &[capexec::abi::wire::Subscription],
+        _: &mut [capexec::abi::wire::Event],
+    ) -> Result<usize, Errno> {
+        // May claim more events than there are: the library caps it.
+        self.canned().map(|a| a as usize % (subs.len() + 2))
+    }
+    fn proc_fork(&mut self) -> Result<capexec::abi::Forked, Errno> {
+        let a = self.canned()?;
+        Ok(capexec::abi::Forked { fd: a, tid: !a })
+    }
+    fn sock_recv(
+        &mut self,
+        _: &Arc<HFile>,
+        _: &[capexec::abi::wire::Iovec32],
+        _: u32,
+        _: u32,
+        _: u16,
+    ) -> Result<capexec::abi::wire::RecvOut32, Errno> {
+        let a = self.canned()?;
+        Ok(capexec::abi::wire::RecvOut32 {
+            datalen: a,
+            fdslen: a,
+            flags: a as u16,
+        })
+    }
+    fn sock_send(
+        &mut self,
+        _: &Arc<HFile>,
+        _: &[capexec::abi::wire::Iovec32],
+        _: &[u32],
+        _: u16,
+    ) -> Result<u32, Errno> {
+        self.canned()
+    }
+    fn sock_shutdown(&mut self, _: &Arc<HFile>, _: u8) -> Result<(), Errno> {
+        self.canned().map(drop)
+    }
+    fn thread_create(&mut self, _: &capexec::abi::wire::ThreadAttr32) -> Result<u32, Errno> {
+        self.canned()
+    }
+}
+
+impl HProc {
+    /// The hooks' answer: an error for one value in four, else the steering word.
+    fn canned(&self) -> Result<u32, Errno> {
+        if self.answer % 4 == 3 {
+            Err(Errno::from_raw((self.answer >> 8) as u16 % 76 + 1).unwrap_or(Errno::EIO))
+        } else {
+            Ok(self.answer)
+        }
+    }
+
+    fn created(&self) -> capexec::abi::NewFile<Arc<HFile>> {
+        capexec::abi::NewFile {
+            file: self.new_file.clone(),
+            rights: FdRights::ALL,
+        }
+    }
+}
 
 impl Process for HProc {
     fn install_fd_table(
@@ -764,14 +902,24 @@ pub fn table_snapshot(t: &FdTable<Arc<HFile>>) -> Vec<Slot> {
 /// Asserts every file's reference count equals its holders: the pool, plus each slot of
 /// each table given.
 pub fn assert_counts(pool: &[Arc<HFile>], tables: &[&FdTable<Arc<HFile>>]) {
+    assert_counts_with(pool, tables, None);
+}
+
+/// [`assert_counts`], with one more holder of `extra` (the kernel's own reference).
+pub fn assert_counts_with(
+    pool: &[Arc<HFile>],
+    tables: &[&FdTable<Arc<HFile>>],
+    extra: Option<&Arc<HFile>>,
+) {
     for (i, f) in pool.iter().enumerate() {
+        let kernel = usize::from(extra.is_some_and(|e| Arc::ptr_eq(e, f)));
         let held = tables
             .iter()
             .map(|t| t.iter().filter(|(_, e)| Arc::ptr_eq(e.file(), f)).count())
             .sum::<usize>();
         assert_eq!(
             Arc::strong_count(f),
-            1 + held,
+            1 + held + kernel,
             "file {i}: reference count is not its holders"
         );
     }
@@ -787,7 +935,16 @@ pub const REGIONS: [u32; 6] = [
     0x0804_8000, // where the test image loads
 ];
 
-const SYSCALLS: [u32; 16] = [3, 7, 10, 11, 13, 14, 16, 38, 39, 42, 0, 32, 33, 34, 35, 36];
+/// Every call number, `proc_exec` twice (its paths are the deepest).
+const SYSCALLS: [u32; 50] = {
+    let mut all = [38u32; 50];
+    let mut i = 0;
+    while i < 49 {
+        all[i] = i as u32;
+        i += 1;
+    }
+    all
+};
 
 fn pick_word(inp: &mut Input<'_>) -> u32 {
     match inp.u8() % 8 {
@@ -896,6 +1053,9 @@ pub fn build_world(inp: &mut Input<'_>) -> World {
         ..Layout32::default()
     };
     let busy = inp.u8() == 0xff;
+    let hooks = inp.u8() % 4 != 0;
+    let new_file = pool[inp.below(pool.len())].clone();
+    let answer = inp.u32();
     World {
         pool,
         proc: HProc {
@@ -906,6 +1066,9 @@ pub fn build_world(inp: &mut Input<'_>) -> World {
             },
             busy,
             stopped: 0,
+            hooks,
+            new_file,
+            answer,
         },
         layout,
     }
@@ -961,7 +1124,7 @@ pub fn check_syscall_i386(data: &[u8]) {
         mut proc,
         layout,
     } = build_world(&mut inp);
-    assert_counts(&pool, &[&proc.table.lock()]);
+    assert_counts_with(&pool, &[&proc.table.lock()], Some(&proc.new_file));
     let calls = 1 + inp.below(4);
     for _ in 0..calls {
         let eax = if inp.u8() < 230 {
@@ -1017,7 +1180,7 @@ pub fn check_syscall_i386(data: &[u8]) {
         // Every single-threading section that began has ended, whatever the outcome.
         assert_eq!(proc.stopped, 0, "single-threading begun and not ended");
         let after = table_snapshot(&proc.table.lock());
-        assert_counts(&pool, &[&proc.table.lock()]);
+        assert_counts_with(&pool, &[&proc.table.lock()], Some(&proc.new_file));
         match action {
             SyscallAction::Resume if regs.carry() => {
                 assert!((1..=76).contains(&regs.eax), "errno {}", regs.eax);
@@ -1053,6 +1216,17 @@ pub fn check_syscall_i386(data: &[u8]) {
                         assert!(proc.mem.sim.is_mapped(regs.eax));
                         assert!(proc.mem.sim.user_range().contains(&regs.eax));
                         assert_eq!(after, before, "mem_map changed the table");
+                    }
+                    // fd_create1, file_open: one new descriptor; fd_create2: two.
+                    4 | 21 => {
+                        assert!(proc.hooks);
+                        assert_eq!(after.len(), before.len() + 1);
+                        assert!(after.iter().any(|s| s.0 as u32 == regs.eax));
+                    }
+                    5 => {
+                        assert!(proc.hooks);
+                        assert_eq!(after.len(), before.len() + 2);
+                        assert_ne!(regs.eax, regs.edx);
                     }
                     3 | 7 => {}
                     _ => assert_eq!(after, before, "syscall {eax} changed the table"),
