@@ -169,7 +169,7 @@ impl FdBitmap {
     }
 
     /// Marks `fd` open (it must be below `capacity()`), with close-on-exec as given.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn set_open(&mut self, fd: usize, cloexec: bool) {
         let w = fd / BITS;
         let pair = self.lo_mut(w);
@@ -192,7 +192,7 @@ impl FdBitmap {
     }
 
     /// Marks `fd` closed and clears its close-on-exec bit.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn set_closed(&mut self, fd: usize) {
         let w = fd / BITS;
         let pair = self.lo_mut(w);
@@ -322,7 +322,7 @@ impl FdBitmap {
     }
 
     /// The lowest free descriptor at or above `min` within the bitmap, if any.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn lowest_free_from(&self, min: usize) -> Option<usize> {
         let cap = self.capacity();
         if min >= cap {
@@ -333,7 +333,13 @@ impl FdBitmap {
         if masked != !0 {
             return Some(w * BITS + (!masked).trailing_zeros() as usize);
         }
-        // Find the first word after `w` that is not full, through the summary.
+        self.lowest_free_after_word(w)
+    }
+
+    /// The lowest free descriptor in a word after `w`, found through the summary.
+    #[inline(never)]
+    fn lowest_free_after_word(&self, w: usize) -> Option<usize> {
+        let cap = self.capacity();
         let next = self.next_summary_bit(FULL, w + 1, cap / BITS, true)?;
         Some(next * BITS + (!self.lo(next)[OPEN]).trailing_zeros() as usize)
     }

@@ -251,7 +251,7 @@ impl<H> FdTable<H> {
     ///
     /// # References
     /// - FreeBSD `fdalloc` / `fd_first_free`; Linux `find_next_fd`.
-    #[inline]
+    #[inline(always)]
     pub fn lowest_free(&self, min: Fd) -> Result<Fd, Errno> {
         let start = min.index().max(self.freefile);
         let fd = self
@@ -315,7 +315,7 @@ impl<H> FdTable<H> {
     }
 
     /// Puts `entry` into the free slot `fd` (which exists), cloexec as given.
-    #[inline]
+    #[inline(always)]
     fn install(&mut self, fd: usize, entry: Entry<H>, cloexec: bool) {
         debug_assert!(
             matches!(self.slots.get(fd), Some(None)),
@@ -335,7 +335,7 @@ impl<H> FdTable<H> {
     }
 
     /// Removes the entry at open slot `fd`.
-    #[inline]
+    #[inline(always)]
     fn remove(&mut self, fd: usize) -> Option<Entry<H>> {
         let e = self.slots.get_mut(fd)?.take()?;
         self.map.set_closed(fd);
@@ -355,6 +355,7 @@ impl<H> FdTable<H> {
     /// Inserts `file` at the lowest free descriptor at or above `min` (FreeBSD
     /// `fdalloc` + `_finstall`). On failure (`EMFILE`, `ENOMEM`) the file is handed
     /// back untouched and the table is unchanged.
+    #[inline(always)]
     pub fn alloc(
         &mut self,
         min: Fd,
