@@ -85,7 +85,8 @@ mod real {
 
     /// Raises the soft `RLIMIT_NOFILE` to the hard limit; returns the soft limit now in
     /// force. (nix's `setrlimit` needs its `resource` feature, which the crate does not
-    /// enable; libc is nix's re-export.)
+    /// enable; libc is nix's re-export.) `rlim_t` is 32 bits on i686, 64 on x86_64.
+    #[allow(clippy::useless_conversion)]
     pub fn raise_nofile() -> u64 {
         let mut lim = libc::rlimit {
             rlim_cur: 0,
@@ -102,10 +103,10 @@ mod real {
             };
             // SAFETY: `want` is a valid in-pointer.
             if unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &want) } == 0 {
-                return want.rlim_cur;
+                return u64::from(want.rlim_cur);
             }
         }
-        lim.rlim_cur
+        u64::from(lim.rlim_cur)
     }
 
     /// `close_range(first, last, 0)` through the raw system call (nix 0.32 has no

@@ -1,6 +1,7 @@
 //! `--native`: run a real compiled i386 CloudABI program under ptrace, every system call
 //! served by capexec's shim (the `capexec-native` runner).
 
+#[cfg(all(target_os = "linux", target_arch = "x86_64"))]
 use std::path::Path;
 use std::sync::Arc;
 
@@ -9,6 +10,7 @@ use capexec::fdtable::FdTable;
 use capexec_host::HostFile;
 
 /// The bundled C programs (`programs/`) that `--native NAME` builds on demand.
+#[cfg(all(target_os = "linux", target_arch = "x86_64"))]
 pub const BUNDLED: &[&str] = &["hello", "procstat", "spawn", "errors", "loop", "tryio"];
 
 /// The bundled programs and the tracee stub, built in a private folder that is gone
