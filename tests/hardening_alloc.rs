@@ -18,7 +18,7 @@ use capexec::abi::{Cloudabi32, Cloudabi32Activator, Layout32, Regs32, SyscallAct
 use capexec::argdata::{ArgdataRef, Value};
 use capexec::exec::{
     AddressSpace, MapRequest, Placement, Process, Protection, SyncMode, UserAccess, UserMemory,
-    VirtualMemory, exec_copyin_data_fds,
+    VirtualMemory, exec_copyin_data_fds, exec_sysspace_data_fds, kern_execve,
 };
 use capexec::fdtable::{CloseRange, Fd, FdRights, FdTable, Rights, SharedFdTable, fdcopy_remapped};
 use capexec_sim::{SimAddressSpace, minimal_cloudabi_elf};
@@ -812,6 +812,24 @@ fn exec_via_syscall(p: &mut AProc) -> Result<(), Errno> {
     }
 }
 
+/// `exec_sysspace_data_fds` over `p`'s table, then `kern_execve` of descriptor 0.
+fn exec_with_kernel_args(p: &mut AProc, data: &[u8], list: &[i32]) -> Result<(), Errno> {
+    let mut rng_exec = XorShift(7);
+    let layout = Layout32 {
+        stack_top: STACK_TOP,
+        stack_size: STACK_SIZE,
+        sysinfo_ehdr: VDSO,
+        ..Layout32::default()
+    };
+    let mut act = Cloudabi32Activator::new(layout, &mut rng_exec);
+    let args = exec_sysspace_data_fds::<Cloudabi32, _, _>(&p.table, data, list)?;
+    match kern_execve(p, &mut act, Fd::from_raw(0).unwrap(), args) {
+        capexec::exec::ExecOutcome::Replaced(_) => Ok(()),
+        capexec::exec::ExecOutcome::Failed(e) => Err(e),
+        other => panic!("kern_execve: {other:?}"),
+    }
+}
+
 fn deep_tree(depth: usize) -> Value<'static> {
     let mut v = Value::Fd(depth as i32);
     for i in 0..depth {
@@ -967,6 +985,62 @@ fn every_allocation_point_fails_cleanly() {
                 exec_copyin_data_fds(t, mem, DATA, data_len as u32, FDS, nfds as u32)
                     .map(|a| a.data_len())
             },
+            nomem,
+        ));
+    }
+
+    // exec_sysspace_data_fds: the kernel-space entry, same sizes.
+    for (name, data_len, nfds) in [
+        (
+            "exec_sysspace_data_fds (64 KiB, 200 fds)",
+            65536usize,
+            200usize,
+        ),
+        ("exec_sysspace_data_fds (16 B, 10 fds)", 16, 10),
+    ] {
+        reports.push(sweep(
+            name,
+            move || {
+                let s = ts(300, Some(5000));
+                let list = passable_list(&s, nfds);
+                let data: Vec<u8> = (0..data_len).map(|i| i as u8).collect();
+                (s.pool, SharedFdTable::<_>::new(s.t), data, list)
+            },
+            |(p, t, _, _)| table_state(&t.lock(), p),
+            |(_, t, data, list)| {
+                exec_sysspace_data_fds::<Cloudabi32, _, _>(t, data, list).map(|a| a.data_len())
+            },
+            nomem,
+        ));
+    }
+
+    // kern_execve with arguments from exec_sysspace_data_fds (no user memory read).
+    for (name, data_len, nfds) in [
+        (
+            "kern_execve with kernel arguments (8 KiB, 100 fds)",
+            8192usize,
+            100usize,
+        ),
+        ("kern_execve with kernel arguments (no data, 3 fds)", 0, 3),
+    ] {
+        reports.push(sweep(
+            name,
+            move || {
+                let p = exec_proc(0, 0);
+                let list: Vec<i32> = {
+                    let t = p.table.lock();
+                    let open: Vec<i32> = t
+                        .iter()
+                        .filter(|(_, e)| e.file().passable)
+                        .map(|(fd, _)| fd.raw())
+                        .collect();
+                    (0..nfds).map(|i| open[(i * 7) % open.len()]).collect()
+                };
+                let data: Vec<u8> = (0..data_len).map(|i| i as u8).collect();
+                (p, data, list)
+            },
+            |(p, _, _)| proc_state(p),
+            |(p, data, list)| exec_with_kernel_args(p, data, list),
             nomem,
         ));
     }

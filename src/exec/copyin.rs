@@ -1,5 +1,6 @@
 //! `exec_copyin_data_fds`: copy the argument data and the descriptor list in from user
-//! memory and build the remapped table.
+//! memory and build the remapped table; `exec_sysspace_data_fds`: the same from the
+//! kernel's own memory.
 
 use alloc::vec::Vec;
 
@@ -76,8 +77,12 @@ impl FdList {
 /// 6. [`fdcopy_remapped`](crate::fdtable::fdcopy_remapped) in one lock section of the
 ///    caller's table (`E2BIG`, `EBADF`, `EINVAL`, `ENOMEM`).
 ///
+/// A kernel that starts a program with arguments it holds itself (the first process, a
+/// launcher) uses [`exec_sysspace_data_fds`] instead: the same steps without the copies.
+///
 /// # References
-/// - FreeBSD r285622, `sys/kern/kern_exec.c` `exec_copyin_data_fds`.
+/// - FreeBSD r285622, `sys/kern/kern_exec.c` `exec_copyin_data_fds`; `exec_copyin_args`
+///   with `UIO_USERSPACE`.
 pub fn exec_copyin_data_fds<H, R, M>(
     table: &SharedFdTable<H, R>,
     mem: &M,
@@ -91,28 +96,10 @@ where
     R: lock_api::RawMutex,
     M: UserMemory + ?Sized,
 {
-    // 1.
-    let arg_max = u64::try_from(<M::Abi as ExecAbi>::ARG_MAX).unwrap_or(u64::MAX);
-    if data_len.to_u64() >= arg_max {
-        return Err(Errno::E2BIG);
-    }
-    // 2.
-    let nfiles = table
-        .lock()
-        .lastfile()
-        .map_or(0u64, |l| l.index() as u64 + 1);
-    if fds_len.to_u64() > nfiles {
-        return Err(Errno::E2BIG);
-    }
-    let data_len = usize::try_from(data_len.to_u64()).map_err(|_| Errno::E2BIG)?;
-    let n = usize::try_from(fds_len.to_u64()).map_err(|_| Errno::E2BIG)?;
+    // 1., 2.
+    let (data_len, n) = check_lengths::<M::Abi, H, R>(table, data_len.to_u64(), fds_len.to_u64())?;
     // 3.
-    let mut buf = Vec::new();
-    if data_len > 0 {
-        buf.try_reserve_exact(data_len + 1)
-            .map_err(|_| Errno::ENOMEM)?;
-        buf.resize(data_len + 1, 0);
-    }
+    let mut buf = data_buffer(data_len)?;
     let mut list = FdList::with_capacity(n)?;
     // 4.
     if let Some(dst) = buf.get_mut(..data_len) {
@@ -138,7 +125,136 @@ where
         addr = addr.checked_add_usize(len).unwrap_or(addr);
     }
     // 6.
-    let new = table.fdcopy_remapped(list.as_slice())?;
+    remap(table, buf, list.as_slice())
+}
+
+/// Builds an exec's [`ImageArgs`] from argument data and a descriptor list the kernel
+/// holds in its own memory: the kernel-space twin of [`exec_copyin_data_fds`], for
+/// starting a program without a calling program (the first process, a launcher), with
+/// the same checks in the same order and the same errors, the copies apart:
+///
+/// 1. `data.len() >=` `A::`[`ARG_MAX`](ExecAbi::ARG_MAX) gives `E2BIG`;
+/// 2. `fds.len() > lastfile + 1` of `table` gives `E2BIG` (before any allocation);
+/// 3. the argument buffer (`data.len() + 1` bytes with the NUL, none when `data` is
+///    empty) is allocated fallibly (`ENOMEM`) and the data copied into it;
+/// 4. [`fdcopy_remapped`](crate::fdtable::fdcopy_remapped) in one lock section of
+///    `table` (`E2BIG`, `EBADF` for a descriptor that is negative or not open, `EINVAL`,
+///    `ENOMEM`).
+///
+/// `A` is the ABI of the program to be started (for example `capexec::abi::Cloudabi32`);
+/// `table` is the table of the process that will exec, whose descriptors `fds` names.
+/// On failure nothing has changed. Hand the result to [`kern_execve`](super::kern_execve).
+///
+/// # Example
+///
+/// ```
+/// use std::sync::Arc;
+///
+/// use capexec::Errno;
+/// use capexec::abi::Cloudabi32;
+/// use capexec::exec::exec_sysspace_data_fds;
+/// use capexec::fdtable::{FdRights, FdTable, File, FileType, Rights, SharedFdTable};
+///
+/// struct Console;
+/// impl File for Console {
+///     fn file_type(&self) -> FileType {
+///         FileType::CharacterDevice
+///     }
+/// }
+///
+/// let console = Arc::new(Console);
+/// let mut t = FdTable::new();
+/// t.open(console.clone(), FdRights::new(Rights::FD_WRITE, Rights::empty())).unwrap();
+/// t.open(console, FdRights::new(Rights::FD_READ, Rights::empty())).unwrap();
+/// let launcher: SharedFdTable<_> = SharedFdTable::new(t);
+///
+/// // The program gets descriptor 1 of the launcher twice, as its 0 and 1.
+/// let args = exec_sysspace_data_fds::<Cloudabi32, _, _>(&launcher, b"data", &[1, 1])?;
+/// assert_eq!(args.data_with_nul(), b"data\0");
+/// assert_eq!(args.fd_table().map(|t| t.len()), Some(2));
+/// // Descriptor 5 is not open: EBADF, and the launcher's table is untouched.
+/// assert_eq!(
+///     exec_sysspace_data_fds::<Cloudabi32, _, _>(&launcher, b"", &[0, 5]).unwrap_err(),
+///     Errno::EBADF
+/// );
+/// # Ok::<(), Errno>(())
+/// ```
+///
+/// # References
+/// - FreeBSD `sys/kern/kern_exec.c` `exec_copyin_args` with `UIO_SYSSPACE` (how the
+///   kernel starts `init`); r285622 `exec_copyin_data_fds`.
+pub fn exec_sysspace_data_fds<A, H, R>(
+    table: &SharedFdTable<H, R>,
+    data: &[u8],
+    fds: &[i32],
+) -> Result<ImageArgs<H>, Errno>
+where
+    A: ExecAbi + ?Sized,
+    H: FileHandle,
+    R: lock_api::RawMutex,
+{
+    // 1., 2.
+    let (data_len, _) = check_lengths::<A, H, R>(table, data.len() as u64, fds.len() as u64)?;
+    // 3.
+    let mut buf = data_buffer(data_len)?;
+    if let Some(dst) = buf.get_mut(..data_len) {
+        dst.copy_from_slice(data);
+    }
+    // 4.
+    remap(table, buf, fds)
+}
+
+/// Steps 1 and 2 of both entries: the data against `ARG_MAX`, the list against the
+/// caller's table; the lengths as `usize`.
+fn check_lengths<A, H, R>(
+    table: &SharedFdTable<H, R>,
+    data_len: u64,
+    fds_len: u64,
+) -> Result<(usize, usize), Errno>
+where
+    A: ExecAbi + ?Sized,
+    H: FileHandle,
+    R: lock_api::RawMutex,
+{
+    let arg_max = u64::try_from(A::ARG_MAX).unwrap_or(u64::MAX);
+    if data_len >= arg_max {
+        return Err(Errno::E2BIG);
+    }
+    let nfiles = table
+        .lock()
+        .lastfile()
+        .map_or(0u64, |l| l.index() as u64 + 1);
+    if fds_len > nfiles {
+        return Err(Errno::E2BIG);
+    }
+    let data_len = usize::try_from(data_len).map_err(|_| Errno::E2BIG)?;
+    let n = usize::try_from(fds_len).map_err(|_| Errno::E2BIG)?;
+    Ok((data_len, n))
+}
+
+/// The argument buffer, allocated fallibly: `data_len + 1` zero bytes (the last one is
+/// the NUL), or none when `data_len == 0`.
+fn data_buffer(data_len: usize) -> Result<Vec<u8>, Errno> {
+    let mut buf = Vec::new();
+    if data_len > 0 {
+        buf.try_reserve_exact(data_len + 1)
+            .map_err(|_| Errno::ENOMEM)?;
+        buf.resize(data_len + 1, 0);
+    }
+    Ok(buf)
+}
+
+/// The last step of both entries: the remapped table, built in one lock section.
+fn remap<H, R>(
+    table: &SharedFdTable<H, R>,
+    buf: Vec<u8>,
+    list: &[i32],
+) -> Result<ImageArgs<H>, Errno>
+where
+    H: FileHandle,
+    R: lock_api::RawMutex,
+{
+    let new = table.fdcopy_remapped(list)?;
     Ok(ImageArgs {
         buf,
         table: Some(new),

@@ -444,7 +444,8 @@ pub fn check_executable<H: FileHandle, R: lock_api::RawMutex>(
 /// it was. The executable is not passed on unless it is in the list. Every path after a
 /// successful step 1 ends with one [`Process::single_thread_end`]:
 /// [`SingleThreadEnd::Resume`] on failure before step 4, [`SingleThreadEnd::Exit`] after
-/// it (replaced or killed).
+/// it (replaced or killed). [`kern_execve`] is the same driver for arguments the kernel
+/// holds itself.
 ///
 /// # References
 /// - FreeBSD r285622, `sys/compat/cloudabi/cloudabi_proc.c` `cloudabi_sys_proc_exec`,
@@ -462,20 +463,56 @@ where
     P: Process + ?Sized,
     A: ImageActivator<P> + ?Sized,
 {
+    do_execve(process, activator, fd, |p| {
+        exec_copyin_data_fds(p.fd_table(), p.memory(), data, data_len, fds, fds_len)
+    })
+}
+
+/// Execs `executable` in `process` with arguments the kernel built itself: the
+/// kernel-space entry of [`proc_exec`], to start a program that no program asked for
+/// (the first process, a launcher's children) without writing the arguments into user
+/// memory and faking a system call.
+///
+/// `args` usually comes from [`exec_sysspace_data_fds`](super::exec_sysspace_data_fds)
+/// over `process`'s own table. The driver is [`proc_exec`]'s from its step 1 on, step 2
+/// apart: single-threading, [`check_executable`], the activator's two phases around the
+/// point of no return, the installation of `args`' table. `args` is consumed: whenever
+/// the outcome is not [`ExecOutcome::Replaced`], its table is released through
+/// [`fdescfree_remapped`](crate::fdtable::fdescfree_remapped) and, for
+/// [`ExecOutcome::Failed`] and [`ExecOutcome::Restart`], the process is as it was.
+///
+/// # References
+/// - FreeBSD `sys/kern/kern_exec.c` `kern_execve` (which takes the `image_args` its
+///   caller filled, from user space or, to start `init`, from the kernel's).
+pub fn kern_execve<P, A>(
+    process: &mut P,
+    activator: &mut A,
+    executable: Fd,
+    args: ImageArgs<P::Handle>,
+) -> ExecOutcome<A::Entry>
+where
+    P: Process + ?Sized,
+    A: ImageActivator<P> + ?Sized,
+{
+    // A descriptor number is never negative: the cast is exact.
+    do_execve(process, activator, executable.raw() as u32, |_| Ok(args))
+}
+
+/// The driver both entries share; `args` builds the exec's arguments once the process
+/// is single-threaded.
+fn do_execve<P, A, F>(process: &mut P, activator: &mut A, fd: u32, args: F) -> ExecOutcome<A::Entry>
+where
+    P: Process + ?Sized,
+    A: ImageActivator<P> + ?Sized,
+    F: FnOnce(&P) -> Result<ImageArgs<P::Handle>, Errno>,
+{
     if process.single_thread_begin().is_err() {
         return ExecOutcome::Restart;
     }
     // Each step's value stays where it is made (the prepared image is hundreds of bytes:
     // no tuple to move it through); a failure drops what was built so far, freeing the
     // remapped table, before the other threads run on.
-    let args = match exec_copyin_data_fds(
-        process.fd_table(),
-        process.memory(),
-        data,
-        data_len,
-        fds,
-        fds_len,
-    ) {
+    let args = match args(process) {
         Ok(args) => args,
         Err(e) => return failed(process, e),
     };
