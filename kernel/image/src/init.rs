@@ -48,7 +48,9 @@ struct Launch {
     exe: Fd,
     argdata: Vec<u8>,
     fds: Vec<i32>,
-    /// The address the exec names for the argument data, if not where it was copied.
+    /// When set, the exec goes through the user-space entry and names this address for
+    /// the argument data (a bad pointer); otherwise the kernel-space entry takes
+    /// `argdata` and `fds` as they are.
     argdata_at: Option<u32>,
 }
 

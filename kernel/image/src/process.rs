@@ -9,7 +9,10 @@ use capexec::abi::{
     Cloudabi32, Cloudabi32Activator, EFLAGS_CF, Entropy, EntryState32, Layout32, PreparedImage32,
     Regs32, SyscallAction, syscall32,
 };
-use capexec::exec::{ImageActivator, ImageArgs, Process, VirtualMemory, copyout};
+use capexec::exec::{
+    ExecOutcome, ImageActivator, ImageArgs, Process, VirtualMemory, exec_sysspace_data_fds,
+    kern_execve, proc_exec,
+};
 use capexec::fdtable::{DefaultRawMutex, Fd, FdTable, SharedFdTable, fdinstall_remapped};
 
 use crate::cpu;
@@ -232,13 +235,15 @@ pub enum Ending {
     Signaled(capexec::abi::cloudabi32::Signal),
 }
 
-/// Starts a program as a launcher would: a process holding `table` copies `argdata` and
-/// the descriptor list `fds` into a scratch page of its (otherwise empty) address space
-/// and calls `proc_exec(exe, ...)` through an `int $0x80` frame served by capexec, exactly
-/// as a program's exec is. The new program then runs until it ends.
+/// Starts a program as a launcher would: a process holding `table` (and nothing mapped)
+/// execs `exe` with `argdata` and the descriptor list `fds`, straight from kernel memory
+/// through capexec's kernel-space entry (`exec_sysspace_data_fds`, then `kern_execve`:
+/// how FreeBSD starts `init`), with the same checks as a program's `proc_exec`. The new
+/// program then runs until it ends.
 ///
-/// `argdata_at`, when set, is the address the call names for the argument data instead
-/// of where the launcher copied it (a bad pointer, to show the exec refuse it).
+/// `argdata_at`, when set, makes the launcher exec through the user-space entry
+/// (`proc_exec`) instead, naming that address for the argument data: a bad pointer, to
+/// show the exec refuse it.
 pub fn launch(
     table: FdTable<Arc<Vnode>>,
     exe: Fd,
@@ -252,57 +257,33 @@ pub fn launch(
         Ok(p) => p,
         Err(e) => return Ending::NotStarted(e),
     };
-    // The call frame at the scratch page: return address, the five argument words, then
-    // the argument data and the descriptor list.
-    const SCRATCH: u32 = 0x1000;
-    let data_at = SCRATCH + 24;
-    let list_at = (data_at + argdata.len() as u32).next_multiple_of(4);
-    let end = list_at + 4 * fds.len() as u32;
-    let words = [
-        0,
-        exe.raw() as u32,
-        argdata_at.unwrap_or(data_at),
-        argdata.len() as u32,
-        list_at,
-        fds.len() as u32,
-    ];
-    let built = (|| {
-        use capexec::exec::AddressSpace;
-        let mem = process.memory_mut();
-        mem.map_region(SCRATCH, end - SCRATCH, capexec::exec::Protection::all())?;
-        for (i, w) in words.iter().enumerate() {
-            copyout(mem, SCRATCH + 4 * i as u32, &w.to_le_bytes())?;
+    let outcome = match argdata_at {
+        None => match exec_sysspace_data_fds::<Cloudabi32, _, _>(&process.table, argdata, fds) {
+            Ok(args) => kern_execve(&mut process, &mut activator, exe, args),
+            Err(e) => ExecOutcome::Failed(e),
+        },
+        Some(at) => {
+            let len = u32::try_from(argdata.len()).unwrap_or(u32::MAX);
+            proc_exec(
+                &mut process,
+                &mut activator,
+                exe.raw() as u32,
+                at,
+                len,
+                0,
+                0,
+            )
         }
-        copyout(mem, data_at, argdata)?;
-        for (i, fd) in fds.iter().enumerate() {
-            copyout(mem, list_at + 4 * i as u32, &fd.to_le_bytes())?;
-        }
-        Ok::<(), Errno>(())
-    })();
-    if let Err(e) = built {
-        return Ending::NotStarted(e);
-    }
-    let mut regs = Regs32 {
-        eax: capexec::abi::cloudabi32::Syscall::proc_exec as u32,
-        esp: SCRATCH,
-        eflags: USER_EFLAGS,
-        ..Regs32::default()
     };
-    match syscall32(&mut process, &mut activator, &mut regs) {
-        SyscallAction::Exec(entry) => process.start_image(entry),
-        SyscallAction::Kill(e) => return Ending::Killed(e),
-        _ => return Ending::NotStarted(errno_of(&regs)),
+    match outcome {
+        ExecOutcome::Replaced(entry) => process.start_image(entry),
+        ExecOutcome::Killed(e) => return Ending::Killed(e),
+        ExecOutcome::Failed(e) => return Ending::NotStarted(e),
+        // One thread per process: nobody else single-threads it, so this never happens;
+        // a restart would find the same arguments, so it is reported as a busy exec.
+        ExecOutcome::Restart => return Ending::NotStarted(Errno::EAGAIN),
     }
     run(&mut process, &mut activator)
-}
-
-/// The errno of a failed call (carry set).
-fn errno_of(regs: &Regs32) -> Errno {
-    if regs.eflags & EFLAGS_CF != 0 {
-        Errno::from_raw(regs.eax as u16).unwrap_or(Errno::ENOSYS)
-    } else {
-        Errno::ENOSYS
-    }
 }
 
 /// Runs `process` until it ends, serving each `int $0x80` with capexec's `syscall32`.
