@@ -1,12 +1,12 @@
-//! The simulated kernel: a launcher process built from capexec, the `proc_exec` trap, and
+//! The simulated kernel: a launcher process built from capexec, its exec, and
 //! a "CPU" that runs the built-in programs against what the shim built.
 
 use std::sync::Arc;
 
 use capexec::Errno;
-use capexec::abi::{Cloudabi32Activator, Layout32, Regs32, SyscallAction, syscall32};
-use capexec::exec::{copyin, copyout};
-use capexec::fdtable::FdTable;
+use capexec::abi::{Cloudabi32, Cloudabi32Activator, Layout32, Regs32, SyscallAction};
+use capexec::exec::{ExecOutcome, copyin, exec_sysspace_data_fds, kern_execve};
+use capexec::fdtable::{Fd, FdTable};
 use capexec_sim::{SimProcess, minimal_cloudabi_elf};
 
 use crate::programs;
@@ -15,9 +15,6 @@ use cloudabi_run::trace::Outcome;
 
 /// Where the simulated images are linked.
 pub const IMAGE_BASE: u32 = 0x0804_8000;
-/// The launcher's scratch memory: the trap frame, the argument data and the fd list.
-const SCRATCH: u32 = 0x1000_0000;
-const SCRATCH_LEN: u32 = 0x0010_0000;
 /// First instruction of a built-in image: `hlt`, then the marker and the program name.
 pub const BUILTIN_MARKER: &[u8] = b"\xf4CAPEXEC-BUILTIN:";
 
@@ -68,72 +65,49 @@ pub enum Ended {
 }
 
 impl Launcher {
-    /// A launcher with an empty table and its scratch memory mapped.
+    /// A launcher with an empty table and nothing mapped.
     pub fn new(trace: bool) -> Launcher {
-        let mut proc = SimProcess::new(FdTable::new());
-        proc.mem.map(SCRATCH, SCRATCH_LEN);
+        let proc = SimProcess::new(FdTable::new());
         Launcher { proc, trace }
     }
 
     /// Starts the program behind launcher descriptor `exe` with argument data `data` and
-    /// descriptor list `fds`, through the i386 `proc_exec` trap, and runs it.
+    /// descriptor list `fds`, through capexec's kernel-space exec entry
+    /// (`exec_sysspace_data_fds`, then `kern_execve`: the checks of the i386 `proc_exec`,
+    /// without laying the arguments out in the launcher's memory), and runs it.
     pub fn exec_and_run(&mut self, exe: i32, data: &[u8], fds: &[i32]) -> Result<Ended, String> {
-        let data_len =
-            u32::try_from(data.len()).map_err(|_| "argument data too large".to_string())?;
-        let fds_len = u32::try_from(fds.len()).map_err(|_| "too many descriptors".to_string())?;
-        let exe = u32::try_from(exe).map_err(|_| "bad executable descriptor".to_string())?;
-        // Lay the arguments out in the launcher's memory as a C caller would.
-        let esp = SCRATCH + 0x100;
-        let data_addr = SCRATCH + 0x1000;
-        let fds_addr = data_addr
-            .checked_add(data_len.next_multiple_of(16))
-            .filter(|a| u64::from(*a) + 4 * u64::from(fds_len) <= u64::from(SCRATCH + SCRATCH_LEN))
-            .ok_or("argument data and descriptor list do not fit the launcher's memory")?;
-        let list: Vec<u8> = fds.iter().flat_map(|f| f.to_le_bytes()).collect();
-        let args: Vec<u8> = [exe, data_addr, data_len, fds_addr, fds_len]
-            .iter()
-            .flat_map(|w| w.to_le_bytes())
-            .collect();
-        let mem = &mut self.proc.mem;
-        copyout(mem, data_addr, data).map_err(|e| format!("copying argument data: {e}"))?;
-        copyout(mem, fds_addr, &list).map_err(|e| format!("copying descriptor list: {e}"))?;
-        copyout(mem, esp + 4, &args).map_err(|e| format!("copying arguments: {e}"))?;
-        let mut regs = Regs32 {
-            eax: 38,
-            esp,
-            eip: 0x1000_0000,
-            ..Regs32::default()
-        };
-
+        let exe_fd = Fd::from_raw(exe).map_err(|_| "bad executable descriptor".to_string())?;
         let mut exec_rng = HostEntropy;
         let mut act = Cloudabi32Activator::new(Layout32::default(), &mut exec_rng);
-        let action = syscall32(&mut self.proc, &mut act, &mut regs);
+        let outcome = match exec_sysspace_data_fds::<Cloudabi32, _, _>(&self.proc.table, data, fds)
+        {
+            Ok(args) => kern_execve(&mut self.proc, &mut act, exe_fd, args),
+            Err(e) => ExecOutcome::Failed(e),
+        };
         if self.trace {
-            let outcome = match &action {
-                SyscallAction::Exec(e) => format!("ok: eip={:#x} esp={:#x}", e.eip, e.esp),
-                SyscallAction::Resume => format!("error {}", errno_text(regs.eax)),
-                SyscallAction::Kill(e) => format!("killed: {e}"),
-                SyscallAction::Exit(c) => format!("exit {c}"),
-                SyscallAction::Restart => "restart".to_string(),
-                other => format!("{other:?}"),
+            let result = match &outcome {
+                ExecOutcome::Replaced(e) => format!("ok: eip={:#x} esp={:#x}", e.eip, e.esp),
+                ExecOutcome::Failed(e) => format!("error {e}"),
+                ExecOutcome::Killed(e) => format!("killed: {e}"),
+                ExecOutcome::Restart => "restart".to_string(),
             };
             eprintln!(
-                "proc_exec(fd={exe}, data={data_addr:#x}, data_len={data_len}, fds={fds_addr:#x} {fds:?}, fds_len={fds_len}) -> {outcome}"
+                "proc_exec(fd={exe}, data_len={}, fds={fds:?}, fds_len={}) -> {result}",
+                data.len(),
+                fds.len()
             );
         }
-        match action {
-            SyscallAction::Exec(_) => self.run_image(regs),
-            SyscallAction::Resume => Ok(Ended::ExecFailed(
-                u16::try_from(regs.eax)
-                    .ok()
-                    .and_then(Errno::from_raw)
-                    .unwrap_or(Errno::EIO),
-            )),
-            SyscallAction::Kill(e) => Ok(Ended::Killed(format!("killed during exec: {e}"))),
-            SyscallAction::Exit(c) => Ok(Ended::Exit(c)),
+        match outcome {
+            ExecOutcome::Replaced(entry) => self.run_image(Regs32 {
+                eip: entry.eip,
+                esp: entry.esp,
+                gs_base: entry.gs_base,
+                ..Regs32::default()
+            }),
+            ExecOutcome::Failed(e) => Ok(Ended::ExecFailed(e)),
+            ExecOutcome::Killed(e) => Ok(Ended::Killed(format!("killed during exec: {e}"))),
             // The launcher has one thread: nothing else single-threads it.
-            SyscallAction::Restart => Err("proc_exec asked for a restart".to_string()),
-            other => Err(format!("proc_exec returned {other:?}")),
+            ExecOutcome::Restart => Err("proc_exec asked for a restart".to_string()),
         }
     }
 
@@ -193,13 +167,5 @@ impl Launcher {
         )
         .map(|fd| fd.raw())
         .map_err(|r| format!("launcher table: {}", r.errno))
-    }
-}
-
-/// An errno number as `NAME (message)`.
-pub fn errno_text(raw: u32) -> String {
-    match u16::try_from(raw).ok().and_then(Errno::from_raw) {
-        Some(e) => e.to_string(),
-        None => format!("errno {raw}"),
     }
 }
