@@ -4,8 +4,10 @@
 //! A small static Linux i386 stub (`programs/stub.S`) is started under
 //! `ptrace`; it is the [`NativeProcess`], capexec's
 //! [`Process`](capexec::exec::Process) with the caller's descriptor table.
-//! The launcher's `proc_exec` goes through [`capexec::abi::syscall32`] like
-//! any trapped call: capexec's ELF activator maps the image and the initial
+//! The launcher's exec goes through capexec's kernel-space entry
+//! (`exec_sysspace_data_fds`, then `kern_execve`), and a program's
+//! `proc_exec` through [`capexec::abi::syscall32`] like any trapped call:
+//! either way capexec's ELF activator maps the image and the initial
 //! stack through the [`TraceeAddressSpace`] (which injects `mmap2`,
 //! `mprotect` and `munmap` into the stopped stub and copies with
 //! `process_vm_writev`), and the runner sets `eip`, `esp` and the `%gs`

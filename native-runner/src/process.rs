@@ -7,17 +7,17 @@ use std::sync::Arc;
 use capexec::Errno;
 use capexec::abi::cloudabi32::Syscall;
 use capexec::abi::{Cloudabi32, Cloudabi32Activator, Layout32, Regs32, SyscallAction, syscall32};
-use capexec::exec::{ImageFile, MapRequest, Process, Protection, Sharing, VirtualMemory, copyout};
-use capexec::fdtable::{FdTable, File, FileIo, FileType, SharedFdTable};
+use capexec::exec::{
+    ExecOutcome, ImageFile, MapRequest, Process, Protection, Sharing, VirtualMemory, copyout,
+    exec_sysspace_data_fds, kern_execve,
+};
+use capexec::fdtable::{Fd, FdTable, File, FileIo, FileType, SharedFdTable};
 
 use capexec_host::HostEntropy;
 
 use crate::regs::{regs_from_user, store_regs};
 use crate::space::TraceeAddressSpace;
 use crate::tracee::{Error, Termination, Tracee, Trap};
-
-/// The i386 system call number of `proc_exec`.
-const PROC_EXEC: u32 = 38;
 
 /// Where images go in the stub: below the stub (linked at `0x6000_0000`)
 /// and its Linux stack (near the top of the 4 GiB space), above the
@@ -168,15 +168,6 @@ impl<F: ?Sized> std::fmt::Debug for NativeProcess<F> {
     }
 }
 
-/// The errno a failed call left in `regs` (carry set, CloudABI number in
-/// `eax`).
-fn errno_of(regs: &Regs32) -> Errno {
-    u16::try_from(regs.eax)
-        .ok()
-        .and_then(Errno::from_raw)
-        .unwrap_or(Errno::ENOSYS)
-}
-
 impl<F> NativeProcess<F>
 where
     F: ?Sized + File + FileIo + ImageFile,
@@ -214,67 +205,34 @@ where
         self.syscalls
     }
 
-    /// The launcher's `proc_exec(exe_fd, argdata, fds)`, made exactly as the
-    /// program would make it: the argument data and descriptor list are
-    /// copied into a scratch region of the stub, a trap frame is built with
-    /// `eax` = 38 and the five argument words at `esp + 4`, and capexec's
-    /// [`syscall32`] serves it. On success the new image is in place and
-    /// stopped at its entry point (the scratch region went with the old
-    /// image); [`serve`](Self::serve) runs it.
+    /// The launcher's `proc_exec(exe_fd, argdata, fds)`, with the arguments
+    /// straight from the runner's memory: capexec's kernel-space exec entry
+    /// ([`exec_sysspace_data_fds`], then [`kern_execve`]) makes the checks
+    /// of the i386 `proc_exec` in the same order, without laying the
+    /// arguments out in the stub. Each `cloudabi_fd_t` in `fds` is read as a
+    /// signed 32-bit number, as the system call reads it (2^31 and above are
+    /// `EBADF`). On success the new image is in place and stopped at its
+    /// entry point; [`serve`](Self::serve) runs it.
     ///
     /// A failure before the point of no return is [`Error::Exec`] and
-    /// leaves the table as it was; one after it is [`Error::Killed`].
+    /// leaves the launcher as it was; one after it is [`Error::Killed`].
     pub fn exec(&mut self, exe_fd: u32, argdata: &[u8], fds: &[u32]) -> Result<(), Error> {
-        let too_big = || Error::Exec(Errno::E2BIG);
-        // [esp] return address, [esp+4..esp+24] the five words, the data,
-        // then the list on a word boundary.
-        let data_at: u32 = 24;
-        let data_len = u32::try_from(argdata.len()).map_err(|_| too_big())?;
-        let fds_len = u32::try_from(fds.len()).map_err(|_| too_big())?;
-        let list_at = data_at
-            .checked_add(data_len)
-            .and_then(|e| e.checked_next_multiple_of(4))
-            .ok_or_else(too_big)?;
-        let total = fds_len
-            .checked_mul(4)
-            .and_then(|l| l.checked_add(list_at))
-            .ok_or_else(too_big)?;
-        let esp = self.space.map_anywhere(total)?;
-
-        let mut frame = Vec::with_capacity(total as usize);
-        for w in [0, exe_fd, esp + data_at, data_len, esp + list_at, fds_len] {
-            frame.extend_from_slice(&w.to_le_bytes());
-        }
-        frame.extend_from_slice(argdata);
-        frame.resize(list_at as usize, 0);
-        for fd in fds {
-            frame.extend_from_slice(&fd.to_le_bytes());
-        }
-        copyout(&mut self.space, esp, &frame)
-            .map_err(|_| Error::Memory(crate::Fault { addr: esp }))?;
-
-        let mut regs = Regs32 {
-            eax: PROC_EXEC,
-            esp,
-            eflags: 0x202,
-            ..Regs32::default()
-        };
+        let list: Vec<i32> = fds.iter().map(|&fd| fd as i32).collect();
+        let args = exec_sysspace_data_fds::<Cloudabi32, _, _>(&self.table, argdata, &list)
+            .map_err(Error::Exec)?;
+        // As the system call: the arguments' errors come before the executable's.
+        let exe = i32::try_from(exe_fd)
+            .ok()
+            .and_then(|fd| Fd::from_raw(fd).ok())
+            .ok_or(Error::Exec(Errno::EBADF))?;
         let mut image_rng = HostEntropy;
         let mut activator = Cloudabi32Activator::new(self.layout, &mut image_rng);
-        match syscall32(self, &mut activator, &mut regs) {
-            SyscallAction::Exec(entry) => self.start(entry.eip, entry.esp, entry.gs_base),
-            SyscallAction::Resume => {
-                let errno = errno_of(&regs);
-                // The launcher stays as it was, scratch region included.
-                Err(Error::Exec(errno))
-            }
-            SyscallAction::Kill(errno) => Err(self.killed(errno)),
-            SyscallAction::Exit(_) => Err(Error::Unexpected("proc_exec exited".into())),
+        match kern_execve(self, &mut activator, exe, args) {
+            ExecOutcome::Replaced(entry) => self.start(entry.eip, entry.esp, entry.gs_base),
+            ExecOutcome::Failed(errno) => Err(Error::Exec(errno)),
+            ExecOutcome::Killed(errno) => Err(self.killed(errno)),
             // The traced program has one thread: nothing else single-threads it.
-            SyscallAction::Restart => {
-                Err(Error::Unexpected("proc_exec asked for a restart".into()))
-            }
-            other => Err(Error::Unexpected(format!("proc_exec returned {other:?}"))),
+            ExecOutcome::Restart => Err(Error::Unexpected("proc_exec asked for a restart".into())),
         }
     }
 

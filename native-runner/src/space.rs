@@ -159,7 +159,6 @@ impl TraceeAddressSpace {
 
     /// Maps `len` bytes of read-write memory wherever Linux chooses and
     /// tracks them (so the next [`reset`](AddressSpace::reset) removes them).
-    /// The launcher uses this for the `proc_exec` frame it builds.
     pub fn map_anywhere(&mut self, len: u32) -> Result<u32, Error> {
         let size = len
             .max(1)
