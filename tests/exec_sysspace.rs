@@ -15,6 +15,7 @@ use capexec::exec::{
 };
 use capexec::fdtable::{Fd, FdRights, FileType};
 use common::*;
+use proptest::prelude::*;
 
 /// The user path: `data` and `fds` written into the caller's memory, then `proc_exec`.
 fn user_exec(p: &mut Proc, exe: u32, data: &[u8], fds: &[i32]) -> ExecOutcome<EntryState32> {
@@ -281,4 +282,71 @@ fn the_arguments_alone_fail_without_touching_the_table() {
         assert_eq!(c.unwrap_err(), expected, "user entry, {fds:?}");
     }
     assert!(proc_state(&p, &all) == before);
+}
+
+/// A descriptor slot of a generated table: a hole, a passable stream, or an unpassable
+/// one.
+fn slot() -> impl Strategy<Value = u8> {
+    0u8..3
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig {
+        cases: 256,
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    })]
+
+    /// For any table, data and list, the kernel-space entry and the user-space copy-in
+    /// agree: the same error, or the same data and the same new table; and the caller's
+    /// table is untouched either way.
+    #[test]
+    fn both_entries_agree(
+        slots in proptest::collection::vec(slot(), 0..10),
+        data in proptest::collection::vec(any::<u8>(), 0..300),
+        fds in proptest::collection::vec(-2i32..12, 0..12),
+    ) {
+        let files: Vec<Option<(Arc<TFile>, FdRights)>> = slots
+            .iter()
+            .map(|&s| match s {
+                0 => None,
+                1 => Some((TFile::stream("s"), stream_rights())),
+                _ => Some((TFile::unpassable("kq"), stream_rights())),
+            })
+            .collect();
+        let all: Vec<Arc<TFile>> = files.iter().flatten().map(|(f, _)| f.clone()).collect();
+        let mut p = process_with(&files);
+        copyout(&mut p.mem, CALLER_DATA, &data).unwrap();
+        let list: Vec<u8> = fds.iter().flat_map(|f| f.to_le_bytes()).collect();
+        copyout(&mut p.mem, CALLER_FDS, &list).unwrap();
+        let before = proc_state(&p, &all);
+
+        let k = exec_sysspace_data_fds::<Cloudabi32, _, _>(&p.table, &data, &fds);
+        let u = exec_copyin_data_fds(
+            &p.table,
+            &p.mem,
+            CALLER_DATA,
+            data.len() as u32,
+            CALLER_FDS,
+            fds.len() as u32,
+        );
+        let rows = |a: &capexec::exec::ImageArgs<Arc<TFile>>| -> Vec<(*const TFile, FdRights)> {
+            a.fd_table()
+                .unwrap()
+                .iter()
+                .map(|(_, e)| (Arc::as_ptr(e.file()), e.rights()))
+                .collect()
+        };
+        match (&k, &u) {
+            (Ok(k), Ok(u)) => {
+                prop_assert_eq!(k.data_with_nul(), u.data_with_nul());
+                prop_assert_eq!(rows(k), rows(u));
+                prop_assert_eq!(k.data(), &data[..]);
+            }
+            (Err(k), Err(u)) => prop_assert_eq!(k, u),
+            _ => prop_assert!(false, "kernel {:?}, user {:?}", k, u),
+        }
+        drop((k, u));
+        prop_assert!(proc_state(&p, &all) == before);
+    }
 }
