@@ -4,6 +4,8 @@
 #   bash benches/report.sh instr    instruction counts (callgrind), any load
 #   bash benches/report.sh bench    criterion runs of every group (native runner included), then the tables
 #   bash benches/report.sh tables   the tables from the last criterion run
+#   bash benches/report.sh syscalls host system calls per trapped call of the native runner
+#                                   (strace -c of `cloudabi-run --native loop`, N calls - none)
 #
 # CARGO_TARGET_DIR is honoured (default: target).
 set -euo pipefail
@@ -43,12 +45,39 @@ tables() {
     python3 benches/report.py "$target/criterion"
 }
 
+syscalls() {
+    cargo build --release -p cloudabi-run
+    local out n=10000
+    out=$(mktemp -d)
+    for c in 0 "$n"; do
+        printf '%%TAG ! tag:nuxi.nl,2015:cloudabi/\n---\nout: !fd stdout\ncount: %d\n' "$c" \
+            >"$out/loop$c.yaml"
+        # Not -f: the runner itself must be able to trace its stub.
+        strace -c -o "$out/calls$c" "$target/release/cloudabi-run" --native loop "$out/loop$c.yaml"
+    done
+    echo "| host system call | per trapped call |"
+    echo "|---|---|"
+    awk -v n="$n" '
+        /^ *[0-9.]+ +[0-9.]+ +[0-9]+ +[0-9]+ / && $NF != "total" {
+            calls = $4
+            if (FILENAME ~ /calls0$/) base[$NF] = calls; else with[$NF] = calls
+        }
+        END {
+            for (k in with) {
+                d = (with[k] - base[k]) / n
+                if (d >= 0.5) { printf "| %s | %.2f |\n", k, d; total += d }
+            }
+            printf "| total | %.2f |\n", total
+        }' "$out/calls0" "$out/calls$n"
+}
+
 case "${1:-}" in
 instr) instr ;;
+syscalls) syscalls ;;
 bench) bench ;;
 tables) tables ;;
 *)
-    echo "usage: $0 instr|bench|tables" >&2
+    echo "usage: $0 instr|bench|tables|syscalls" >&2
     exit 2
     ;;
 esac
