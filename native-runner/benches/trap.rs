@@ -4,8 +4,8 @@
 //! - by a null handler (the trap alone: `PTRACE_SYSEMU`, `waitpid`, `PTRACE_GETREGS`,
 //!   `PTRACE_SETREGS`): the baseline;
 //! - by capexec's shim (`syscall32`: argument copy-in, table lookup, rights check);
-//! - by the shim with a `--trace` observer attached (one more copy of the argument
-//!   words from the tracee per call).
+//! - by the shim with a `--trace` observer attached (the argument words it sees
+//!   come from the same copy as the shim's).
 //!
 //! Each measurement runs the program twice, with N calls and with none, and keeps the
 //! difference, so start-up and loading are not counted.

@@ -22,15 +22,57 @@ impl fmt::Display for Fault {
 
 impl std::error::Error for Fault {}
 
+/// Bytes a [`TraceeMemory::prefetch`] copies at most.
+pub(crate) const WINDOW: usize = 4 * 7;
+
+/// Tracee bytes copied at the current stop, so that reading them again
+/// (the argument words, for the shim and for an observer) costs no host
+/// system call.
+struct Window {
+    addr: u32,
+    /// How many bytes of `bytes` are valid; 0 for none.
+    len: usize,
+    bytes: [u8; WINDOW],
+}
+
+impl Window {
+    /// The cached copy of `[addr, addr + len)`, if all of it is cached.
+    fn get(&self, addr: u32, len: usize) -> Option<&[u8]> {
+        let from = addr.checked_sub(self.addr)? as usize;
+        self.bytes[..self.len].get(from..from.checked_add(len)?)
+    }
+
+    /// Whether `[addr, addr + len)` shares a byte with the cached bytes.
+    fn overlaps(&self, addr: u32, len: usize) -> bool {
+        let (a, b) = (u64::from(addr), u64::from(self.addr));
+        self.len != 0 && len != 0 && a < b + self.len as u64 && b < a + len as u64
+    }
+}
+
 /// The address space of a traced 32-bit process, accessed with
 /// `process_vm_readv` / `process_vm_writev`.
 ///
 /// Those calls honour page protections: writing a read-only page faults,
 /// as a kernel's copy-out would. Loading an image therefore maps its pages
 /// writable first and protects them afterwards.
-#[derive(Debug)]
+///
+/// While the tracee is stopped its memory changes only through this type
+/// or through system calls the runner injects, so bytes copied once at a
+/// stop ([`prefetch`](Self::prefetch)) are served again without a host
+/// call; a write over them, an injected call or resuming the tracee drops
+/// them.
 pub struct TraceeMemory {
     pid: Pid,
+    window: Window,
+}
+
+impl fmt::Debug for TraceeMemory {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TraceeMemory")
+            .field("pid", &self.pid)
+            .field("cached", &(self.window.addr, self.window.len))
+            .finish()
+    }
 }
 
 /// Whether `[addr, addr + len)` stays inside the 32-bit address space.
@@ -40,7 +82,38 @@ fn in_range(addr: u32, len: usize) -> bool {
 
 impl TraceeMemory {
     pub(crate) fn new(pid: Pid) -> Self {
-        TraceeMemory { pid }
+        TraceeMemory {
+            pid,
+            window: Window {
+                addr: 0,
+                len: 0,
+                bytes: [0; WINDOW],
+            },
+        }
+    }
+
+    /// Copies up to [`WINDOW`] bytes from `addr` with one host call and
+    /// keeps them for [`copy_in`](Self::copy_in) until the tracee runs again
+    /// or they are written. Bytes that cannot be read are simply not kept:
+    /// reading them later faults as it would have.
+    pub(crate) fn prefetch(&mut self, addr: u32, len: usize) {
+        let len = len
+            .min(WINDOW)
+            .min((u64::from(u32::MAX) - u64::from(addr) + 1) as usize);
+        let w = &mut self.window;
+        w.addr = addr;
+        let remote = [RemoteIoVec {
+            base: addr as usize,
+            len,
+        }];
+        let mut local = [IoSliceMut::new(&mut w.bytes[..len])];
+        w.len = process_vm_readv(self.pid, &mut local, &remote).unwrap_or(0);
+    }
+
+    /// Drops the bytes [`prefetch`](Self::prefetch) kept: the tracee's
+    /// memory may change (it runs, or a system call is injected).
+    pub(crate) fn forget(&mut self) {
+        self.window.len = 0;
     }
 
     /// The tracee's process id.
@@ -52,6 +125,10 @@ impl TraceeMemory {
     pub fn copy_in(&self, addr: u32, buf: &mut [u8]) -> Result<(), Fault> {
         if !in_range(addr, buf.len()) {
             return Err(Fault { addr });
+        }
+        if let Some(cached) = self.window.get(addr, buf.len()) {
+            buf.copy_from_slice(cached);
+            return Ok(());
         }
         let mut done = 0;
         while done < buf.len() {
@@ -73,6 +150,9 @@ impl TraceeMemory {
     pub fn copy_out(&mut self, addr: u32, data: &[u8]) -> Result<(), Fault> {
         if !in_range(addr, data.len()) {
             return Err(Fault { addr });
+        }
+        if self.window.overlaps(addr, data.len()) {
+            self.forget();
         }
         let mut done = 0;
         while done < data.len() {
@@ -105,7 +185,41 @@ impl TraceeMemory {
 
 #[cfg(test)]
 mod tests {
-    use super::in_range;
+    use super::{WINDOW, Window, in_range};
+
+    fn window(addr: u32, len: usize) -> Window {
+        let mut bytes = [0; WINDOW];
+        for (i, b) in bytes.iter_mut().enumerate() {
+            *b = i as u8;
+        }
+        Window { addr, len, bytes }
+    }
+
+    #[test]
+    fn the_window_serves_only_what_it_holds() {
+        let w = window(0x1000, 8);
+        assert_eq!(w.get(0x1000, 8), Some(&[0, 1, 2, 3, 4, 5, 6, 7][..]));
+        assert_eq!(w.get(0x1004, 4), Some(&[4, 5, 6, 7][..]));
+        assert_eq!(w.get(0x1008, 0), Some(&[][..]));
+        assert_eq!(w.get(0x1004, 5), None);
+        assert_eq!(w.get(0x0fff, 2), None);
+        assert_eq!(w.get(0x1009, 0), None);
+        assert_eq!(window(0x1000, 0).get(0x1000, 1), None);
+        assert_eq!(window(u32::MAX, 1).get(u32::MAX, 1), Some(&[0][..]));
+    }
+
+    #[test]
+    fn writes_that_touch_the_window_are_seen() {
+        let w = window(0x1000, 8);
+        assert!(w.overlaps(0x0fff, 2));
+        assert!(w.overlaps(0x1007, 1));
+        assert!(w.overlaps(0x0000, 0x2000));
+        assert!(!w.overlaps(0x0ff8, 8));
+        assert!(!w.overlaps(0x1008, 4));
+        assert!(!w.overlaps(0x1004, 0));
+        assert!(!window(0x1000, 0).overlaps(0x1000, 4));
+        assert!(window(u32::MAX, 1).overlaps(u32::MAX, 1));
+    }
 
     #[test]
     fn ranges_stop_at_four_gib() {

@@ -15,6 +15,7 @@ use capexec::fdtable::{Fd, FdTable, File, FileIo, FileType, SharedFdTable};
 
 use capexec_host::HostEntropy;
 
+use crate::memory::WINDOW;
 use crate::regs::{regs_from_user, store_regs};
 use crate::space::TraceeAddressSpace;
 use crate::tracee::{Error, Termination, Tracee, Trap};
@@ -36,6 +37,9 @@ pub const NATIVE_LAYOUT: Layout32 = Layout32 {
 
 /// Most argument words a CloudABI system call takes (`mem_map`, `file_link`).
 const MAX_ARG_WORDS: usize = 7;
+
+// The bytes kept at each stop hold every argument word of any call.
+const _: () = assert!(WINDOW >= 4 * MAX_ARG_WORDS);
 
 /// One system call [`NativeProcess::serve_traced`] served.
 #[derive(Debug)]
@@ -264,8 +268,8 @@ where
 
     /// [`serve`](Self::serve), showing `observer` every call once it is served:
     /// its number, its argument words and the outcome (what `cloudabi-run
-    /// --trace` prints). Reading the arguments for the observer costs one
-    /// more copy from the tracee per call.
+    /// --trace` prints). The argument words the observer sees come from the
+    /// same copy from the tracee as the shim's: observing costs no host call.
     pub fn serve_traced(
         &mut self,
         observer: &mut dyn FnMut(&SyscallRecord<'_>),
@@ -273,6 +277,7 @@ where
         let mut image_rng = HostEntropy;
         let mut activator = Cloudabi32Activator::new(self.layout, &mut image_rng);
         let mut words = [0u8; 4 * MAX_ARG_WORDS];
+        let mut args = [0u32; MAX_ARG_WORDS];
         loop {
             let mut raw = match self.space.tracee_mut().next_syscall()? {
                 Trap::Syscall(raw) => raw,
@@ -281,6 +286,11 @@ where
             self.syscalls += 1;
             let mut regs = regs_from_user(&raw, true);
             let before = regs;
+            // One host read at the stop serves the argument words to the
+            // observer here and to the shim's copy-in below.
+            if let Some(at) = regs.esp.checked_add(4) {
+                self.space.tracee_mut().memory_mut().prefetch(at, WINDOW);
+            }
             // The words the call takes, read before it runs (it may change them).
             let nargs = Syscall::from_raw(regs.eax)
                 .map(|c| usize::from(c.arg_words()))
@@ -290,13 +300,13 @@ where
                     })
                 });
             let action = syscall32(self, &mut activator, &mut regs);
-            let args: Vec<u32> = words[..4 * nargs.unwrap_or(0)]
-                .chunks_exact(4)
-                .map(|w| u32::from_le_bytes([w[0], w[1], w[2], w[3]]))
-                .collect();
+            let n = nargs.unwrap_or(0);
+            for (arg, w) in args.iter_mut().zip(words.chunks_exact(4)).take(n) {
+                *arg = u32::from_le_bytes([w[0], w[1], w[2], w[3]]);
+            }
             observer(&SyscallRecord {
                 before: &before,
-                args: nargs.map(|_| args.as_slice()),
+                args: nargs.map(|n| &args[..n]),
                 after: &regs,
                 action: &action,
             });

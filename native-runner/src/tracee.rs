@@ -358,6 +358,8 @@ impl Tracee {
     /// Makes Linux itself run an i386 system call in the stopped tracee and
     /// returns its raw result; registers are restored afterwards.
     pub fn inject(&mut self, nr: u32, args: [u32; 6]) -> Result<u32, Error> {
+        // The call may unmap or protect memory the runner read.
+        self.mem.forget();
         if self.stop == Stop::SysemuEntry {
             // Let the emulated call finish: one exit stop for it.
             self.step_syscall()?;
@@ -487,6 +489,8 @@ impl Tracee {
     /// a fault or a terminating signal kills it and is its
     /// [`Termination::Signaled`].
     pub(crate) fn next_syscall(&mut self) -> Result<Trap, Error> {
+        // The program is about to run and change its memory.
+        self.mem.forget();
         if let Some(sig) = self.ending.take() {
             self.kill();
             return Ok(Trap::Ended(Termination::Signaled(sig)));
