@@ -287,7 +287,8 @@ where
             let mut regs = regs_from_user(&raw, true);
             let before = regs;
             // One host read at the stop serves the argument words to the
-            // observer here and to the shim's copy-in below.
+            // observer here and to the shim's copy-in below, and usually the
+            // small buffers on the caller's stack too (an iovec array).
             if let Some(at) = regs.esp.checked_add(4) {
                 self.space.tracee_mut().memory_mut().prefetch(at, WINDOW);
             }
