@@ -83,6 +83,10 @@ row("argdata read, 1 MiB 10,000-entry map, crate / capexec", "argdata_read", "ca
 for n in (1000, 10000):
     row(f"argdata serialise, {n} descriptors, linear dedup / capexec", "argdata_serialize",
         "capexec", "linear_dedup", str(n), "grows with n", 1, inverse=True)
+row("native runner, trapped `fd_write`, shim / bare trap", "native_trapped_fd_write",
+    "capexec_shim", "trap_alone", "", "<= 1.2x", 1.2)
+row("native runner, trapped `fd_write`, shim + `--trace` observer / bare trap",
+    "native_trapped_fd_write", "capexec_shim_traced", "trap_alone", "", "<= 1.2x", 1.2)
 for g in ("close_range", "cloexec_sweep"):
     a, b = median(g, "capexec", "1048576"), median(g, "capexec", "4096")
     r = f"{a / b:.2f}x" if a and b else "-"
