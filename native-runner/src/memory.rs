@@ -189,7 +189,65 @@ impl TraceeMemory {
 
 #[cfg(test)]
 mod tests {
-    use super::{WINDOW, Window, in_range};
+    use super::{Fault, TraceeMemory, WINDOW, Window, in_range};
+    use nix::libc;
+    use nix::unistd::Pid;
+
+    /// Two fresh pages below 2 GiB in this very process (which
+    /// `process_vm_readv` may always read), the second unmapped again: a
+    /// stand-in for a stopped tracee's memory ending at a hole.
+    fn page_before_a_hole() -> u32 {
+        // SAFETY: an anonymous private mapping the kernel places; nothing
+        // else refers to it.
+        let p = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                8192,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_32BIT,
+                -1,
+                0,
+            )
+        };
+        assert_ne!(p, libc::MAP_FAILED);
+        // SAFETY: the second page of the mapping just made, not referred to.
+        assert_eq!(
+            unsafe { libc::munmap(p.cast::<u8>().add(4096).cast(), 4096) },
+            0
+        );
+        u32::try_from(p as usize).unwrap()
+    }
+
+    #[test]
+    fn copies_see_writes_and_holes_through_the_window() {
+        let page = page_before_a_hole();
+        let mut mem = TraceeMemory::new(Pid::this());
+        mem.copy_out(page, &[7; 4096]).unwrap();
+        // The last 16 bytes before the hole: the window keeps only them.
+        let at = page + 4096 - 16;
+        mem.prefetch(at, WINDOW);
+        assert_eq!(mem.window.len, 16);
+        let mut b = [0; 16];
+        mem.copy_in(at, &mut b).unwrap();
+        assert_eq!(b, [7; 16]);
+        // Past the hole still faults, cached or not.
+        assert_eq!(
+            mem.copy_in(at + 8, &mut b),
+            Err(Fault { addr: page + 4096 })
+        );
+        // A write over the cached bytes is read back.
+        mem.copy_out(at + 4, &[1, 2]).unwrap();
+        mem.copy_in(at, &mut b[..8]).unwrap();
+        assert_eq!(b[..8], [7, 7, 7, 7, 1, 2, 7, 7]);
+        // After the runner forgets (an injected munmap), the page is read
+        // again: here it is gone.
+        mem.prefetch(at, WINDOW);
+        mem.forget();
+        // SAFETY: the first page of the mapping made above; only `mem`
+        // reads it, through process_vm_readv, which faults cleanly.
+        assert_eq!(unsafe { libc::munmap(page as usize as *mut _, 4096) }, 0);
+        assert_eq!(mem.copy_in(at, &mut b), Err(Fault { addr: at }));
+    }
 
     fn window(addr: u32, len: usize) -> Window {
         let mut bytes = [0; WINDOW];
