@@ -61,9 +61,9 @@ impl Window {
 /// writable first and protects them afterwards.
 ///
 /// While the tracee is stopped its memory changes only through this type
-/// or through system calls the runner injects, so bytes copied once at a
-/// stop ([`prefetch`](Self::prefetch)) are served again without a host
-/// call; a write over them, an injected call or resuming the tracee drops
+/// or through system calls the runner injects, so the bytes the runner
+/// copies at a stop (from the argument words on) are served again without a
+/// host call; a write over them, an injected call or resuming the tracee drops
 /// them.
 pub struct TraceeMemory {
     pid: Pid,
