@@ -27,10 +27,12 @@ where
     P::Memory: UserMemory<Abi = Cloudabi32>,
 {
     let (inp, outp, n) = (a.word(0), a.word(1), a.word(2));
+    // An array larger than the address space cannot be in user memory: EFAULT on
+    // every host width, as FreeBSD's copy-in of the subscriptions would fault.
     let in_len = (n as usize)
         .checked_mul(Subscription::SIZE)
-        .ok_or(Errno::EINVAL)?;
-    let out_len = (n as usize).checked_mul(Event::SIZE).ok_or(Errno::EINVAL)?;
+        .ok_or(Errno::EFAULT)?;
+    let out_len = (n as usize).checked_mul(Event::SIZE).ok_or(Errno::EFAULT)?;
     useracc(process.memory(), inp, in_len, UserAccess::Read)?;
     useracc(process.memory(), outp, out_len, UserAccess::Write)?;
     let mut raw = Vec::new();
