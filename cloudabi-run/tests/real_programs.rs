@@ -5,9 +5,7 @@
 //! The programs are fixtures kept outside the repository, in `shared/realprog/bin` beside
 //! the checkout (or beside one of its parent folders); `CAPEXEC_REALPROG_DIR` names
 //! another folder. Where they are absent the tests fail, unless the run opted out of
-//! native tests (`CAPEXEC_ALLOW_NATIVE_SKIP=1`) or `.ci/run` found the folder absent,
-//! said so, and set `CAPEXEC_REALPROG_ABSENT=1`: then each test records `absent NAME`
-//! and does not run.
+//! native tests (`CAPEXEC_ALLOW_NATIVE_SKIP=1`, which CI never sets).
 #![cfg(all(target_os = "linux", target_arch = "x86_64"))]
 
 #[path = "../../native-runner/tests/common/gate.rs"]
@@ -19,8 +17,6 @@ use std::process::{Command, Output, Stdio};
 
 /// The variable naming the fixtures folder.
 const DIR_VAR: &str = "CAPEXEC_REALPROG_DIR";
-/// Set by `.ci/run` when it found no fixtures folder and said so.
-const ABSENT_VAR: &str = "CAPEXEC_REALPROG_ABSENT";
 
 /// The fixtures folder: `CAPEXEC_REALPROG_DIR`, else the first `shared/realprog/bin`
 /// beside the repository or one of its parents.
@@ -59,10 +55,6 @@ fn real_program(name: &str, program: &str) -> Option<PathBuf> {
             assert!(path.is_file(), "{} is missing", path.display());
             gate::ran(name);
             Some(path)
-        }
-        Err(why) if std::env::var_os(ABSENT_VAR).is_some_and(|v| v == "1") => {
-            gate::fixtures_absent(name, &why);
-            None
         }
         Err(why) => {
             gate::machine_lacks(name, &why);

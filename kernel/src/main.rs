@@ -65,7 +65,8 @@ fn run() -> Result<ExitCode, String> {
 
 /// Names the folder of the real cloudlibc programs.
 const REALPROG_DIR: &str = "CAPEXEC_REALPROG_DIR";
-/// Set (by `.ci/run`, which says so) when that folder is absent: boot without them.
+/// An explicit opt-out (CI never sets it): boot without the real programs when their
+/// folder is absent, instead of failing.
 const REALPROG_ABSENT: &str = "CAPEXEC_REALPROG_ABSENT";
 
 /// The real cloudlibc programs (fixtures kept outside the repository):

@@ -63,11 +63,3 @@ pub fn machine_ready(name: &str) -> bool {
     }
     true
 }
-
-/// The real-program fixtures the test `name` needs are absent and the run said so
-/// (`.ci/run` prints one line and sets `CAPEXEC_REALPROG_ABSENT=1`): recorded as
-/// `absent NAME`, neither run nor passed.
-pub fn fixtures_absent(name: &str, why: &str) {
-    println!("ABSENT {name}: {why}");
-    log(&format!("absent {name}"));
-}
