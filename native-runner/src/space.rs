@@ -9,7 +9,7 @@ use capexec::Errno;
 use capexec::abi::Cloudabi32;
 use capexec::exec::{
     AddressSpace, MapRequest, Placement, Protection, SyncMode, UserAccess, UserMemory,
-    VirtualMemory,
+    VirtualMemory, place_pages,
 };
 
 use crate::tracee::{Error, Tracee};
@@ -179,47 +179,16 @@ impl TraceeAddressSpace {
         Ok(base)
     }
 
-    /// Whether no page of `first..first + count` is tracked.
-    fn free(&self, first: u32, count: u32) -> bool {
-        self.pages.range(first..first + count).next().is_none()
-    }
-
-    /// The first page at or above `from` where `count` untracked pages fit
-    /// below page `end`.
-    fn first_fit(&self, from: u32, end: u32, count: u32) -> Option<u32> {
-        let mut candidate = from;
-        for (&p, _) in self.pages.range(from..end) {
-            if p >= candidate.checked_add(count)? {
-                break;
-            }
-            candidate = p + 1;
-        }
-        (candidate.checked_add(count)? <= end).then_some(candidate)
-    }
-
     /// The first page of a new program mapping of `count` pages.
     fn place(&self, placement: Placement<u32>, count: u32) -> Result<u32, Errno> {
-        let lo = self.user.start / PAGE_SIZE;
-        let hi = self.user.end / PAGE_SIZE;
-        let base = (MAP_BASE / PAGE_SIZE).clamp(lo, hi);
-        let anywhere = || {
-            self.first_fit(base, hi, count)
-                .or_else(|| self.first_fit(lo, base, count))
-                .ok_or(Errno::ENOMEM)
-        };
-        match placement {
-            Placement::Fixed(a) => Ok(a / PAGE_SIZE),
-            Placement::Near(h) => {
-                let h = h / PAGE_SIZE;
-                let fits = h >= lo && h.checked_add(count).is_some_and(|e| e <= hi);
-                if fits && self.free(h, count) {
-                    Ok(h)
-                } else {
-                    anywhere()
-                }
-            }
-            Placement::Anywhere => anywhere(),
-        }
+        let page = |a: u32| a / PAGE_SIZE;
+        place_pages(
+            placement.map(page),
+            count,
+            page(self.user.start)..page(self.user.end),
+            page(MAP_BASE),
+            |r| self.pages.range(r).map(|(&p, _)| p),
+        )
     }
 
     /// Unmaps every tracked page of `first..first + count`, one `munmap` per

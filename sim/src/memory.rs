@@ -15,7 +15,7 @@ use core::ops::Range;
 
 use capexec::exec::{
     AddressSpace, MapRequest, Placement, Protection, SyncMode, UserAccess, UserMemory,
-    VirtualMemory, check_user_range,
+    VirtualMemory, check_user_range, place_pages,
 };
 
 /// Size of one simulated page.
@@ -216,43 +216,16 @@ impl SimAddressSpace {
         Ok(())
     }
 
-    /// Whether no page of `first..first + count` is mapped.
-    fn free(&self, first: u32, count: u32) -> bool {
-        self.pages.range(first..first + count).next().is_none()
-    }
-
-    /// The first page at or above `from` where `count` free pages fit below the page
-    /// `end`: first fit, walking the mapped pages in order.
-    fn first_fit(&self, from: u32, end: u32, count: u32) -> Option<u32> {
-        let mut candidate = from;
-        for (&p, _) in self.pages.range(from..end) {
-            if p >= candidate.checked_add(count)? {
-                break;
-            }
-            candidate = p + 1;
-        }
-        (candidate.checked_add(count)? <= end).then_some(candidate)
-    }
-
     /// The page where a new mapping of `count` pages goes.
     fn place(&self, placement: Placement<u32>, count: u32) -> Result<u32, Errno> {
-        let lo = self.user.start / SIM_PAGE_SIZE;
-        let hi = self.user.end / SIM_PAGE_SIZE;
-        let base = (self.map_base / SIM_PAGE_SIZE).clamp(lo, hi);
-        match placement {
-            Placement::Fixed(a) => Ok(a / SIM_PAGE_SIZE),
-            Placement::Near(h) => {
-                let h = h / SIM_PAGE_SIZE;
-                if h >= lo && h.checked_add(count).is_some_and(|e| e <= hi) && self.free(h, count) {
-                    return Ok(h);
-                }
-                self.place(Placement::Anywhere, count)
-            }
-            Placement::Anywhere => self
-                .first_fit(base, hi, count)
-                .or_else(|| self.first_fit(lo, base, count))
-                .ok_or(Errno::ENOMEM),
-        }
+        let page = |a: u32| a / SIM_PAGE_SIZE;
+        place_pages(
+            placement.map(page),
+            count,
+            page(self.user.start)..page(self.user.end),
+            page(self.map_base),
+            |r| self.pages.range(r).map(|(&p, _)| p),
+        )
     }
 }
 

@@ -42,4 +42,4 @@ pub use proc_exec::{
 };
 pub use user_range::{CopyinRange, CopyoutRange};
 pub use usermem::{UserAccess, UserMemory, check_user_range, copyin, copyin_u32, copyout, useracc};
-pub use vm::{Advice, MapRequest, Placement, Sharing, SyncMode, VirtualMemory};
+pub use vm::{Advice, MapRequest, Placement, Sharing, SyncMode, VirtualMemory, place_pages};

@@ -7,7 +7,7 @@
 
 use core::ops::Range;
 
-use super::exec_abi::AbiAddr;
+use super::exec_abi::{AbiAddr, UserAddress};
 use super::image::Protection;
 use super::usermem::UserMemory;
 use crate::Errno;
@@ -23,6 +23,81 @@ pub enum Placement<A> {
     /// Exactly at this page-aligned address (`MAP_FIXED`): every existing mapping in the
     /// range is replaced, as if unmapped first.
     Fixed(A),
+}
+
+impl<A> Placement<A> {
+    /// The same placement with its address converted (to a page number, say).
+    #[inline]
+    pub fn map<B>(self, f: impl FnOnce(A) -> B) -> Placement<B> {
+        match self {
+            Placement::Anywhere => Placement::Anywhere,
+            Placement::Near(a) => Placement::Near(f(a)),
+            Placement::Fixed(a) => Placement::Fixed(f(a)),
+        }
+    }
+}
+
+/// Chooses the first page of a new mapping of `count` pages, for a kernel that keeps its
+/// mapped pages in order: a [`Placement::Fixed`] page as given; a [`Placement::Near`]
+/// page if the whole range lies in `user` and no page of it is mapped; otherwise the
+/// first fit at or above `base`, then below it (`ENOMEM` when nothing fits).
+///
+/// All values are page numbers. `mapped(r)` yields the mapped page numbers inside `r`,
+/// in ascending order (a `BTreeMap::range` over the page map, for example).
+///
+/// ```
+/// use std::collections::BTreeSet;
+/// use capexec::exec::{Placement, place_pages};
+///
+/// let mapped: BTreeSet<u32> = [16, 17, 20].into();
+/// let pick = |p| place_pages(p, 2, 1..64, 16, |r| mapped.range(r).copied());
+/// assert_eq!(pick(Placement::Anywhere), Ok(18));
+/// assert_eq!(pick(Placement::Near(40)), Ok(40));
+/// assert_eq!(pick(Placement::Near(19)), Ok(18)); // 19..21 overlaps page 20
+/// assert_eq!(pick(Placement::Near(63)), Ok(18)); // past the user range
+/// ```
+///
+/// # References
+/// - FreeBSD `sys/vm/vm_map.c` `vm_map_findspace` (first fit above a hint).
+pub fn place_pages<A, I>(
+    placement: Placement<A>,
+    count: A,
+    user: Range<A>,
+    base: A,
+    mut mapped: impl FnMut(Range<A>) -> I,
+) -> Result<A, Errno>
+where
+    A: UserAddress,
+    I: Iterator<Item = A>,
+{
+    let (lo, hi, n) = (user.start.to_u64(), user.end.to_u64(), count.to_u64());
+    let base = base.to_u64().clamp(lo, hi);
+    let page = |p: u64| A::from_u64(p).ok_or(Errno::ENOMEM);
+    let mut first_fit = |from: u64, end: u64| -> Option<u64> {
+        let mut candidate = from;
+        for p in mapped(page(from).ok()?..page(end).ok()?) {
+            if p.to_u64() >= candidate.checked_add(n)? {
+                break;
+            }
+            candidate = p.to_u64() + 1;
+        }
+        (candidate.checked_add(n)? <= end).then_some(candidate)
+    };
+    match placement {
+        Placement::Fixed(p) => return Ok(p),
+        Placement::Near(h) => {
+            let h64 = h.to_u64();
+            if h64 >= lo && h64.checked_add(n).is_some_and(|e| e <= hi) {
+                let end = page(h64 + n)?;
+                if first_fit(h64, end.to_u64()) == Some(h64) {
+                    return Ok(h);
+                }
+            }
+        }
+        Placement::Anywhere => {}
+    }
+    let found = first_fit(base, hi).or_else(|| first_fit(lo, base));
+    page(found.ok_or(Errno::ENOMEM)?)
 }
 
 /// Whether stores to a mapping are seen by other mappings of the same object.
