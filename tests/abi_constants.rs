@@ -343,58 +343,9 @@ fn layouts_are_pinned_to_the_spec() {
     assert_eq!(AuxType::ALL.len() * AUXV32_SIZE, 104);
 }
 
-/// The syscall list of abi-i386.md, in order (number = index).
-const SPEC_SYSCALLS: [&str; 49] = [
-    "clock_res_get",
-    "clock_time_get",
-    "condvar_signal",
-    "fd_close",
-    "fd_create1",
-    "fd_create2",
-    "fd_datasync",
-    "fd_dup",
-    "fd_pread",
-    "fd_pwrite",
-    "fd_read",
-    "fd_replace",
-    "fd_seek",
-    "fd_stat_get",
-    "fd_stat_put",
-    "fd_sync",
-    "fd_write",
-    "file_advise",
-    "file_allocate",
-    "file_create",
-    "file_link",
-    "file_open",
-    "file_readdir",
-    "file_readlink",
-    "file_rename",
-    "file_stat_fget",
-    "file_stat_fput",
-    "file_stat_get",
-    "file_stat_put",
-    "file_symlink",
-    "file_unlink",
-    "lock_unlock",
-    "mem_advise",
-    "mem_map",
-    "mem_protect",
-    "mem_sync",
-    "mem_unmap",
-    "poll",
-    "proc_exec",
-    "proc_exit",
-    "proc_fork",
-    "proc_raise",
-    "random_get",
-    "sock_recv",
-    "sock_send",
-    "sock_shutdown",
-    "thread_create",
-    "thread_exit",
-    "thread_yield",
-];
+#[path = "abi_common/syscall_names.rs"]
+mod syscall_names;
+use syscall_names::SPEC_SYSCALLS;
 
 #[test]
 fn syscall_numbers_follow_the_spec_list() {

@@ -22,59 +22,10 @@ fn c_str(b: &[u8], at: u32) -> &str {
     std::str::from_utf8(&rest[..end]).unwrap()
 }
 
-/// The calls in cloudabi.txt order, written out here independently of the library's
-/// enum so that a renamed or missing call is caught.
-const NAMES: [&str; 49] = [
-    "clock_res_get",
-    "clock_time_get",
-    "condvar_signal",
-    "fd_close",
-    "fd_create1",
-    "fd_create2",
-    "fd_datasync",
-    "fd_dup",
-    "fd_pread",
-    "fd_pwrite",
-    "fd_read",
-    "fd_replace",
-    "fd_seek",
-    "fd_stat_get",
-    "fd_stat_put",
-    "fd_sync",
-    "fd_write",
-    "file_advise",
-    "file_allocate",
-    "file_create",
-    "file_link",
-    "file_open",
-    "file_readdir",
-    "file_readlink",
-    "file_rename",
-    "file_stat_fget",
-    "file_stat_fput",
-    "file_stat_get",
-    "file_stat_put",
-    "file_symlink",
-    "file_unlink",
-    "lock_unlock",
-    "mem_advise",
-    "mem_map",
-    "mem_protect",
-    "mem_sync",
-    "mem_unmap",
-    "poll",
-    "proc_exec",
-    "proc_exit",
-    "proc_fork",
-    "proc_raise",
-    "random_get",
-    "sock_recv",
-    "sock_send",
-    "sock_shutdown",
-    "thread_create",
-    "thread_exit",
-    "thread_yield",
-];
+#[path = "abi_common/syscall_names.rs"]
+mod syscall_names;
+/// The calls in cloudabi.txt order (number = index).
+use syscall_names::SPEC_SYSCALLS as NAMES;
 
 /// What crt0 does with `AT_SYSINFO_EHDR`: program headers to `PT_DYNAMIC`, the dynamic
 /// entries to `DT_HASH` (symbol count = `nchain`), `DT_SYMTAB` and `DT_STRTAB`, then every
