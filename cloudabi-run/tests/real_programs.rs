@@ -87,6 +87,14 @@ fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
 
+/// Asserts what a run printed on each stream and its exit status.
+#[track_caller]
+fn assert_output(out: &Output, stdout: &str, stderr: &str, code: i32) {
+    assert_eq!(text(&out.stdout), stdout);
+    assert_eq!(text(&out.stderr), stderr);
+    assert_eq!(out.status.code(), Some(code));
+}
+
 #[test]
 fn hello_real_prints_hello_world() {
     let name = "hello_real_prints_hello_world";
@@ -94,9 +102,7 @@ fn hello_real_prints_hello_world() {
         return;
     };
     let out = run_native(&hello, "out: !fd stdout\n");
-    assert_eq!(text(&out.stderr), "");
-    assert_eq!(text(&out.stdout), "Hello, world\n");
-    assert_eq!(out.status.code(), Some(0));
+    assert_output(&out, "Hello, world\n", "", 0);
 }
 
 #[test]
@@ -107,9 +113,7 @@ fn hello_real_writes_to_the_descriptor_it_is_given() {
         return;
     };
     let out = run_native(&hello, "out: !fd stderr\n");
-    assert_eq!(text(&out.stdout), "");
-    assert_eq!(text(&out.stderr), "Hello, world\n");
-    assert_eq!(out.status.code(), Some(0));
+    assert_output(&out, "", "Hello, world\n", 0);
 }
 
 #[test]
@@ -244,9 +248,7 @@ fn exec_real_starts_hello_real_with_one_descriptor() {
     ) else {
         return;
     };
-    assert_eq!(text(&out.stderr), "");
-    assert_eq!(text(&out.stdout), "Hello, world\n");
-    assert_eq!(out.status.code(), Some(0));
+    assert_output(&out, "Hello, world\n", "", 0);
 }
 
 #[test]
@@ -255,13 +257,9 @@ fn exec_real_starts_procstat_real_holding_exactly_one_descriptor() {
     let Some(out) = exec_real_child(name, "procstat_real") else {
         return;
     };
-    assert_eq!(text(&out.stderr), "");
     // One line: descriptor 0 is the pipe `out`; descriptor 1 is already EBADF.
-    assert_eq!(
-        text(&out.stdout),
-        "fd 0: fifo accmode 0x10000000 base write,fstat,event inheriting -\n"
-    );
-    assert_eq!(out.status.code(), Some(0));
+    let line = "fd 0: fifo accmode 0x10000000 base write,fstat,event inheriting -\n";
+    assert_output(&out, line, "", 0);
 }
 
 /// A `!file` whose configuration dropped `proc_exec` cannot be executed: the kernel
@@ -281,14 +279,8 @@ fn exec_real_cannot_start_a_file_without_proc_exec() {
         )
     };
     let out = run_native(&exec, &config("fd_read, mem_map, mem_map_exec"));
-    assert_eq!(text(&out.stderr), "");
-    assert_eq!(
-        text(&out.stdout),
-        "exec_real: program_exec: Bad file descriptor\n"
-    );
-    assert_eq!(out.status.code(), Some(1));
+    let refused = "exec_real: program_exec: Bad file descriptor\n";
+    assert_output(&out, refused, "", 1);
     let out = run_native(&exec, &config("proc_exec"));
-    assert_eq!(text(&out.stderr), "");
-    assert_eq!(text(&out.stdout), "Hello, world\n");
-    assert_eq!(out.status.code(), Some(0));
+    assert_output(&out, "Hello, world\n", "", 0);
 }
