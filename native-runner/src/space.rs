@@ -157,28 +157,6 @@ impl TraceeAddressSpace {
         })
     }
 
-    /// Maps `len` bytes of read-write memory wherever Linux chooses and
-    /// tracks them (so the next [`reset`](AddressSpace::reset) removes them).
-    pub fn map_anywhere(&mut self, len: u32) -> Result<u32, Error> {
-        let size = len
-            .max(1)
-            .checked_next_multiple_of(PAGE_SIZE)
-            .ok_or(Error::Unexpected("scratch region too large".into()))?;
-        let prot = LINUX_PROT_READ | LINUX_PROT_WRITE;
-        let base = self.tracee.mmap(0, size, prot, false)?;
-        let rw = Protection::READ | Protection::WRITE;
-        for p in base / PAGE_SIZE..(base / PAGE_SIZE) + size / PAGE_SIZE {
-            self.pages.insert(
-                p,
-                PageState {
-                    current: rw,
-                    wanted: Some(rw),
-                },
-            );
-        }
-        Ok(base)
-    }
-
     /// The first page of a new program mapping of `count` pages.
     fn place(&self, placement: Placement<u32>, count: u32) -> Result<u32, Errno> {
         let page = |a: u32| a / PAGE_SIZE;
