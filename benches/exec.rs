@@ -54,6 +54,20 @@ struct Window {
     bytes: Vec<u8>,
     mapped: bool,
     writable: bool,
+    /// Contents mapped shared ([`AddressSpace::map_shared`]: the vDSO), read instead of
+    /// `bytes` (zeros past their end) until a store copies them into `bytes`.
+    shared: Option<&'static [u8]>,
+}
+
+impl Window {
+    /// The window's own bytes for a store: shared contents are copied in first.
+    fn bytes_mut(&mut self) -> &mut [u8] {
+        if let Some(src) = self.shared.take() {
+            self.bytes[..src.len()].copy_from_slice(src);
+            self.bytes[src.len()..].fill(0);
+        }
+        &mut self.bytes
+    }
 }
 
 /// A user address space made of a few flat windows. `map_region` marks the window that
@@ -102,6 +116,7 @@ impl FlatMem {
                 for (w, &(_, _, mapped)) in ws.iter_mut().zip(layout) {
                     w.mapped = mapped;
                     w.writable = true;
+                    w.shared = None;
                 }
                 ws
             }
@@ -112,6 +127,7 @@ impl FlatMem {
                     bytes: vec![0; len as usize],
                     mapped,
                     writable: true,
+                    shared: None,
                 })
                 .collect(),
         };
@@ -135,7 +151,15 @@ impl UserMemory for FlatMem {
     fn read_user(&self, addr: u32, buf: &mut [u8]) -> Result<(), Errno> {
         match self.find(addr, buf.len()) {
             Some((i, off)) if self.windows[i].mapped => {
-                buf.copy_from_slice(&self.windows[i].bytes[off..off + buf.len()]);
+                let w = &self.windows[i];
+                match w.shared {
+                    None => buf.copy_from_slice(&w.bytes[off..off + buf.len()]),
+                    Some(src) => {
+                        let have = src.len().saturating_sub(off).min(buf.len());
+                        buf[..have].copy_from_slice(&src[off..off + have]);
+                        buf[have..].fill(0);
+                    }
+                }
                 Ok(())
             }
             _ => Err(Errno::EFAULT),
@@ -146,7 +170,7 @@ impl UserMemory for FlatMem {
     fn write_user(&mut self, addr: u32, data: &[u8]) -> Result<(), Errno> {
         match self.find(addr, data.len()) {
             Some((i, off)) if self.windows[i].mapped && self.windows[i].writable => {
-                self.windows[i].bytes[off..off + data.len()].copy_from_slice(data);
+                self.windows[i].bytes_mut()[off..off + data.len()].copy_from_slice(data);
                 Ok(())
             }
             _ => Err(Errno::EFAULT),
@@ -168,6 +192,7 @@ impl AddressSpace for FlatMem {
     fn reset(&mut self) {
         for w in &mut self.windows {
             w.mapped = false;
+            w.shared = None;
         }
     }
 
@@ -175,6 +200,25 @@ impl AddressSpace for FlatMem {
         let (i, _) = self.find(addr, len as usize).ok_or(Errno::EFAULT)?;
         self.windows[i].mapped = true;
         self.windows[i].writable = true;
+        Ok(())
+    }
+
+    /// Maps the vDSO as a kernel does: the window refers to the shared bytes (no copy);
+    /// a store after a `mem_protect` making it writable copies them first.
+    fn map_shared(
+        &mut self,
+        addr: u32,
+        contents: &'static [u8],
+        prot: Protection,
+    ) -> Result<(), Errno> {
+        let (i, _) = self.find(addr, contents.len()).ok_or(Errno::EFAULT)?;
+        let w = &mut self.windows[i];
+        if w.base != addr {
+            return Err(Errno::EFAULT);
+        }
+        w.mapped = true;
+        w.writable = prot.contains(Protection::WRITE);
+        w.shared = Some(contents);
         Ok(())
     }
 

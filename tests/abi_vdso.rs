@@ -364,3 +364,93 @@ fn an_image_over_the_vdso_is_enoexec() {
     assert_eq!(Errno::from_raw(regs.eax as u16), Some(Errno::ENOEXEC));
     assert_eq!(proc_state(&p, &files), before);
 }
+
+// ---- shared mapping ----------------------------------------------------------------------
+
+use capexec::exec::{AddressSpace, Protection, UserAccess, UserMemory, VirtualMemory};
+use capexec_sim::SimAddressSpace;
+
+/// A kernel's address space that keeps the default `map_shared` (map, copy, protect).
+struct Copying(SimAddressSpace);
+
+impl UserMemory for Copying {
+    type Abi = capexec::abi::Cloudabi32;
+    fn read_user(&self, addr: u32, buf: &mut [u8]) -> Result<(), Errno> {
+        self.0.read_user(addr, buf)
+    }
+    fn write_user(&mut self, addr: u32, data: &[u8]) -> Result<(), Errno> {
+        self.0.write_user(addr, data)
+    }
+    fn check_access(&self, addr: u32, len: usize, access: UserAccess) -> Result<(), Errno> {
+        self.0.check_access(addr, len, access)
+    }
+}
+
+impl AddressSpace for Copying {
+    fn reset(&mut self) {
+        self.0.reset()
+    }
+    fn map_region(&mut self, addr: u32, len: u32, prot: Protection) -> Result<(), Errno> {
+        self.0.map_region(addr, len, prot)
+    }
+    fn protect_region(&mut self, addr: u32, len: u32, prot: Protection) -> Result<(), Errno> {
+        self.0.protect_region(addr, len, prot)
+    }
+}
+
+/// The page at `at`, as the program reads it.
+fn page_at<M: UserMemory<Abi = capexec::abi::Cloudabi32>>(m: &M, at: u32) -> Vec<u8> {
+    let mut page = vec![0xaa; 4096];
+    copyin(m, at, &mut page).unwrap();
+    page
+}
+
+fn vdso_page() -> Vec<u8> {
+    let mut page = vdso_image().to_vec();
+    page.resize(4096, 0);
+    page
+}
+
+#[test]
+fn the_default_map_shared_maps_copies_and_protects() {
+    let at = 0x1000_0000;
+    let rx = Protection::READ | Protection::EXEC;
+    let mut m = Copying(SimAddressSpace::new());
+    m.map_shared(at, vdso_image(), rx).unwrap();
+    assert_eq!(page_at(&m, at), vdso_page());
+    assert_eq!(m.0.protection(at), Some(rx));
+    assert_eq!(
+        capexec::exec::useracc(&m, at, 4096, UserAccess::Write),
+        Err(Errno::EFAULT)
+    );
+    assert!(!m.0.is_mapped(at + 4096));
+}
+
+#[test]
+fn the_simulator_shares_the_vdso_and_copies_a_page_on_its_first_store() {
+    let at = 0x1000_0000;
+    let rx = Protection::READ | Protection::EXEC;
+    let (mut a, mut b) = (SimAddressSpace::new(), SimAddressSpace::new());
+    a.map_shared(at, vdso_image(), rx).unwrap();
+    b.map_shared(at, vdso_image(), rx).unwrap();
+    assert_eq!(page_at(&a, at), vdso_page());
+    assert_eq!(a.protection(at), Some(rx));
+    assert_eq!(a.mapped_pages(), 1);
+    // Read-only as mapped.
+    assert_eq!(a.write_user(at, &[0]), Err(Errno::EFAULT));
+    // A program makes it writable and stores into it: its own copy changes, nobody
+    // else's (the other mapping, the shared bytes).
+    a.mprotect(at, 4096, Protection::READ | Protection::WRITE)
+        .unwrap();
+    a.write_user(at + 8, &[0xee, 0xff]).unwrap();
+    a.write_user(at + 4090, &[1]).unwrap();
+    let mut expected = vdso_page();
+    expected[8..10].copy_from_slice(&[0xee, 0xff]);
+    expected[4090] = 1;
+    assert_eq!(page_at(&a, at), expected);
+    assert_eq!(page_at(&b, at), vdso_page());
+    assert_eq!(&page_at(&b, at)[..VDSO_SIZE], vdso_image());
+    // A reset drops the mapping.
+    a.reset();
+    assert!(!a.is_mapped(at));
+}

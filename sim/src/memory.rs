@@ -31,8 +31,12 @@ pub const SIM_USER_TOP: u32 = 0xc000_0000;
 pub const SIM_MAP_BASE: u32 = 0x1000_0000;
 
 struct Page {
-    /// The contents; `None` until the first store (a zero-filled page).
+    /// The contents; `None` until the first store (a zero-filled page, or `shared`).
     bytes: Option<Box<[u8; PAGE]>>,
+    /// Contents shared with every other mapping of them ([`AddressSpace::map_shared`]),
+    /// read while `bytes` is `None`: this page's part of them (at most a page; the rest
+    /// reads as zero). The first store copies them into `bytes` (copy-on-write).
+    shared: Option<&'static [u8]>,
     /// What user accesses may do now: reads need any bit (on i386 every mapped
     /// page with a protection is readable), writes need `WRITE`; empty is a
     /// reservation (`PROT_NONE`), where every access faults.
@@ -46,9 +50,23 @@ impl Page {
     fn zeroed(access: Protection) -> Page {
         Page {
             bytes: None,
+            shared: None,
             access,
             wanted: None,
         }
+    }
+
+    /// The page's bytes for a store: its own copy, made on the first store (from the
+    /// shared contents, if any).
+    fn bytes_mut(&mut self) -> &mut [u8; PAGE] {
+        let shared = self.shared.take();
+        self.bytes.get_or_insert_with(|| {
+            let mut b = Box::new([0; PAGE]);
+            if let Some(src) = shared {
+                b[..src.len()].copy_from_slice(src);
+            }
+            b
+        })
     }
 
     fn readable(&self) -> bool {
@@ -206,9 +224,16 @@ impl SimAddressSpace {
                 return Err(Errno::EFAULT);
             }
             let n = (PAGE - off).min(buf.len() - done);
-            match &pg.bytes {
-                Some(b) => buf[done..done + n].copy_from_slice(&b[off..off + n]),
-                None => buf[done..done + n].fill(0),
+            let dst = &mut buf[done..done + n];
+            match (&pg.bytes, pg.shared) {
+                (Some(b), _) => dst.copy_from_slice(&b[off..off + n]),
+                (None, Some(src)) => {
+                    // The shared part, then zeros past its end.
+                    let have = src.len().saturating_sub(off).min(n);
+                    dst[..have].copy_from_slice(&src[off..off + have]);
+                    dst[have..].fill(0);
+                }
+                (None, None) => dst.fill(0),
             }
             done += n;
             a += n as u64;
@@ -247,7 +272,7 @@ impl UserMemory for SimAddressSpace {
                 return Err(Errno::EFAULT);
             }
             let n = (PAGE - off).min(data.len() - done);
-            let bytes = pg.bytes.get_or_insert_with(|| Box::new([0; PAGE]));
+            let bytes = pg.bytes_mut();
             bytes[off..off + n].copy_from_slice(&data[done..done + n]);
             done += n;
             a += n as u64;
@@ -282,6 +307,34 @@ impl AddressSpace for SimAddressSpace {
         check_user_range(addr, len as usize)?;
         let _ = prot;
         self.map(addr, len);
+        Ok(())
+    }
+
+    /// Maps `contents` without copying them: each page refers to its part of the
+    /// `'static` bytes until a store (after a `mem_protect` that makes it writable)
+    /// gives the page its own copy, as a kernel maps one prepared frame copy-on-write.
+    fn map_shared(
+        &mut self,
+        addr: u32,
+        contents: &'static [u8],
+        prot: Protection,
+    ) -> Result<(), Errno> {
+        let len = u32::try_from(contents.len()).map_err(|_| Errno::ENOMEM)?;
+        check_user_range(addr, len as usize)?;
+        if addr % SIM_PAGE_SIZE != 0 {
+            return Err(Errno::EINVAL);
+        }
+        let Some((first, last)) = page_range(addr, len) else {
+            return Ok(());
+        };
+        for (i, p) in (first..=last).enumerate() {
+            let part = contents.get(i * PAGE..).unwrap_or(&[]);
+            let part = part.get(..PAGE).unwrap_or(part);
+            let mut pg = Page::zeroed(prot | Protection::READ);
+            pg.shared = Some(part);
+            pg.wanted = Some(prot);
+            self.pages.insert(p, pg);
+        }
         Ok(())
     }
 

@@ -15,7 +15,7 @@ use arrayvec::ArrayVec;
 use crate::Errno;
 use crate::exec::{
     AddressSpace, ElfImage, ImageActivator, ImageArgs, ImageFile, MAX_LOAD_SEGMENTS, MIN_LOAD_ADDR,
-    Process, Protection, SegmentContents, UserMemory, copyout,
+    Process, Protection, SegmentContents, UserMemory,
 };
 
 /// Where a new i386 image starts running.
@@ -123,8 +123,9 @@ impl<'a> Cloudabi32Activator<'a> {
     }
 
     /// Every region `(address, length)` that [`activate`](ImageActivator::activate) will
-    /// map with [`AddressSpace::map_region`] for `prepared`: the image's load segments,
-    /// the stack and the vDSO (when the layout maps one), in that order.
+    /// map for `prepared`: the image's load segments and the stack (with
+    /// [`AddressSpace::map_region`]) and the vDSO (when the layout maps one, with
+    /// [`AddressSpace::map_shared`], whose default maps a page of its own), in that order.
     ///
     /// A kernel that builds the new image without allocating after the point of no
     /// return sizes its reservation (pages, page tables) from these in its own
@@ -218,13 +219,14 @@ where
         let bottom = l.stack_top.saturating_sub(l.stack_size);
         mem.map_region(bottom, l.stack_size, Protection::READ | Protection::WRITE)?;
         prepared.stack.copy_out(mem, args.data_with_nul())?;
-        // The vDSO: checked in `prepare`, so only the kernel's own failure remains.
+        // The vDSO: checked in `prepare`, so only the kernel's own failure remains. The
+        // same bytes in every process: the kernel maps its prepared copy.
         if l.sysinfo_ehdr != 0 {
-            let at = l.sysinfo_ehdr;
-            let len = VDSO_SIZE as u32;
-            mem.map_region(at, len, Protection::READ | Protection::WRITE)?;
-            copyout(mem, at, vdso_image())?;
-            mem.protect_region(at, len, Protection::READ | Protection::EXEC)?;
+            mem.map_shared(
+                l.sysinfo_ehdr,
+                vdso_image(),
+                Protection::READ | Protection::EXEC,
+            )?;
         }
         Ok(EntryState32 {
             eip: prepared.image.entry,

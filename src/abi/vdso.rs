@@ -32,10 +32,13 @@
 //!
 //! # For a kernel
 //!
-//! Map [`VDSO_SIZE`] bytes (rounded up to pages) at a page-aligned user address, copy
-//! [`vdso_image`] there, make it read + execute, and report the address as
-//! `AT_SYSINFO_EHDR`. [`Cloudabi32Activator`](super::Cloudabi32Activator) does this for
-//! every new image at [`Layout32::sysinfo_ehdr`](super::Layout32::sysinfo_ehdr). The trap handler is
+//! Map [`vdso_image`] ([`VDSO_SIZE`] bytes, one page) read + execute at a page-aligned
+//! user address and report the address as `AT_SYSINFO_EHDR`.
+//! [`Cloudabi32Activator`](super::Cloudabi32Activator) does this for every new image at
+//! [`Layout32::sysinfo_ehdr`](super::Layout32::sysinfo_ehdr), through
+//! [`AddressSpace::map_shared`](crate::exec::AddressSpace::map_shared): the bytes are the
+//! same in every process, so a kernel prepares one copy of them in a frame of its own and
+//! maps that frame (copy-on-write) instead of copying them per exec. The trap handler is
 //! [`syscall32`](super::syscall32), which reads the argument words the stubs leave on
 //! the stack.
 //!

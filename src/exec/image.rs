@@ -1,7 +1,7 @@
 //! What an image activator needs from the kernel: reading the executable and mapping
 //! the new address space.
 
-use super::exec_abi::AbiAddr;
+use super::exec_abi::{AbiAddr, UserAddress};
 use super::usermem::UserMemory;
 use crate::Errno;
 use crate::fdtable::File;
@@ -160,6 +160,39 @@ pub trait AddressSpace: UserMemory {
         len: AbiAddr<Self>,
         prot: Protection,
     ) -> Result<(), Errno>;
+
+    /// Maps `contents` at the page-aligned `addr` with protection `prot`, widened to
+    /// whole pages (the rest of the last page reads as zero): bytes that never change
+    /// and that every process maps alike, such as a vDSO. The range has not been mapped
+    /// since the last [`reset`](Self::reset) (the activator checked it is clear of the
+    /// image and the stack before the point of no return).
+    ///
+    /// A kernel prepares such contents once, in frames of its own, and maps those
+    /// frames into every process instead of allocating and copying per exec: the same
+    /// `contents` (a `'static` slice: same address, same length) comes with every call,
+    /// so its address can key the kernel's prepared frames. The mapping stays private to
+    /// the process: if a program later makes it writable (`mem_protect`), its stores go
+    /// to a copy of the page (copy-on-write) and never reach the shared frames.
+    ///
+    /// The default maps, copies and protects ([`map_region`](Self::map_region),
+    /// [`copyout`](super::copyout), [`protect_region`](Self::protect_region)): correct
+    /// for every kernel, at the cost of one page and one copy per exec. Errors are the
+    /// kernel's (`ENOMEM`).
+    ///
+    /// # References
+    /// - Linux `install_special_mapping` (the vDSO's pages, shared by every process);
+    ///   FreeBSD `sys/kern/kern_sharedpage.c` (the shared page of every image).
+    fn map_shared(
+        &mut self,
+        addr: AbiAddr<Self>,
+        contents: &'static [u8],
+        prot: Protection,
+    ) -> Result<(), Errno> {
+        let len = AbiAddr::<Self>::from_u64(contents.len() as u64).ok_or(Errno::ENOMEM)?;
+        self.map_region(addr, len, prot)?;
+        super::usermem::copyout(self, addr, contents)?;
+        self.protect_region(addr, len, prot)
+    }
 }
 
 /// Reads exactly `buf.len()` bytes at `offset`: a short read is `ENOEXEC` (a truncated
