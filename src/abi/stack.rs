@@ -154,15 +154,10 @@ impl StackImage {
     }
 }
 
-fn put_u32(bytes: &mut [u8], off: usize, v: u32) {
-    if let Some(dst) = bytes.get_mut(off..off + 4) {
-        dst.copy_from_slice(&v.to_le_bytes());
-    }
-}
-
 /// Lays out the initial stack below `top` for argument data `data_with_nul` (the data
-/// and its NUL, or empty), with randomness from `rng` (its error is returned). Allocates
-/// nothing. A stack top too low for the image is `ENOMEM`.
+/// and its NUL, or empty), with randomness from `rng` (one call for the canary and the
+/// process id, 80 bytes: the canary is the first 64, the process id the last 16; its
+/// error is returned). Allocates nothing. A stack top too low for the image is `ENOMEM`.
 ///
 /// # References
 /// - FreeBSD 12 `sys/compat/cloudabi32/cloudabi32_module.c`, `sys/i386/cloudabi32`.
@@ -173,22 +168,23 @@ pub fn build_initial_stack(
     aux: &AuxInfo,
     rng: &mut dyn Entropy,
 ) -> Result<StackImage, Errno> {
+    const H: usize = STACK_HEADER as usize;
+    const CANARY: usize = H - CANARY_LEN as usize;
+    const PID: usize = CANARY - 16;
+    const AUXV: usize = PID - AUXV_ENTRIES * AUXV32_SIZE;
     let l = u32::try_from(data_with_nul.len()).map_err(|_| Errno::E2BIG)?;
     let a = top.checked_sub(l).ok_or(Errno::ENOMEM)? & !3;
     let esp = a.checked_sub(STACK_HEADER).ok_or(Errno::ENOMEM)?;
-    let mut bytes = [0u8; STACK_HEADER as usize];
-    let h = STACK_HEADER as usize;
-    // Canary at A - 64.
-    let canary = h - CANARY_LEN as usize;
-    rng.fill(&mut bytes[canary..h])?;
-    // UUID v4 process id at A - 80.
-    let pid = canary - 16;
-    rng.fill(&mut bytes[pid..canary])?;
-    bytes[pid + 6] = (bytes[pid + 6] & 0x0f) | 0x40;
-    bytes[pid + 8] = (bytes[pid + 8] & 0x3f) | 0x80;
-    // Auxiliary vector at A - 184.
-    let auxv = pid - AUXV_ENTRIES * AUXV32_SIZE;
+    let mut random = [0u8; CANARY_LEN as usize + 16];
+    rng.fill(&mut random)?;
     let argdata_len = l.saturating_sub(1);
+    // TCB slot at A - 188 stays zero; the two `_start` words at esp.
+    let tcb = esp + 8;
+    // Words 0..3: the `_start` words and the TCB slot; then the auxiliary vector at
+    // A - 184.
+    let mut words = [0u32; AUXV / 4 + 2 * AUXV_ENTRIES];
+    words[0] = tcb;
+    words[1] = tcb + 4;
     let entries: [(AuxType, u32); AUXV_ENTRIES] = [
         (AuxType::AT_ARGDATA, a),
         (AuxType::AT_ARGDATALEN, argdata_len),
@@ -204,14 +200,20 @@ pub fn build_initial_stack(
         (AuxType::AT_TID, aux.tid),
         (AuxType::AT_NULL, 0),
     ];
-    for (i, (t, v)) in entries.iter().enumerate() {
-        put_u32(&mut bytes, auxv + i * AUXV32_SIZE, t.raw());
-        put_u32(&mut bytes, auxv + i * AUXV32_SIZE + 4, *v);
+    for (pair, (t, v)) in words[AUXV / 4..].chunks_exact_mut(2).zip(entries) {
+        pair[0] = t.raw();
+        pair[1] = v;
     }
-    // TCB slot at A - 188 stays zero; the two `_start` words at esp.
-    let tcb = esp + 8;
-    put_u32(&mut bytes, 0, tcb);
-    put_u32(&mut bytes, 4, tcb + 4);
+    let mut bytes = [0u8; H];
+    for (dst, w) in bytes[..PID].chunks_exact_mut(4).zip(words) {
+        dst.copy_from_slice(&w.to_le_bytes());
+    }
+    // UUID v4 process id at A - 80 (the last 16 random bytes), canary at A - 64 (the
+    // first 64).
+    bytes[PID..CANARY].copy_from_slice(&random[CANARY_LEN as usize..]);
+    bytes[PID + 6] = (bytes[PID + 6] & 0x0f) | 0x40;
+    bytes[PID + 8] = (bytes[PID + 8] & 0x3f) | 0x80;
+    bytes[CANARY..].copy_from_slice(&random[..CANARY_LEN as usize]);
     Ok(StackImage {
         esp,
         argdata: a,

@@ -2,21 +2,18 @@
 //!
 //! Accepted: ELF32, little-endian, `EM_386`, `EI_OSABI` =
 //! `ELFOSABI_CLOUDABI` (17), no `PT_INTERP`; `ET_EXEC` at its linked addresses or
-//! `ET_DYN` at a base the kernel chooses (reported as `AT_BASE`). Headers are parsed with
-//! the `elf` crate; capexec adds the CloudABI checks and bounds every size so a hostile
-//! image cannot make it allocate or loop without limit.
+//! `ET_DYN` at a base the kernel chooses (reported as `AT_BASE`). The headers are read
+//! field by field at their fixed ELF32 offsets, every size bounded, so a hostile image
+//! cannot make the parser allocate, loop without limit or read past what it checked.
 //!
 //! # References
-//! - System V ABI, Intel386 supplement; FreeBSD `sys/kern/imgact_elf.c`.
+//! - System V ABI (ELF header, program header), Intel386 supplement; FreeBSD
+//!   `sys/kern/imgact_elf.c`.
 //! - FreeBSD `sys/compat/cloudabi32/cloudabi32_module.c` (the CloudABI brand).
 
 use alloc::vec::Vec;
 
 use arrayvec::ArrayVec;
-use elf::abi::{EM_386, ET_DYN, ET_EXEC, PT_INTERP, PT_LOAD, PT_PHDR};
-use elf::endian::LittleEndian;
-use elf::file::{Class, FileHeader, parse_ident};
-use elf::segment::SegmentTable;
 
 use super::exec_abi::ExecAbi;
 use super::image::{AddressSpace, ImageFile, Protection, read_exact_at};
@@ -38,8 +35,23 @@ pub const MIN_LOAD_ADDR: u32 = 0x1000;
 
 const EHDR32_SIZE: usize = 52;
 const PHDR32_SIZE: usize = 32;
-/// Zeros to start the program-header buffer from.
-static ZEROS: [u8; MAX_PHNUM * PHDR32_SIZE] = [0; MAX_PHNUM * PHDR32_SIZE];
+/// Program headers read per call to the file.
+const PHDR_CHUNK: usize = 8;
+/// Bytes of the first read: the ELF header and, in the usual layout (program headers
+/// right after it), the first [`PHDR_CHUNK`] program headers.
+const HEAD_SIZE: usize = EHDR32_SIZE + PHDR_CHUNK * PHDR32_SIZE;
+
+// ELF constants (System V ABI).
+const ELFMAG: [u8; 4] = *b"\x7fELF";
+const ELFCLASS32: u8 = 1;
+const ELFDATA2LSB: u8 = 1;
+const EV_CURRENT: u8 = 1;
+const ET_EXEC: u16 = 2;
+const ET_DYN: u16 = 3;
+const EM_386: u16 = 3;
+const PT_LOAD: u32 = 1;
+const PT_INTERP: u32 = 3;
+const PT_PHDR: u32 = 6;
 
 /// One `PT_LOAD` segment, relocated by the load base.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -72,88 +84,131 @@ pub struct ElfImage {
     pub segments: ArrayVec<LoadSegment, MAX_LOAD_SEGMENTS>,
 }
 
-fn noexec<T>(_: T) -> Errno {
-    Errno::ENOEXEC
+#[inline]
+fn u16_at(b: &[u8], at: usize) -> u16 {
+    match b.get(at..at + 2) {
+        Some(&[x, y]) => u16::from_le_bytes([x, y]),
+        _ => 0,
+    }
+}
+
+#[inline]
+fn u32_at(b: &[u8], at: usize) -> u32 {
+    match b.get(at..at + 4) {
+        Some(&[w, x, y, z]) => u32::from_le_bytes([w, x, y, z]),
+        _ => 0,
+    }
+}
+
+/// Reads the ELF header and as many bytes after it as one read of `buf` returns;
+/// returns how many bytes of `buf` hold the file's (at least the header's 52).
+/// `ENOEXEC` if the file is shorter than a header.
+fn read_head<F: ImageFile + ?Sized>(file: &F, buf: &mut [u8; HEAD_SIZE]) -> Result<usize, Errno> {
+    let got = file.read_at(0, buf)?.min(HEAD_SIZE);
+    if got < EHDR32_SIZE {
+        // The end of the file (or a short read: the rest of the header, exactly).
+        read_exact_at(file, got as u64, &mut buf[got..EHDR32_SIZE])?;
+        return Ok(EHDR32_SIZE);
+    }
+    Ok(got)
 }
 
 impl ElfImage {
     /// Reads and checks the headers of `file`. `ENOEXEC` for anything that is not a
     /// static i386 CloudABI image, and for a segment below [`MIN_LOAD_ADDR`]; `dyn_base`
     /// is where an `ET_DYN` image is placed.
-    /// Reads at most 52 + 64 * 32 bytes into stack buffers, plus the last byte of each
-    /// `PT_LOAD` segment's file range (a truncated image is `ENOEXEC`); allocates nothing.
+    ///
+    /// Reads the ELF header and, in the same read, the first program headers when they
+    /// follow it (the usual layout); the others in reads of a few headers each; then the
+    /// last byte of each `PT_LOAD` segment's file range that the first read did not
+    /// cover (a truncated image is `ENOEXEC`). At most 52 + 64 * 32 bytes of headers, in
+    /// stack buffers; allocates nothing.
+    ///
+    /// # References
+    /// - System V ABI, "ELF Header" and "Program Header"; FreeBSD
+    ///   `sys/kern/imgact_elf.c` `__elfN(check_header)`, `__elfN(load_file)`.
     pub fn parse<F: ImageFile + ?Sized>(file: &F, dyn_base: u32) -> Result<ElfImage, Errno> {
-        let mut ehdr = [0u8; EHDR32_SIZE];
-        read_exact_at(file, 0, &mut ehdr)?;
-        let ident = parse_ident::<LittleEndian>(&ehdr).map_err(noexec)?;
-        if ident.1 != Class::ELF32 || ident.2 != ELFOSABI_CLOUDABI {
+        let mut head = [0u8; HEAD_SIZE];
+        let got = read_head(file, &mut head)?;
+        if head[..4] != ELFMAG
+            || head[4] != ELFCLASS32
+            || head[5] != ELFDATA2LSB
+            || head[6] != EV_CURRENT
+            || head[7] != ELFOSABI_CLOUDABI
+        {
             return Err(Errno::ENOEXEC);
         }
-        let tail = ehdr.get(elf::abi::EI_NIDENT..).ok_or(Errno::ENOEXEC)?;
-        let hdr = FileHeader::parse_tail(ident, tail).map_err(noexec)?;
-        if hdr.e_machine != EM_386 || usize::from(hdr.e_phentsize) != PHDR32_SIZE {
+        let e_type = u16_at(&head, 16);
+        let e_machine = u16_at(&head, 18);
+        let e_entry = u32_at(&head, 24);
+        let e_phoff = u64::from(u32_at(&head, 28));
+        let e_phentsize = u16_at(&head, 42);
+        let phnum = usize::from(u16_at(&head, 44));
+        if e_machine != EM_386 || usize::from(e_phentsize) != PHDR32_SIZE {
             return Err(Errno::ENOEXEC);
         }
-        let base = match hdr.e_type {
+        let base = match e_type {
             ET_EXEC => 0,
             ET_DYN => dyn_base,
             _ => return Err(Errno::ENOEXEC),
         };
-        let phnum = usize::from(hdr.e_phnum);
         if phnum == 0 || phnum > MAX_PHNUM {
             return Err(Errno::ENOEXEC);
         }
-        // Only the headers there are, not the largest table, are zeroed and read.
-        let mut phbuf = ArrayVec::<u8, { MAX_PHNUM * PHDR32_SIZE }>::new();
-        phbuf
-            .try_extend_from_slice(ZEROS.get(..phnum * PHDR32_SIZE).ok_or(Errno::ENOEXEC)?)
-            .map_err(noexec)?;
-        let phbytes = phbuf.as_mut_slice();
-        read_exact_at(file, hdr.e_phoff, phbytes)?;
-        let table = SegmentTable::new(LittleEndian, Class::ELF32, phbytes);
-
-        let reloc = |a: u64| -> Result<u32, Errno> {
-            u32::try_from(a)
-                .ok()
-                .and_then(|a| a.checked_add(base))
-                .ok_or(Errno::ENOEXEC)
-        };
-        let entry = reloc(hdr.e_entry)?;
+        let reloc = |a: u32| a.checked_add(base).ok_or(Errno::ENOEXEC);
+        let entry = reloc(e_entry)?;
         let mut segments = ArrayVec::new();
         let mut phdr_addr = None;
-        for ph in table.iter() {
-            match ph.p_type {
-                PT_INTERP => return Err(Errno::ENOEXEC),
-                PT_PHDR => phdr_addr = Some(reloc(ph.p_vaddr)?),
-                PT_LOAD => {
-                    if ph.p_filesz > ph.p_memsz || ph.p_memsz == 0 {
-                        return Err(Errno::ENOEXEC);
-                    }
-                    let seg = LoadSegment {
-                        vaddr: reloc(ph.p_vaddr)?,
-                        memsz: u32::try_from(ph.p_memsz).map_err(noexec)?,
-                        filesz: u32::try_from(ph.p_filesz).map_err(noexec)?,
-                        offset: u32::try_from(ph.p_offset).map_err(noexec)?,
-                        prot: Protection::from_bits_truncate(ph.p_flags),
-                    };
-                    // Nothing in the first page (address 0 and its neighbours).
-                    if seg.vaddr < MIN_LOAD_ADDR {
-                        return Err(Errno::ENOEXEC);
-                    }
-                    // The segment must fit below 4 GiB, in memory and in the file.
-                    seg.vaddr.checked_add(seg.memsz - 1).ok_or(Errno::ENOEXEC)?;
-                    seg.offset.checked_add(seg.filesz).ok_or(Errno::ENOEXEC)?;
-                    // The file must hold the segment's bytes: a truncated image is
-                    // refused here, before the point of no return, not found short
-                    // while loading after it.
-                    if seg.filesz > 0 {
-                        let last = u64::from(seg.offset) + u64::from(seg.filesz) - 1;
-                        read_exact_at(file, last, &mut [0u8; 1])?;
-                    }
-                    segments.try_push(seg).map_err(noexec)?;
+        let mut i = 0;
+        while i < phnum {
+            let n = (phnum - i).min(PHDR_CHUNK) * PHDR32_SIZE;
+            let off = e_phoff + (i * PHDR32_SIZE) as u64;
+            // From the first read when it holds them, else read now.
+            let mut chunk = [0u8; PHDR_CHUNK * PHDR32_SIZE];
+            let bytes: &[u8] = match usize::try_from(off) {
+                Ok(o) if o.checked_add(n).is_some_and(|end| end <= got) => &head[o..o + n],
+                _ => {
+                    read_exact_at(file, off, &mut chunk[..n])?;
+                    &chunk[..n]
                 }
-                _ => {}
+            };
+            for ph in bytes.chunks_exact(PHDR32_SIZE) {
+                match u32_at(ph, 0) {
+                    PT_INTERP => return Err(Errno::ENOEXEC),
+                    PT_PHDR => phdr_addr = Some(reloc(u32_at(ph, 8))?),
+                    PT_LOAD => {
+                        let seg = LoadSegment {
+                            vaddr: reloc(u32_at(ph, 8))?,
+                            memsz: u32_at(ph, 20),
+                            filesz: u32_at(ph, 16),
+                            offset: u32_at(ph, 4),
+                            prot: Protection::from_bits_truncate(u32_at(ph, 24)),
+                        };
+                        if seg.filesz > seg.memsz || seg.memsz == 0 {
+                            return Err(Errno::ENOEXEC);
+                        }
+                        // Nothing in the first page (address 0 and its neighbours).
+                        if seg.vaddr < MIN_LOAD_ADDR {
+                            return Err(Errno::ENOEXEC);
+                        }
+                        // The segment must fit below 4 GiB, in memory and in the file.
+                        seg.vaddr.checked_add(seg.memsz - 1).ok_or(Errno::ENOEXEC)?;
+                        seg.offset.checked_add(seg.filesz).ok_or(Errno::ENOEXEC)?;
+                        // The file must hold the segment's bytes: a truncated image is
+                        // refused here, before the point of no return, not found short
+                        // while loading after it.
+                        if seg.filesz > 0 {
+                            let last = u64::from(seg.offset) + u64::from(seg.filesz) - 1;
+                            if last >= got as u64 {
+                                read_exact_at(file, last, &mut [0u8; 1])?;
+                            }
+                        }
+                        segments.try_push(seg).map_err(|_| Errno::ENOEXEC)?;
+                    }
+                    _ => {}
+                }
             }
+            i += PHDR_CHUNK;
         }
         if segments.is_empty() {
             return Err(Errno::ENOEXEC);
@@ -164,12 +219,12 @@ impl ElfImage {
             None => segments
                 .iter()
                 .find(|s| {
-                    u64::from(s.offset) <= hdr.e_phoff
-                        && hdr.e_phoff.saturating_add((phnum * PHDR32_SIZE) as u64)
+                    u64::from(s.offset) <= e_phoff
+                        && e_phoff + (phnum * PHDR32_SIZE) as u64
                             <= u64::from(s.offset) + u64::from(s.filesz)
                 })
                 .and_then(|s| {
-                    let off = u32::try_from(hdr.e_phoff - u64::from(s.offset)).ok()?;
+                    let off = u32::try_from(e_phoff - u64::from(s.offset)).ok()?;
                     s.vaddr.checked_add(off)
                 })
                 .unwrap_or(0),
@@ -177,7 +232,7 @@ impl ElfImage {
         Ok(ElfImage {
             entry,
             phdr,
-            phnum: u32::try_from(phnum).map_err(noexec)?,
+            phnum: phnum as u32,
             base,
             segments,
         })
