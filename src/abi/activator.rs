@@ -8,7 +8,7 @@
 //! space, maps, copies and protects (the image, the stack, the vDSO).
 
 use super::cloudabi32::Cloudabi32;
-use super::stack::{AuxInfo, Entropy, StackImage, build_initial_stack};
+use super::stack::{AuxInfo, Entropy, StackImage};
 use super::vdso::{VDSO_SIZE, vdso_image};
 use arrayvec::ArrayVec;
 
@@ -167,17 +167,25 @@ where
     type PreparedImage = PreparedImage32;
     type Entry = EntryState32;
 
+    #[inline(always)]
     fn prepare(
         &mut self,
         _process: &P,
         executable: &P::Handle,
         args: &ImageArgs<P::Handle>,
     ) -> Result<PreparedImage32, Errno> {
-        let l = &self.layout;
-        let image = ElfImage::parse(&**executable, l.dyn_base)?;
+        let l = self.layout;
+        // Built where it stays: each step fills its part of `prepared` in place (the
+        // segment table and the stack header are hundreds of bytes, not moved around).
+        let mut prepared = PreparedImage32 {
+            image: ElfImage::EMPTY,
+            contents: SegmentContents::EMPTY,
+            stack: StackImage::EMPTY,
+        };
+        let image = &mut prepared.image;
+        image.parse_into(&**executable, l.dyn_base)?;
         let stack = (l.stack_top.saturating_sub(l.stack_size), l.stack_top);
-        let vdso = vdso_range(l, stack)?;
-        match vdso {
+        match vdso_range(&l, stack)? {
             Some(v) => image.check_placement(PAGE_SIZE, l.user_top, &[stack, v])?,
             None => image.check_placement(PAGE_SIZE, l.user_top, &[stack])?,
         }
@@ -185,26 +193,24 @@ where
             base: image.base,
             phdr: image.phdr,
             phnum: image.phnum,
-            ncpus: self.layout.ncpus,
-            tid: self.layout.tid,
-            sysinfo_ehdr: self.layout.sysinfo_ehdr,
+            ncpus: l.ncpus,
+            tid: l.tid,
+            sysinfo_ehdr: l.sysinfo_ehdr,
             ..AuxInfo::default()
         };
-        let stack =
-            build_initial_stack(self.layout.stack_top, args.data_with_nul(), &aux, self.rng)?;
-        if stack.esp < self.layout.stack_top.saturating_sub(self.layout.stack_size) {
+        prepared
+            .stack
+            .build(l.stack_top, args.data_with_nul(), &aux, self.rng)?;
+        if prepared.stack.esp < l.stack_top.saturating_sub(l.stack_size) {
             return Err(Errno::E2BIG);
         }
         // Last, the costliest: every byte the new image needs from the file is read
         // here, so nothing is read after the point of no return.
-        let contents = image.read_segments(&**executable)?;
-        Ok(PreparedImage32 {
-            image,
-            contents,
-            stack,
-        })
+        prepared.contents = prepared.image.read_segments(&**executable)?;
+        Ok(prepared)
     }
 
+    #[inline(always)]
     fn activate(
         &mut self,
         process: &mut P,

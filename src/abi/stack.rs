@@ -168,56 +168,80 @@ pub fn build_initial_stack(
     aux: &AuxInfo,
     rng: &mut dyn Entropy,
 ) -> Result<StackImage, Errno> {
-    const H: usize = STACK_HEADER as usize;
-    const CANARY: usize = H - CANARY_LEN as usize;
-    const PID: usize = CANARY - 16;
-    const AUXV: usize = PID - AUXV_ENTRIES * AUXV32_SIZE;
-    let l = u32::try_from(data_with_nul.len()).map_err(|_| Errno::E2BIG)?;
-    let a = top.checked_sub(l).ok_or(Errno::ENOMEM)? & !3;
-    let esp = a.checked_sub(STACK_HEADER).ok_or(Errno::ENOMEM)?;
-    let mut random = [0u8; CANARY_LEN as usize + 16];
-    rng.fill(&mut random)?;
-    let argdata_len = l.saturating_sub(1);
-    // TCB slot at A - 188 stays zero; the two `_start` words at esp.
-    let tcb = esp + 8;
-    // Words 0..3: the `_start` words and the TCB slot; then the auxiliary vector at
-    // A - 184.
-    let mut words = [0u32; AUXV / 4 + 2 * AUXV_ENTRIES];
-    words[0] = tcb;
-    words[1] = tcb + 4;
-    let entries: [(AuxType, u32); AUXV_ENTRIES] = [
-        (AuxType::AT_ARGDATA, a),
-        (AuxType::AT_ARGDATALEN, argdata_len),
-        (AuxType::AT_BASE, aux.base),
-        (AuxType::AT_CANARY, a - CANARY_LEN),
-        (AuxType::AT_CANARYLEN, CANARY_LEN),
-        (AuxType::AT_NCPUS, aux.ncpus),
-        (AuxType::AT_PAGESZ, aux.page_size),
-        (AuxType::AT_PHDR, aux.phdr),
-        (AuxType::AT_PHNUM, aux.phnum),
-        (AuxType::AT_PID, a - CANARY_LEN - 16),
-        (AuxType::AT_SYSINFO_EHDR, aux.sysinfo_ehdr),
-        (AuxType::AT_TID, aux.tid),
-        (AuxType::AT_NULL, 0),
-    ];
-    for (pair, (t, v)) in words[AUXV / 4..].chunks_exact_mut(2).zip(entries) {
-        pair[0] = t.raw();
-        pair[1] = v;
+    let mut image = StackImage::EMPTY;
+    image.build(top, data_with_nul, aux, rng)?;
+    Ok(image)
+}
+
+impl StackImage {
+    /// An empty stack (what [`build`](Self::build) starts from).
+    pub(crate) const EMPTY: StackImage = StackImage {
+        esp: 0,
+        argdata: 0,
+        argdata_len: 0,
+        header: [0; STACK_HEADER as usize],
+    };
+
+    /// [`build_initial_stack`] into `self`: the stack is laid out where it will stay (an
+    /// activator's prepared image), not moved there. On error `self` is unspecified.
+    // Inlined into the activator, so that nothing of the stack is moved.
+    #[inline(always)]
+    pub(crate) fn build(
+        &mut self,
+        top: u32,
+        data_with_nul: &[u8],
+        aux: &AuxInfo,
+        rng: &mut dyn Entropy,
+    ) -> Result<(), Errno> {
+        const H: usize = STACK_HEADER as usize;
+        const CANARY: usize = H - CANARY_LEN as usize;
+        const PID: usize = CANARY - 16;
+        const AUXV: usize = PID - AUXV_ENTRIES * AUXV32_SIZE;
+        let l = u32::try_from(data_with_nul.len()).map_err(|_| Errno::E2BIG)?;
+        let a = top.checked_sub(l).ok_or(Errno::ENOMEM)? & !3;
+        let esp = a.checked_sub(STACK_HEADER).ok_or(Errno::ENOMEM)?;
+        let mut random = [0u8; CANARY_LEN as usize + 16];
+        rng.fill(&mut random)?;
+        let argdata_len = l.saturating_sub(1);
+        // TCB slot at A - 188 stays zero; the two `_start` words at esp.
+        let tcb = esp + 8;
+        // Words 0..3: the `_start` words and the TCB slot; then the auxiliary vector at
+        // A - 184.
+        let mut words = [0u32; AUXV / 4 + 2 * AUXV_ENTRIES];
+        words[0] = tcb;
+        words[1] = tcb + 4;
+        let entries: [(AuxType, u32); AUXV_ENTRIES] = [
+            (AuxType::AT_ARGDATA, a),
+            (AuxType::AT_ARGDATALEN, argdata_len),
+            (AuxType::AT_BASE, aux.base),
+            (AuxType::AT_CANARY, a - CANARY_LEN),
+            (AuxType::AT_CANARYLEN, CANARY_LEN),
+            (AuxType::AT_NCPUS, aux.ncpus),
+            (AuxType::AT_PAGESZ, aux.page_size),
+            (AuxType::AT_PHDR, aux.phdr),
+            (AuxType::AT_PHNUM, aux.phnum),
+            (AuxType::AT_PID, a - CANARY_LEN - 16),
+            (AuxType::AT_SYSINFO_EHDR, aux.sysinfo_ehdr),
+            (AuxType::AT_TID, aux.tid),
+            (AuxType::AT_NULL, 0),
+        ];
+        for (pair, (t, v)) in words[AUXV / 4..].chunks_exact_mut(2).zip(entries) {
+            pair[0] = t.raw();
+            pair[1] = v;
+        }
+        let bytes = &mut self.header;
+        for (dst, w) in bytes[..PID].chunks_exact_mut(4).zip(words) {
+            dst.copy_from_slice(&w.to_le_bytes());
+        }
+        // UUID v4 process id at A - 80 (the last 16 random bytes), canary at A - 64 (the
+        // first 64).
+        bytes[PID..CANARY].copy_from_slice(&random[CANARY_LEN as usize..]);
+        bytes[PID + 6] = (bytes[PID + 6] & 0x0f) | 0x40;
+        bytes[PID + 8] = (bytes[PID + 8] & 0x3f) | 0x80;
+        bytes[CANARY..].copy_from_slice(&random[..CANARY_LEN as usize]);
+        self.esp = esp;
+        self.argdata = a;
+        self.argdata_len = argdata_len;
+        Ok(())
     }
-    let mut bytes = [0u8; H];
-    for (dst, w) in bytes[..PID].chunks_exact_mut(4).zip(words) {
-        dst.copy_from_slice(&w.to_le_bytes());
-    }
-    // UUID v4 process id at A - 80 (the last 16 random bytes), canary at A - 64 (the
-    // first 64).
-    bytes[PID..CANARY].copy_from_slice(&random[CANARY_LEN as usize..]);
-    bytes[PID + 6] = (bytes[PID + 6] & 0x0f) | 0x40;
-    bytes[PID + 8] = (bytes[PID + 8] & 0x3f) | 0x80;
-    bytes[CANARY..].copy_from_slice(&random[..CANARY_LEN as usize]);
-    Ok(StackImage {
-        esp,
-        argdata: a,
-        argdata_len,
-        header: bytes,
-    })
 }

@@ -128,6 +128,32 @@ impl ElfImage {
     /// - System V ABI, "ELF Header" and "Program Header"; FreeBSD
     ///   `sys/kern/imgact_elf.c` `__elfN(check_header)`, `__elfN(load_file)`.
     pub fn parse<F: ImageFile + ?Sized>(file: &F, dyn_base: u32) -> Result<ElfImage, Errno> {
+        let mut image = ElfImage::EMPTY;
+        image.parse_into(file, dyn_base)?;
+        Ok(image)
+    }
+
+    /// No image: no segment, every field 0 (what [`parse_into`](Self::parse_into)
+    /// starts from).
+    pub(crate) const EMPTY: ElfImage = ElfImage {
+        entry: 0,
+        phdr: 0,
+        phnum: 0,
+        base: 0,
+        segments: ArrayVec::new_const(),
+    };
+
+    /// [`parse`](Self::parse) into `self`, which must be [`EMPTY`](Self::EMPTY): the
+    /// image is built where it will stay (an activator's prepared image), not moved
+    /// there. On error `self` holds a partial image, to be dropped.
+    // Inlined into the activator, so that nothing of the image is moved.
+    #[inline(always)]
+    pub(crate) fn parse_into<F: ImageFile + ?Sized>(
+        &mut self,
+        file: &F,
+        dyn_base: u32,
+    ) -> Result<(), Errno> {
+        self.segments.clear();
         let mut head = [0u8; HEAD_SIZE];
         let got = read_head(file, &mut head)?;
         if head[..4] != ELFMAG
@@ -157,7 +183,7 @@ impl ElfImage {
         }
         let reloc = |a: u32| a.checked_add(base).ok_or(Errno::ENOEXEC);
         let entry = reloc(e_entry)?;
-        let mut segments = ArrayVec::new();
+        let segments = &mut self.segments;
         let mut phdr_addr = None;
         let mut i = 0;
         while i < phnum {
@@ -229,13 +255,11 @@ impl ElfImage {
                 })
                 .unwrap_or(0),
         };
-        Ok(ElfImage {
-            entry,
-            phdr,
-            phnum: phnum as u32,
-            base,
-            segments,
-        })
+        self.entry = entry;
+        self.phdr = phdr;
+        self.phnum = phnum as u32;
+        self.base = base;
+        Ok(())
     }
 
     /// Bytes the segments take from the file (the sum of their `filesz`).
@@ -328,6 +352,9 @@ pub struct SegmentContents {
 }
 
 impl SegmentContents {
+    /// No bytes (what an activator's prepared image starts from).
+    pub(crate) const EMPTY: SegmentContents = SegmentContents { bytes: Vec::new() };
+
     /// Bytes held: the sum of the segments' `filesz`.
     pub fn len(&self) -> usize {
         self.bytes.len()

@@ -512,7 +512,7 @@ where
     // Each step's value stays where it is made (the prepared image is hundreds of bytes:
     // no tuple to move it through); a failure drops what was built so far, freeing the
     // remapped table, before the other threads run on.
-    let args = match args(process) {
+    let mut args = match args(process) {
         Ok(args) => args,
         Err(e) => return failed(process, e),
     };
@@ -531,7 +531,6 @@ where
             return failed(process, e);
         }
     };
-    let mut args = args;
     // Point of no return.
     let entry = match activator.activate(process, prepared, &exe, &args) {
         Ok(entry) => entry,
