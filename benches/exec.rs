@@ -5,9 +5,10 @@
 //! largest `ARG_MAX` allows) with 1024 descriptors; plus an empty exec (no data, no
 //! descriptors but the executable's) that shows the fixed cost. Each iteration is one trapped
 //! `proc_exec` (`capexec::abi::syscall32` with the reference `Cloudabi32Activator` and a
-//! minimal static ELF): copy the data and the list in, build the remapped table, parse the
-//! image, lay out the initial stack, reset and rebuild the address space, install the new
-//! table and drop the old one. Exec replaces the caller's table and memory, so every
+//! minimal static ELF, held in memory as a RAM disk's file): copy the data and the list
+//! in, build the remapped table, parse the image, lay out the initial stack, reset and
+//! rebuild the address space (the segment copied in, the stack copied out, the vDSO
+//! mapped), install the new table and drop the old one. Exec replaces the caller's table and memory, so every
 //! iteration gets a fresh process from an untimed setup (`iter_batched`, one input per
 //! iteration); the process is returned and dropped outside the timed section.
 //!
@@ -279,7 +280,9 @@ impl Caller {
         let mut files: Vec<(Arc<TFile>, FdRights)> = (0..nfds)
             .map(|_| (TFile::stream("s"), stream_rights()))
             .collect();
-        files.push((TFile::regular("exe", test_elf()), exe_rights()));
+        // The executable is a RAM disk's file (`ImageFile::bytes`), as in the reference
+        // kernel: parsed in place, its segment copied straight into the new image.
+        files.push((TFile::in_memory("exe", test_elf()), exe_rights()));
         // Pseudo-random bytes (the kernel copies argdata without parsing it).
         let mut data = vec![0u8; data_len];
         capexec::abi::Entropy::fill(&mut TestRng(0x1234_5678), &mut data).unwrap();

@@ -1,11 +1,13 @@
-//! `ElfImage::parse` reads the program headers wherever the ELF header says they are:
+//! `ElfImage::parse`, through `ImageFile::read_at` and in place over a file's bytes
+//! (`ImageFile::bytes`) alike, reads the program headers wherever the ELF header says they are:
 //! right after it (read with the header), far from it, and more of them than one read
 //! takes; the result does not depend on where they are. Checks of `e_ident` the
 //! activator relies on, beyond those of `exec_proc_exec`'s refused images.
 
 use capexec::Errno;
-use capexec::exec::{ElfImage, LoadSegment, MAX_PHNUM, Protection};
-use capexec_sim::MemImage;
+use capexec::exec::{ElfImage, ImageFile, LoadSegment, MAX_PHNUM, Protection};
+use capexec::fdtable::{File, FileType};
+use capexec_sim::{MemImage, read_slice_at};
 
 const PT_LOAD: u32 = 1;
 const PT_NOTE: u32 = 4;
@@ -50,8 +52,28 @@ fn image(notes: usize, phoff: u32) -> Vec<u8> {
     v
 }
 
+/// The same bytes as a file that can only be read (`ImageFile::read_at`).
+struct ReadOnly<'a>(&'a [u8]);
+
+impl File for ReadOnly<'_> {
+    fn file_type(&self) -> FileType {
+        FileType::RegularFile
+    }
+}
+
+impl ImageFile for ReadOnly<'_> {
+    fn read_at(&self, offset: u64, buf: &mut [u8]) -> Result<usize, Errno> {
+        Ok(read_slice_at(self.0, offset, buf))
+    }
+}
+
+/// Parses `bytes` read through `read_at` and in place (`ImageFile::bytes`): both must
+/// give the same answer.
 fn parse(bytes: &[u8]) -> Result<ElfImage, Errno> {
-    ElfImage::parse(&MemImage(bytes), 0)
+    let read = ElfImage::parse(&ReadOnly(bytes), 0);
+    let in_place = ElfImage::parse(&MemImage(bytes), 0);
+    assert_eq!(read, in_place);
+    read
 }
 
 fn expected_segments() -> Vec<LoadSegment> {

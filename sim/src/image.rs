@@ -32,6 +32,11 @@ impl<B: AsRef<[u8]>> ImageFile for MemImage<B> {
     fn read_at(&self, offset: u64, buf: &mut [u8]) -> Result<usize, Errno> {
         Ok(read_slice_at(self.0.as_ref(), offset, buf))
     }
+
+    /// The bytes are in memory: the activator parses and loads them in place.
+    fn bytes(&self) -> Option<&[u8]> {
+        Some(self.0.as_ref())
+    }
 }
 
 #[cfg(test)]

@@ -4,8 +4,9 @@
 //! `prepare` does everything that can be refused: parses the headers, checks that every
 //! segment lies in user space (from the second page up to [`Layout32::user_top`]) and
 //! clear of the new stack and the [vDSO](super::vdso), builds the initial stack and reads every segment's bytes from
-//! the executable. `activate`, after the point of no return, only resets the address
-//! space, maps, copies and protects (the image, the stack, the vDSO).
+//! the executable (or, for an executable held in memory, [`ImageFile::bytes`], checks
+//! that they are there). `activate`, after the point of no return, only resets the
+//! address space, maps, copies and protects (the image, the stack, the vDSO).
 
 use super::cloudabi32::Cloudabi32;
 use super::stack::{AuxInfo, Entropy, StackImage};
@@ -77,7 +78,8 @@ impl Default for Layout32 {
 pub struct PreparedImage32 {
     /// The image's headers.
     pub image: ElfImage,
-    /// The file bytes of the image's segments.
+    /// The file bytes of the image's segments (none for an executable held in memory:
+    /// they are copied from its [`ImageFile::bytes`]).
     pub contents: SegmentContents,
     /// The initial stack.
     pub stack: StackImage,
@@ -215,12 +217,14 @@ where
         &mut self,
         process: &mut P,
         prepared: PreparedImage32,
-        _executable: &P::Handle,
+        executable: &P::Handle,
         args: &ImageArgs<P::Handle>,
     ) -> Result<EntryState32, Errno> {
         let mem = process.memory_mut();
         mem.reset();
-        prepared.image.load(&prepared.contents, mem)?;
+        prepared
+            .image
+            .load(&prepared.contents, &**executable, mem)?;
         let l = &self.layout;
         let bottom = l.stack_top.saturating_sub(l.stack_size);
         mem.map_region(bottom, l.stack_size, Protection::READ | Protection::WRITE)?;

@@ -122,7 +122,8 @@ impl ElfImage {
     /// follow it (the usual layout); the others in reads of a few headers each; then the
     /// last byte of each `PT_LOAD` segment's file range that the first read did not
     /// cover (a truncated image is `ENOEXEC`). At most 52 + 64 * 32 bytes of headers, in
-    /// stack buffers; allocates nothing.
+    /// stack buffers; allocates nothing. A file held in memory ([`ImageFile::bytes`]) is
+    /// parsed in place, without a read.
     ///
     /// # References
     /// - System V ABI, "ELF Header" and "Program Header"; FreeBSD
@@ -154,9 +155,19 @@ impl ElfImage {
         dyn_base: u32,
     ) -> Result<(), Errno> {
         self.segments.clear();
-        let mut head = [0u8; HEAD_SIZE];
-        let got = read_head(file, &mut head)?;
-        if head[..4] != ELFMAG
+        // The headers: in the file's memory, or from one read into a stack buffer.
+        let mut buf;
+        let head: &[u8] = match file.bytes() {
+            Some(bytes) => bytes,
+            None => {
+                buf = [0u8; HEAD_SIZE];
+                let got = read_head(file, &mut buf)?;
+                &buf[..got]
+            }
+        };
+        let got = head.len();
+        if got < EHDR32_SIZE
+            || head[..4] != ELFMAG
             || head[4] != ELFCLASS32
             || head[5] != ELFDATA2LSB
             || head[6] != EV_CURRENT
@@ -297,7 +308,23 @@ impl ElfImage {
     /// return, so that loading only copies. One fallible allocation of
     /// [`file_bytes`](Self::file_bytes) bytes (`ENOMEM`); a file shorter than its
     /// headers say is `ENOEXEC`; the file's own errors (`EIO` ...) pass through.
+    ///
+    /// A file held in memory ([`ImageFile::bytes`]) is neither read nor copied: the
+    /// contents then only say that [`load`](Self::load) copies from the file's bytes.
     pub fn read_segments<F: ImageFile + ?Sized>(&self, file: &F) -> Result<SegmentContents, Errno> {
+        if let Some(bytes) = file.bytes() {
+            // `parse` checked that the file holds every segment's bytes.
+            let end = self
+                .segments
+                .iter()
+                .map(|s| u64::from(s.offset) + u64::from(s.filesz))
+                .max()
+                .unwrap_or(0);
+            if end > bytes.len() as u64 {
+                return Err(Errno::ENOEXEC);
+            }
+            return Ok(SegmentContents::IN_FILE);
+        }
         let total = usize::try_from(self.file_bytes()).map_err(|_| Errno::ENOMEM)?;
         let mut bytes = Vec::new();
         bytes.try_reserve_exact(total).map_err(|_| Errno::ENOMEM)?;
@@ -309,32 +336,50 @@ impl ElfImage {
             read_exact_at(file, u64::from(s.offset), dst)?;
             at += n;
         }
-        Ok(SegmentContents { bytes })
+        Ok(SegmentContents {
+            bytes,
+            in_file: false,
+        })
     }
 
-    /// Maps the segments into `mem`, a 32-bit address space, and copies their bytes in from `contents` (read by
-    /// [`read_segments`](Self::read_segments) for this image): after the point of no
-    /// return, with the address space reset by the caller. Reads nothing from the file
-    /// and allocates nothing; what can fail here is the kernel's mapping (`ENOMEM`) or a
-    /// copy-out (`EFAULT`). `contents` of another image is `EINVAL`.
+    /// Maps the segments into `mem`, a 32-bit address space, and copies their bytes in
+    /// from `contents` (made by [`read_segments`](Self::read_segments) for this image
+    /// and `file`), or from `file`'s own bytes when `contents` say they stay there: after
+    /// the point of no return, with the address space reset by the caller. Reads nothing
+    /// through [`ImageFile::read_at`] and allocates nothing; what can fail here is the
+    /// kernel's mapping (`ENOMEM`) or a copy-out (`EFAULT`). `contents` of another image
+    /// is `EINVAL`; a file whose [`ImageFile::bytes`] no longer holds the segments (a
+    /// kernel breaking that method's contract) is `EIO`.
     ///
     /// Segments may share a page (the end of one and the start of the next): each is
     /// mapped with [`AddressSpace::map_region`], which keeps the bytes already in a page
     /// it maps again, and protected with [`AddressSpace::protect_region`], which gives a
     /// shared page the union of the protections asked for it.
-    pub fn load<M>(&self, contents: &SegmentContents, mem: &mut M) -> Result<(), Errno>
+    pub fn load<F, M>(&self, contents: &SegmentContents, file: &F, mem: &mut M) -> Result<(), Errno>
     where
+        F: ImageFile + ?Sized,
         M: AddressSpace + ?Sized,
         <M as UserMemory>::Abi: ExecAbi<Addr = u32>,
     {
-        if contents.bytes.len() as u64 != self.file_bytes() {
-            return Err(Errno::EINVAL);
-        }
+        let in_file = if contents.in_file {
+            Some(file.bytes().ok_or(Errno::EIO)?)
+        } else {
+            if contents.bytes.len() as u64 != self.file_bytes() {
+                return Err(Errno::EINVAL);
+            }
+            None
+        };
         let mut at = 0usize;
         for s in &self.segments {
             mem.map_region(s.vaddr, s.memsz, s.prot)?;
             let n = s.filesz as usize;
-            let src = contents.bytes.get(at..at + n).ok_or(Errno::EINVAL)?;
+            let src = match in_file {
+                Some(bytes) => {
+                    let off = s.offset as usize;
+                    bytes.get(off..off + n).ok_or(Errno::EIO)?
+                }
+                None => contents.bytes.get(at..at + n).ok_or(Errno::EINVAL)?,
+            };
             copyout(mem, s.vaddr, src)?;
             at += n;
             mem.protect_region(s.vaddr, s.memsz, s.prot)?;
@@ -345,24 +390,44 @@ impl ElfImage {
 
 /// The file bytes of an [`ElfImage`]'s segments, read before the point of no return
 /// ([`ElfImage::read_segments`]) and copied into the new address space after it
-/// ([`ElfImage::load`]).
+/// ([`ElfImage::load`]); or, for a file held in memory ([`ImageFile::bytes`]), the
+/// note that they are copied from the file itself.
 #[derive(Clone, PartialEq, Eq)]
 pub struct SegmentContents {
     bytes: Vec<u8>,
+    /// The bytes stay in the file's memory.
+    in_file: bool,
 }
 
 impl SegmentContents {
     /// No bytes (what an activator's prepared image starts from).
-    pub(crate) const EMPTY: SegmentContents = SegmentContents { bytes: Vec::new() };
+    pub(crate) const EMPTY: SegmentContents = SegmentContents {
+        bytes: Vec::new(),
+        in_file: false,
+    };
 
-    /// Bytes held: the sum of the segments' `filesz`.
+    /// The bytes stay in the file's memory.
+    const IN_FILE: SegmentContents = SegmentContents {
+        bytes: Vec::new(),
+        in_file: true,
+    };
+
+    /// Bytes held in kernel memory: the sum of the segments' `filesz`, or 0 when they
+    /// stay in the file's memory.
     pub fn len(&self) -> usize {
         self.bytes.len()
     }
 
-    /// Whether no segment takes bytes from the file (all `.bss`).
+    /// Whether no byte is held in kernel memory (all `.bss`, or the bytes stay in the
+    /// file's memory).
     pub fn is_empty(&self) -> bool {
         self.bytes.is_empty()
+    }
+
+    /// Whether the bytes stay in the file's memory ([`ImageFile::bytes`]): loading
+    /// copies them from there.
+    pub fn in_file(&self) -> bool {
+        self.in_file
     }
 }
 
@@ -370,6 +435,7 @@ impl core::fmt::Debug for SegmentContents {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("SegmentContents")
             .field("len", &self.bytes.len())
+            .field("in_file", &self.in_file)
             .finish()
     }
 }

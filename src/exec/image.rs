@@ -60,6 +60,24 @@ pub trait ImageFile: File {
     /// Reads up to `buf.len()` bytes at byte `offset` of the file; returns how many were
     /// read (fewer only at end of file). Errors are the kernel's (`EIO` ...).
     fn read_at(&self, offset: u64, buf: &mut [u8]) -> Result<usize, Errno>;
+
+    /// The whole file, when the kernel holds it in memory (a file of an initial RAM
+    /// disk, of a RAM file system): the reference activator then parses the headers in
+    /// place and copies each segment straight from these bytes into the new image,
+    /// instead of reading everything into a kernel buffer first. `None` (the default):
+    /// every byte is read with [`read_at`](Self::read_at).
+    ///
+    /// The bytes must be the file's and must not change while the file is open: the
+    /// activator checks the image in them before the point of no return and copies
+    /// from them after it (where nothing can be refused any more), asking again. A
+    /// file that may be written while it runs keeps the default.
+    ///
+    /// # References
+    /// - FreeBSD `sys/kern/imgact_elf.c`: the headers are read from the executable's
+    ///   first page, mapped in kernel memory (`imgp->image_header`), not copied.
+    fn bytes(&self) -> Option<&[u8]> {
+        None
+    }
 }
 
 /// The user address space of a process, as an image activator rebuilds it after the

@@ -15,8 +15,11 @@ use capexec_sim::{SimProcess, minimal_cloudabi_elf};
 
 /// What a test file is.
 pub enum Kind {
-    /// A regular file holding these bytes (an executable when they are an ELF image).
+    /// A regular file holding these bytes (an executable when they are an ELF image),
+    /// read through `ImageFile::read_at` only.
     Regular(Vec<u8>),
+    /// The same, held in memory as a RAM disk's file: `ImageFile::bytes` lends them.
+    InMemory(Vec<u8>),
     /// A character device that records what is written and serves reads from `input`.
     Stream {
         out: Mutex<Vec<u8>>,
@@ -42,6 +45,14 @@ impl TFile {
     pub fn regular(name: &'static str, bytes: Vec<u8>) -> Arc<TFile> {
         Arc::new(TFile {
             kind: Kind::Regular(bytes),
+            passable: true,
+            name,
+        })
+    }
+    /// A regular file held in memory (`ImageFile::bytes`), as a RAM disk's.
+    pub fn in_memory(name: &'static str, bytes: Vec<u8>) -> Arc<TFile> {
+        Arc::new(TFile {
+            kind: Kind::InMemory(bytes),
             passable: true,
             name,
         })
@@ -95,7 +106,7 @@ impl File for TFile {
     }
     fn file_type(&self) -> FileType {
         match self.kind {
-            Kind::Regular(_) => FileType::RegularFile,
+            Kind::Regular(_) | Kind::InMemory(_) => FileType::RegularFile,
             Kind::Stream { .. } => FileType::CharacterDevice,
             Kind::Directory => FileType::Directory,
             Kind::Socket => FileType::SocketStream,
@@ -110,8 +121,14 @@ impl File for TFile {
 impl ImageFile for TFile {
     fn read_at(&self, offset: u64, buf: &mut [u8]) -> Result<usize, Errno> {
         match &self.kind {
-            Kind::Regular(b) => Ok(capexec_sim::read_slice_at(b, offset, buf)),
+            Kind::Regular(b) | Kind::InMemory(b) => Ok(capexec_sim::read_slice_at(b, offset, buf)),
             _ => Err(Errno::EISDIR),
+        }
+    }
+    fn bytes(&self) -> Option<&[u8]> {
+        match &self.kind {
+            Kind::InMemory(b) => Some(b),
+            _ => None,
         }
     }
 }
