@@ -38,15 +38,12 @@ fn two_segments() -> Vec<u8> {
     v
 }
 
+/// Every page of the new image and stack: address, protection, bytes.
+type Pages = Vec<(u32, Option<Protection>, Vec<u8>)>;
+
 /// Execs `exe` (descriptor 1) with data and descriptor 0 passed on; returns the action,
 /// the registers and every page of the new image and stack with its protection.
-fn exec(
-    exe: Arc<TFile>,
-) -> (
-    SyscallAction,
-    Regs32,
-    Vec<(u32, Option<Protection>, Vec<u8>)>,
-) {
+fn exec(exe: Arc<TFile>) -> (SyscallAction, Regs32, Pages) {
     let out = TFile::stream("out");
     let mut p = process_with(&[Some((out, stream_rights())), Some((exe, exe_rights()))]);
     let mut regs = exec_frame(&mut p, 1, b"argdata", &[0]);

@@ -175,12 +175,12 @@ impl ElfImage {
         {
             return Err(Errno::ENOEXEC);
         }
-        let e_type = u16_at(&head, 16);
-        let e_machine = u16_at(&head, 18);
-        let e_entry = u32_at(&head, 24);
-        let e_phoff = u64::from(u32_at(&head, 28));
-        let e_phentsize = u16_at(&head, 42);
-        let phnum = usize::from(u16_at(&head, 44));
+        let e_type = u16_at(head, 16);
+        let e_machine = u16_at(head, 18);
+        let e_entry = u32_at(head, 24);
+        let e_phoff = u64::from(u32_at(head, 28));
+        let e_phentsize = u16_at(head, 42);
+        let phnum = usize::from(u16_at(head, 44));
         if e_machine != EM_386 || usize::from(e_phentsize) != PHDR32_SIZE {
             return Err(Errno::ENOEXEC);
         }
