@@ -83,6 +83,8 @@ impl FdList {
 /// # References
 /// - FreeBSD r285622, `sys/kern/kern_exec.c` `exec_copyin_data_fds`; `exec_copyin_args`
 ///   with `UIO_USERSPACE`.
+// Inlined into `proc_exec`, so that the arguments and their table are built where they stay.
+#[inline(always)]
 pub fn exec_copyin_data_fds<H, R, M>(
     table: &SharedFdTable<H, R>,
     mem: &M,
@@ -245,6 +247,7 @@ fn data_buffer(data_len: usize) -> Result<Vec<u8>, Errno> {
 }
 
 /// The last step of both entries: the remapped table, built in one lock section.
+#[inline(always)]
 fn remap<H, R>(
     table: &SharedFdTable<H, R>,
     buf: Vec<u8>,
