@@ -2,6 +2,7 @@
 # Regenerates the figures of BENCHMARKS.md.
 #
 #   bash benches/report.sh instr    instruction counts (callgrind), any load
+#   bash benches/report.sh instr-exec  instructions per exec of the exec bench (callgrind)
 #   bash benches/report.sh bench    criterion runs of every group (native runner included), then the tables
 #   bash benches/report.sh tables   the tables from the last criterion run
 #   bash benches/report.sh syscalls host system calls per trapped call of the native runner
@@ -27,6 +28,51 @@ instr() {
         echo "| $c | $((ir / 1000)) |"
     done
     echo "(uptime: $(uptime | sed 's/.*load/load/'))"
+}
+
+# Instructions per exec (one trapped `proc_exec`) of the exec bench's `capexec_flat` cases:
+# the bench binary under callgrind, counting inside `syscall32` only, minus a run whose
+# filter matches no benchmark (the execs that check each case before it is timed),
+# divided by the number of `syscall32` calls.
+instr_exec() {
+    CARGO_PROFILE_BENCH_DEBUG=line-tables-only cargo bench --bench exec --no-run
+    local bin out
+    bin=$(ls -t "$target"/release/deps/exec-* | grep -v '\.d$' | head -1)
+    out=$(mktemp -d)
+    one() { # filter name -> "instructions calls"
+        valgrind --tool=callgrind --toggle-collect='*syscall32*' \
+            --callgrind-out-file="$out/$2.out" "$bin" --bench --profile-time 1 "$1" \
+            >"$out/$2.log" 2>&1
+        python3 - "$out/$2.out" <<'PY'
+import re, sys
+names, fn, cfn, calls, total = {}, "", "", 0, 0
+for line in open(sys.argv[1]):
+    m = re.match(r"(c?fn)=\((\d+)\)(?: (.*))?", line.rstrip("\n"))
+    if m:
+        kind, i, name = m.groups()
+        if name:
+            names[i] = name
+        if kind == "fn":
+            fn = names.get(i, "")
+        else:
+            cfn = names.get(i, "")
+        continue
+    m = re.match(r"calls=(\d+)", line)
+    if m and "syscall32" in cfn and "syscall32" not in fn:
+        calls += int(m.group(1))
+    m = re.match(r"summary: (\d+)", line)
+    if m:
+        total = int(m.group(1))
+print(total, calls)
+PY
+    }
+    read -r base_ir base_calls < <(one 'exec/nomatch$' none)
+    echo "| exec case | Ir/exec |"
+    echo "|---|---|"
+    for p in 0B_0fds 4096B_16fds; do
+        read -r ir calls < <(one "exec/capexec_flat/$p\$" "$p")
+        echo "| $p | $(((ir - base_ir) / (calls - base_calls))) |"
+    done
 }
 
 bench() {
@@ -73,11 +119,12 @@ syscalls() {
 
 case "${1:-}" in
 instr) instr ;;
+instr-exec) instr_exec ;;
 syscalls) syscalls ;;
 bench) bench ;;
 tables) tables ;;
 *)
-    echo "usage: $0 instr|bench|tables|syscalls" >&2
+    echo "usage: $0 instr|instr-exec|bench|tables|syscalls" >&2
     exit 2
     ;;
 esac
