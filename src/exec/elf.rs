@@ -201,10 +201,11 @@ impl ElfImage {
             let n = (phnum - i).min(PHDR_CHUNK) * PHDR32_SIZE;
             let off = e_phoff + (i * PHDR32_SIZE) as u64;
             // From the first read when it holds them, else read now.
-            let mut chunk = [0u8; PHDR_CHUNK * PHDR32_SIZE];
+            let mut chunk;
             let bytes: &[u8] = match usize::try_from(off) {
                 Ok(o) if o.checked_add(n).is_some_and(|end| end <= got) => &head[o..o + n],
                 _ => {
+                    chunk = [0u8; PHDR_CHUNK * PHDR32_SIZE];
                     read_exact_at(file, off, &mut chunk[..n])?;
                     &chunk[..n]
                 }
