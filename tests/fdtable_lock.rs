@@ -321,6 +321,63 @@ fn no_shared_operation_allocates_or_frees_under_the_lock() {
     no_alloc_under_lock("fork of a fork", &s, || drop(s.fork_copy().unwrap()));
 }
 
+/// The `i`-th of many distinct rights sets (narrowings of `R_RW` plus other bits).
+fn distinct_rights(i: usize) -> FdRights {
+    let bits = Rights::all().bits();
+    // The i-th subset of the defined rights, by the bits of `i` spread over them.
+    let mut base = Rights::empty();
+    let mut k = i + 1;
+    let mut b = 0;
+    while k != 0 && b < 64 {
+        if bits & (1 << b) != 0 {
+            if k & 1 != 0 {
+                base |= Rights::from_bits_truncate(1 << b);
+            }
+            k >>= 1;
+        }
+        b += 1;
+    }
+    FdRights::new(base, Rights::empty())
+}
+
+#[test]
+fn rights_sets_grow_outside_the_lock() {
+    // Many distinct rights sets: the table's pool of sets grows (past the size where it
+    // keeps an index) through opens and narrowings, always outside the lock.
+    let t = &kernel_table(0);
+    for i in 0..100 {
+        no_alloc_under_lock("open with new rights", t, || {
+            t.open(file(i), distinct_rights(i)).unwrap()
+        });
+    }
+    let all = FdRights::new(Rights::all(), Rights::all());
+    for i in 100..160 {
+        let d = no_alloc_under_lock("open", t, || t.open(file(i), all).unwrap());
+        no_alloc_under_lock("narrow to a new set", t, || {
+            t.narrow_rights(d, distinct_rights(i)).unwrap()
+        });
+    }
+    for i in 0..160 {
+        assert_eq!(t.lock().rights(fd(i)), Ok(distinct_rights(i as usize)));
+    }
+    let fork = no_alloc_under_lock("fork copy", t, || t.fork_copy().unwrap());
+    let list: Vec<i32> = (0..160).rev().collect();
+    let remap = no_alloc_under_lock("fdcopy_remapped", t, || t.fdcopy_remapped(&list).unwrap());
+    for i in 0..160 {
+        assert_eq!(fork.rights(fd(i)), Ok(distinct_rights(i as usize)));
+        assert_eq!(remap.rights(fd(159 - i)), Ok(distinct_rights(i as usize)));
+    }
+    // Closing frees sets; new ones reuse their room.
+    no_alloc_under_lock("close_range", t, || {
+        t.close_range(fd(0), fd(149), CloseRange::Close).unwrap()
+    });
+    for i in 200..300 {
+        no_alloc_under_lock("open reusing freed sets", t, || {
+            t.open(file(i), distinct_rights(i)).unwrap()
+        });
+    }
+}
+
 #[test]
 fn proc_exec_does_not_allocate_under_the_lock() {
     let mut t = FdTable::new();

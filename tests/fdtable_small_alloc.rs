@@ -1,5 +1,7 @@
 //! "Small tables need no separate heap allocation for the bitmap": while a table of up
-//! to 64 descriptors fills up, the only heap requests are the slot array's doublings.
+//! to 64 descriptors fills up, the only heap requests are the slot array's doublings
+//! (its descriptors share one rights set, so there is no rights-class array and nothing
+//! in the rights pool's heap either).
 //! One test in this binary, so the counting allocator sees no other test's requests.
 
 mod fdtable_common;
@@ -8,7 +10,7 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
-use capexec::fdtable::{Entry, FdRights};
+use capexec::fdtable::FdRights;
 use fdtable_common::*;
 
 static ARMED: AtomicBool = AtomicBool::new(false);
@@ -64,7 +66,9 @@ fn requests(f: impl FnOnce()) -> Vec<usize> {
 
 #[test]
 fn small_tables_allocate_only_their_slots() {
-    let slot = std::mem::size_of::<Option<Entry<Arc<TestFile>>>>();
+    // A slot is the handle alone: 8 bytes.
+    let slot = std::mem::size_of::<Option<Arc<TestFile>>>();
+    assert_eq!(slot, 8);
     // (limit, slot-array lengths expected while opening `limit` descriptors, and
     // whether anything else may be requested)
     let cases: [(usize, &[usize], bool); 3] = [

@@ -147,7 +147,17 @@ impl FdBitmap {
     }
 
     /// Grows to cover at least `bits` descriptors; on `ENOMEM` nothing visible changes.
+    #[inline]
     pub(crate) fn try_grow(&mut self, bits: usize) -> Result<(), Errno> {
+        if bits <= BITS && self.words <= 1 {
+            // The inline word covers it.
+            self.words = 1;
+            return Ok(());
+        }
+        self.try_grow_heap(bits)
+    }
+
+    fn try_grow_heap(&mut self, bits: usize) -> Result<(), Errno> {
         let words = bits.div_ceil(BITS).max(1);
         if words <= self.nwords() {
             self.words = self.nwords();

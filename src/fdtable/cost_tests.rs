@@ -24,9 +24,9 @@ fn fd(n: usize) -> Fd {
 /// A table with descriptors `0..n` open (built in place, so building it is cheap).
 fn dense(n: usize, limit: usize, file: &Arc<F>) -> FdTable<Arc<F>> {
     let mut t = FdTable::with_limit(limit);
-    t.reserve_dense(n).unwrap();
+    t.reserve_dense(n, 1).unwrap();
     for _ in 0..n {
-        t.push_dense(super::Entry::new(file.clone(), FdRights::ALL));
+        assert!(t.push_dense(file.clone(), FdRights::ALL).is_ok());
     }
     t.finish_dense();
     t

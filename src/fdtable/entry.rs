@@ -5,10 +5,10 @@ use core::ops::Deref;
 
 use super::{FdRights, FileHandle};
 
-/// What one descriptor holds: a reference to the shared open file (the kernel's
-/// [`FileHandle`]) and the descriptor's own rights. Close-on-exec lives in the table's
-/// bitmap beside the open bits, so a slot is 24 bytes for an 8-byte handle (8 for the
-/// handle, 16 for the rights).
+/// A descriptor's contents as a value: a reference to the shared open file (the kernel's
+/// [`FileHandle`]) and the descriptor's own rights. The table does not store it as such
+/// (it keeps the handle in the slot and the rights interned per table, see
+/// [`EntryRef`]); this is what [`EntryRef::try_share`] hands out.
 pub struct Entry<H> {
     pub(crate) file: H,
     pub(crate) rights: FdRights,
@@ -37,6 +37,52 @@ impl<H> Entry<H> {
 impl<H: FileHandle> Entry<H> {
     /// Takes one more reference to the same file with the same rights (FreeBSD
     /// `fhold` on a struct copy): `EBADF` when the file's reference count cannot grow.
+    #[inline]
+    pub fn try_share(&self) -> Result<Entry<H>, crate::Errno> {
+        Ok(Entry {
+            file: self.file.try_clone()?,
+            rights: self.rights,
+        })
+    }
+}
+
+/// One open descriptor of a table, borrowed: its file and its rights, as
+/// [`FdTable::get`](super::FdTable::get) and [`FdTable::iter`](super::FdTable::iter) see
+/// them.
+///
+/// A slot stores the file handle and a 2-byte rights class; the rights are read from the
+/// table's pool of rights sets when the view is made, so that `rights()` is a copy.
+pub struct EntryRef<'a, H> {
+    pub(crate) file: &'a H,
+    pub(crate) rights: FdRights,
+}
+
+impl<H> Clone for EntryRef<'_, H> {
+    #[inline]
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<H> Copy for EntryRef<'_, H> {}
+
+impl<'a, H> EntryRef<'a, H> {
+    /// The open file this descriptor refers to.
+    #[inline]
+    pub fn file(&self) -> &'a H {
+        self.file
+    }
+
+    /// The descriptor's rights.
+    #[inline]
+    pub fn rights(&self) -> FdRights {
+        self.rights
+    }
+}
+
+impl<H: FileHandle> EntryRef<'_, H> {
+    /// Takes one more reference to the same file with the same rights (FreeBSD
+    /// `fhold`): `EBADF` when the file's reference count cannot grow.
     #[inline]
     pub fn try_share(&self) -> Result<Entry<H>, crate::Errno> {
         Ok(Entry {
@@ -109,6 +155,15 @@ impl<H: Deref> core::fmt::Debug for Entry<H> {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("Entry")
             .field("file", &addr(&self.file))
+            .field("rights", &self.rights)
+            .finish()
+    }
+}
+
+impl<H: Deref> core::fmt::Debug for EntryRef<'_, H> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("EntryRef")
+            .field("file", &addr(self.file))
             .field("rights", &self.rights)
             .finish()
     }

@@ -42,9 +42,9 @@ fn fork_copy_lock_section_visits_only_open_descriptors() {
     for k in [1usize, 16, 1024, 65_536] {
         let t = sparse(k, &file);
         // What SharedFdTable::fork_copy does under the lock: fill pre-allocated storage.
-        let mut new = FdTable::from_storage(Storage::try_new(t.fork_capacity()).unwrap(), SLOTS);
+        let mut new = FdTable::from_storage(Storage::try_new(t.fork_need()).unwrap(), SLOTS);
         let (r, [words, slots, _]) = measure(|| t.fork_fill(&mut new));
-        r.unwrap();
+        assert!(r.unwrap());
         assert_eq!(new.len(), k);
         std::eprintln!(
             "fork copy under the lock, {SLOTS} slots, {k} open: {slots} slots, {words} bitmap words"
@@ -69,7 +69,7 @@ fn growth_lock_section_moves_only_open_descriptors() {
         let mut t = sparse(k, &file);
         let want = t.growth_for(SLOTS).unwrap();
         assert_eq!(want, 2 * SLOTS);
-        let storage = Storage::try_new(want).unwrap();
+        let storage = Storage::try_slots(want).unwrap();
         let (old, [words, slots, _]) = measure(|| t.adopt(storage));
         drop(old);
         assert_eq!(t.capacity(), 2 * SLOTS);

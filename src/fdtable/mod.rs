@@ -25,17 +25,22 @@ mod handle;
 mod lock_cost_tests;
 mod remap;
 mod rights;
+mod rights_pool;
+#[cfg(test)]
+mod rights_pool_tests;
 mod shared;
+mod slots;
 mod stat;
 mod table;
 mod uio;
 
-pub use entry::{Closed, ClosedFiles, Entry, Rejected};
+pub use entry::{Closed, ClosedFiles, Entry, EntryRef, Rejected};
 pub use fd::Fd;
 pub use file::{File, FileIo, FileType, SeekFrom};
 pub use handle::FileHandle;
 pub use remap::{fdcopy_remapped, fdescfree_remapped, fdinstall_remapped};
 pub use rights::{FdRights, Rights};
+pub use rights_pool::MAX_RIGHTS_SETS;
 pub use shared::{DefaultRawMutex, SharedFdTable, SharedFdTableGuard};
 pub use stat::FileStat;
 pub use table::{CloseRange, DEFAULT_LIMIT, FdTable, MAX_LIMIT};

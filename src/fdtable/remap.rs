@@ -1,7 +1,7 @@
 //! The remapped primitives of FreeBSD r285622: build, install and free a table whose
 //! layout is given by a descriptor list (`new fd i = old fd fds[i]`).
 
-use super::{Fd, FdTable, File, FileHandle, SharedFdTable};
+use super::{FdTable, FileHandle, SharedFdTable};
 use crate::Errno;
 
 /// Builds the table of a remapped exec (FreeBSD `fdcopy_remapped`): new descriptor `i`
@@ -31,8 +31,10 @@ pub fn fdcopy_remapped<H: FileHandle>(old: &FdTable<H>, fds: &[i32]) -> Result<F
     // and copied. On a failure `new` is dropped here, releasing every reference taken so
     // far, and `old` was never changed.
     let mut new = FdTable::with_limit(old.limit());
-    new.reserve_dense(fds.len())?;
-    fill_remapped(&mut new, old, fds)?;
+    new.reserve_dense(fds.len(), remap_classes(old, fds))?;
+    if !fill_remapped(&mut new, old, fds)? {
+        return Err(Errno::ENOMEM);
+    }
     Ok(new)
 }
 
@@ -46,23 +48,28 @@ pub(crate) fn check_remap_len<H: FileHandle>(old: &FdTable<H>, fds: &[i32]) -> R
     Ok(())
 }
 
+/// The most distinct rights sets a table remapped from `old` by `fds` can use: one per
+/// descriptor, and no more than `old` has.
+#[inline]
+pub(crate) fn remap_classes<H>(old: &FdTable<H>, fds: &[i32]) -> usize {
+    fds.len().min(old.rights_classes())
+}
+
 /// Step 3 of [`fdcopy_remapped`], writing into `new` in place: `new` is empty with room
-/// reserved for `fds.len()` entries, so this never allocates. Cost O(`fds.len()`).
+/// reserved for `fds.len()` entries and [`remap_classes`] rights sets, so this never
+/// allocates; `Ok(false)` (nothing copied) when the room reserved for rights sets is too
+/// small for `old` (its sets changed since). Cost O(`fds.len()`).
 #[inline]
 pub(crate) fn fill_remapped<H: FileHandle>(
     new: &mut FdTable<H>,
     old: &FdTable<H>,
     fds: &[i32],
-) -> Result<(), Errno> {
-    for &raw in fds {
-        let entry = old.get(Fd::from_raw(raw)?)?;
-        if !entry.file().is_passable() {
-            return Err(Errno::EINVAL);
-        }
-        new.push_dense(entry.try_share()?);
+) -> Result<bool, Errno> {
+    if new.dense_class_room() + 1 < remap_classes(old, fds) {
+        return Ok(false);
     }
-    new.finish_dense();
-    Ok(())
+    new.fill_remapped_from(old, fds)?;
+    Ok(true)
 }
 
 /// Installs a table built by [`fdcopy_remapped`] as the process's table (FreeBSD

@@ -5,7 +5,7 @@ use alloc::vec::Vec;
 use lock_api::{Mutex, MutexGuard, RawMutex};
 
 use super::entry::{Closed, Rejected};
-use super::remap::{check_remap_len, fill_remapped};
+use super::remap::{check_remap_len, fill_remapped, remap_classes};
 use super::table::{AllocStep, Step, Storage};
 use super::{CloseRange, Fd, FdRights, FdTable, FileHandle};
 use crate::Errno;
@@ -138,7 +138,7 @@ impl<H: FileHandle, R: RawMutex> SharedFdTable<H, R> {
             drop(unused);
             match r? {
                 Step::Done(v) => return Ok(v),
-                Step::Grow(want) => spare = Some(Storage::try_new(want)?),
+                Step::Grow(need) => spare = Some(Storage::try_new(need)?),
             }
         }
     }
@@ -164,7 +164,7 @@ impl<H: FileHandle, R: RawMutex> SharedFdTable<H, R> {
             match r {
                 Ok(fd) => return Ok(fd),
                 Err(AllocStep::Rejected(r)) => return Err(r),
-                Err(AllocStep::Grow(want, f)) => match Storage::try_new(want) {
+                Err(AllocStep::Grow(need, f)) => match Storage::try_new(need) {
                     Ok(s) => {
                         spare = Some(s);
                         file = f;
@@ -227,7 +227,7 @@ impl<H: FileHandle, R: RawMutex> SharedFdTable<H, R> {
 
     /// Narrows the rights of `fd` ([`FdTable::narrow_rights`]).
     pub fn narrow_rights(&self, fd: Fd, new: FdRights) -> Result<(), Errno> {
-        self.lock().narrow_rights(fd, new)
+        self.grow_and_retry(|t| t.narrow_rights_step(fd, new))
     }
 
     /// `close_range(first, last, mode)` ([`FdTable::close_range`]): returns how many
@@ -285,23 +285,32 @@ impl<H: FileHandle, R: RawMutex> SharedFdTable<H, R> {
     /// checks `E2BIG`), and freed after it on failure. The section costs
     /// O(`fds.len()`).
     pub fn fdcopy_remapped(&self, fds: &[i32]) -> Result<FdTable<H>, Errno> {
-        let limit = {
+        let (mut limit, mut classes) = {
             let t = self.lock();
             check_remap_len(&t, fds)?;
-            t.limit()
+            (t.limit(), remap_classes(&t, fds))
         };
-        let mut new = FdTable::with_limit(limit);
-        new.reserve_dense(fds.len())?;
-        let filled = {
+        loop {
+            let mut new = FdTable::with_limit(limit);
+            new.reserve_dense(fds.len(), classes)?;
             let t = self.lock();
-            check_remap_len(&t, fds).and_then(|()| {
+            let filled = check_remap_len(&t, fds).and_then(|()| {
                 new.set_limit_unchecked(t.limit());
                 fill_remapped(&mut new, &t, fds)
-            })
-        };
-        // On failure `new` (with the references taken so far) is freed here, after the
-        // lock.
-        filled.map(|()| new)
+            });
+            // The table gained rights sets in between: reserve again (outside the lock).
+            if let Ok(false) = filled {
+                limit = t.limit();
+                classes = remap_classes(&t, fds);
+                drop(t);
+                drop(new);
+                continue;
+            }
+            drop(t);
+            // On failure `new` (with the references taken so far) is freed here, after
+            // the lock.
+            return filled.map(|_| new);
+        }
     }
 
     /// [`FdTable::set_limit`] (`RLIMIT_NOFILE`) in one lock section of O(1).
@@ -313,25 +322,28 @@ impl<H: FileHandle, R: RawMutex> SharedFdTable<H, R> {
     /// descriptors): the new table is allocated before it, sized by a first short
     /// section, and allocated again if the table grew in between.
     pub fn fork_copy(&self) -> Result<FdTable<H>, Errno> {
-        let (mut cap, mut limit) = {
+        let (mut need, mut limit) = {
             let t = self.lock();
-            (t.fork_capacity(), t.limit())
+            (t.fork_need(), t.limit())
         };
         loop {
-            let mut new = FdTable::from_storage(Storage::try_new(cap)?, limit);
+            let mut new = FdTable::from_storage(Storage::try_new(need)?, limit);
             let t = self.lock();
-            let need = t.fork_capacity();
-            if need <= cap {
-                let filled = t.fork_fill(&mut new);
-                drop(t);
-                // On failure `new` (with the references taken so far) is freed here,
-                // after the lock.
-                return filled.map(|()| new);
+            match t.fork_fill(&mut new) {
+                Ok(false) => {
+                    // The table grew in between: allocate again (outside the lock).
+                    need = t.fork_need();
+                    limit = t.limit();
+                    drop(t);
+                    drop(new);
+                }
+                filled => {
+                    drop(t);
+                    // On failure `new` (with the references taken so far) is freed
+                    // here, after the lock.
+                    return filled.map(|_| new);
+                }
             }
-            limit = t.limit();
-            drop(t);
-            drop(new);
-            cap = need;
         }
     }
 }

@@ -3,7 +3,9 @@
 use alloc::vec::Vec;
 
 use super::bitmap::FdBitmap;
-use super::entry::{Closed, ClosedFiles, Entry, Rejected};
+use super::entry::{Closed, ClosedFiles, EntryRef, Rejected};
+use super::rights_pool::{Class, NeedRoom, PoolSpare, RightsPool};
+use super::slots::Slots;
 use super::{Fd, FdRights, File, FileHandle};
 use crate::Errno;
 
@@ -16,43 +18,122 @@ pub const MAX_LIMIT: usize = i32::MAX as usize + 1;
 /// Smallest slot array allocated once a table is used (FreeBSD `NDFILE` is 20).
 const MIN_SLOTS: usize = 8;
 
-/// The slot array and bitmaps of a table of some capacity, allocated before a lock
-/// section and adopted under it ([`FdTable::adopt`]), so that a shared table never calls
-/// the allocator while its lock is held.
+/// What a table must grow by before an operation can go on: a larger slot array, a
+/// class array for a uniform one, or room in its pool of rights sets (0: no growth of
+/// that part).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) struct Need {
+    /// Slots to have (a new slot array of this length).
+    pub(crate) slots: usize,
+    /// Whether that slot array comes with a class array.
+    pub(crate) with_classes: bool,
+    /// A class array of this length for the current (uniform) slot array.
+    pub(crate) class_array: usize,
+    /// Heap rights classes to have room for.
+    pub(crate) classes: usize,
+}
+
+impl Need {
+    /// Nothing.
+    const NOTHING: Need = Need {
+        slots: 0,
+        with_classes: false,
+        class_array: 0,
+        classes: 0,
+    };
+
+    /// `n` slots, with a class array when `with_classes`.
+    pub(crate) fn slots(n: usize, with_classes: bool) -> Need {
+        Need {
+            slots: n,
+            with_classes,
+            ..Need::NOTHING
+        }
+    }
+}
+
+impl From<NeedRoom> for Need {
+    fn from(r: NeedRoom) -> Need {
+        Need {
+            classes: r.0,
+            ..Need::NOTHING
+        }
+    }
+}
+
+/// The slot arrays, bitmaps and rights-pool room of a table of some capacity, allocated
+/// before a lock section and adopted under it ([`FdTable::adopt`]), so that a shared
+/// table never calls the allocator while its lock is held.
 pub(crate) struct Storage<H> {
-    slots: Vec<Option<Entry<H>>>,
+    slots: Slots<H>,
     map: FdBitmap,
+    classes: Vec<Class>,
+    pool: PoolSpare,
 }
 
 impl<H> Storage<H> {
-    /// Empty storage for `cap` descriptors (every slot free). `ENOMEM` on failure.
-    pub(crate) fn try_new(cap: usize) -> Result<Storage<H>, Errno> {
-        let mut slots = Vec::new();
+    /// What `need` asks for: empty storage for `need.slots` descriptors (every slot
+    /// free), a class array, room for `need.classes` heap rights classes. `ENOMEM` on
+    /// failure.
+    pub(crate) fn try_new(need: Need) -> Result<Storage<H>, Errno> {
+        let slots = Slots::try_new(need.slots, need.with_classes)?;
         let mut map = FdBitmap::EMPTY;
-        if cap > 0 {
-            slots.try_reserve_exact(cap).map_err(|_| Errno::ENOMEM)?;
-            slots.resize_with(cap, || None);
-            map.try_grow(cap)?;
+        if need.slots > 0 {
+            map.try_grow(slots.len())?;
         }
-        Ok(Storage { slots, map })
+        let classes = if need.class_array > 0 {
+            Slots::<H>::try_class_array(need.class_array)?
+        } else {
+            Vec::new()
+        };
+        let pool = PoolSpare::try_new(need.classes)?;
+        Ok(Storage {
+            slots,
+            map,
+            classes,
+            pool,
+        })
+    }
+
+    /// Storage for `cap` descriptors only.
+    #[cfg(test)]
+    pub(crate) fn try_slots(cap: usize) -> Result<Storage<H>, Errno> {
+        Storage::try_new(Need::slots(cap, false))
     }
 }
 
 /// The outcome of one lock section of an operation that may need a larger table: done,
-/// or the capacity to allocate (outside the lock) before trying again.
+/// or the growth to allocate (outside the lock) before trying again.
 pub(crate) enum Step<T> {
     /// The operation happened.
     Done(T),
-    /// Nothing changed; grow to this many slots and retry.
-    Grow(usize),
+    /// Nothing changed; grow and retry.
+    Grow(Need),
 }
 
 /// [`FdTable::alloc_step`]'s failures: grow and retry, or give up; the file comes back.
 pub(crate) enum AllocStep<H> {
-    /// Nothing changed; grow to this many slots and retry with the file.
-    Grow(usize, H),
+    /// Nothing changed; grow and retry with the file.
+    Grow(Need, H),
     /// The insert failed.
     Rejected(Rejected<H>),
+}
+
+/// A run of remapped descriptors with the same rights class: the class in the old
+/// table (`u16::MAX`, never a class, before the first), the class in the new one, and
+/// how many of the run the new pool has not counted yet.
+struct Run {
+    from: u16,
+    to: Class,
+    extra: u32,
+}
+
+impl Run {
+    const NONE: Run = Run {
+        from: u16::MAX,
+        to: Class(0),
+        extra: 0,
+    };
 }
 
 /// What [`FdTable::close_range`] does with each open descriptor in the range.
@@ -67,6 +148,12 @@ pub enum CloseRange {
 /// A process's descriptor table: descriptor numbers to open files, with per-descriptor
 /// close-on-exec flags and rights.
 ///
+/// Layout: a slot holds the file handle (8 bytes for `Arc<F>`), a parallel array its
+/// 2-byte rights class (no such array while every descriptor shares one set); the
+/// rights sets themselves are interned in a per-table pool (at most [`MAX_RIGHTS_SETS`](super::MAX_RIGHTS_SETS)
+/// distinct sets in use at once); the open and close-on-exec bits are in a two-level
+/// bitmap.
+///
 /// The table is a plain value; a process whose threads share it wraps it in a
 /// [`SharedFdTable`](super::SharedFdTable). All allocation is fallible: out of memory is
 /// `ENOMEM` and leaves the table as it was. An empty table allocates nothing.
@@ -76,8 +163,10 @@ pub enum CloseRange {
 /// - POSIX.1-2017 `dup`, `dup2`, `fcntl(F_DUPFD)`, `close`.
 /// - Linux `fs/file.c`.
 pub struct FdTable<H> {
-    slots: Vec<Option<Entry<H>>>,
+    slots: Slots<H>,
     map: FdBitmap,
+    /// The rights sets of the open descriptors.
+    pool: RightsPool,
     /// One past the highest open descriptor (`lastfile + 1`); 0 when empty.
     end: usize,
     /// A lower bound of the lowest free descriptor (FreeBSD `fd_freefile`).
@@ -98,7 +187,7 @@ impl<H> core::fmt::Debug for FdTable<H> {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         let mut m = f.debug_map();
         for (fd, e) in self.iter() {
-            m.entry(&fd.raw(), &(e.rights, self.map.cloexec(fd.index())));
+            m.entry(&fd.raw(), &(e.rights(), self.map.cloexec(fd.index())));
         }
         m.finish()
     }
@@ -112,8 +201,9 @@ impl<H> FdTable<H> {
 
     const fn with_limit_const(limit: usize) -> FdTable<H> {
         FdTable {
-            slots: Vec::new(),
+            slots: Slots::EMPTY,
             map: FdBitmap::EMPTY,
+            pool: RightsPool::EMPTY,
             end: 0,
             freefile: 0,
             open_count: 0,
@@ -178,40 +268,50 @@ impl<H> FdTable<H> {
         self.slots.len()
     }
 
-    /// The entry of `fd`: `EBADF` if it is not open.
+    /// The file and rights of `fd`: `EBADF` if it is not open.
     #[inline]
-    pub fn get(&self, fd: Fd) -> Result<&Entry<H>, Errno> {
+    pub fn get(&self, fd: Fd) -> Result<EntryRef<'_, H>, Errno> {
         crate::work::count(crate::work::Work::Slot);
-        match self.slots.get(fd.index()) {
-            Some(Some(e)) => Ok(e),
-            _ => Err(Errno::EBADF),
+        match self.slots.entry(fd.index()) {
+            Some((file, class)) => Ok(EntryRef {
+                file,
+                rights: self.pool.rights(class),
+            }),
+            None => Err(Errno::EBADF),
         }
     }
 
     /// The file of `fd` (a borrow; [`try_clone`](FileHandle::try_clone) it to keep it):
-    /// `EBADF` if not open.
+    /// `EBADF` if not open. Reads the slot's handle only.
     #[inline]
     pub fn file(&self, fd: Fd) -> Result<&H, Errno> {
-        self.get(fd).map(Entry::file)
+        crate::work::count(crate::work::Work::Slot);
+        self.slots.file(fd.index()).ok_or(Errno::EBADF)
+    }
+
+    /// The rights of `fd`: `EBADF` if not open.
+    #[inline]
+    pub fn rights(&self, fd: Fd) -> Result<FdRights, Errno> {
+        self.get(fd).map(|e| e.rights())
     }
 
     /// Whether `fd` is open.
     #[inline]
     pub fn is_open(&self, fd: Fd) -> bool {
-        self.get(fd).is_ok()
+        self.slots.file(fd.index()).is_some()
     }
 
     /// The close-on-exec flag of `fd`: `EBADF` if not open.
     #[inline]
     pub fn cloexec(&self, fd: Fd) -> Result<bool, Errno> {
-        self.get(fd)?;
+        self.file(fd)?;
         Ok(self.map.cloexec(fd.index()))
     }
 
     /// Sets or clears the close-on-exec flag of `fd` (`fcntl(F_SETFD)`): `EBADF` if not
     /// open.
     pub fn set_cloexec(&mut self, fd: Fd, on: bool) -> Result<(), Errno> {
-        self.get(fd)?;
+        self.file(fd)?;
         self.map.set_cloexec(fd.index(), on);
         Ok(())
     }
@@ -219,29 +319,53 @@ impl<H> FdTable<H> {
     /// Narrows the rights of `fd` to `new` (CloudABI `fd_stat_put` with
     /// `FDSTAT_RIGHTS`). Each of base and inheriting must be a subset of the current
     /// set, checked independently; widening gives `ENOTCAPABLE` and changes nothing.
-    /// `EBADF` if `fd` is not open.
+    /// `EBADF` if `fd` is not open; `ENOMEM` when the new set cannot be added to the
+    /// table's pool (out of memory, or [`MAX_RIGHTS_SETS`](super::MAX_RIGHTS_SETS)
+    /// distinct sets in use).
     ///
     /// # References
     /// - CloudABI `fd_stat_put`; FreeBSD `cap_rights_limit(2)`.
     pub fn narrow_rights(&mut self, fd: Fd, new: FdRights) -> Result<(), Errno> {
-        let e = match self.slots.get_mut(fd.index()) {
-            Some(Some(e)) => e,
-            _ => return Err(Errno::EBADF),
+        self.grow_and_retry(|t| t.narrow_rights_step(fd, new))
+    }
+
+    /// One attempt of [`narrow_rights`](Self::narrow_rights) that never allocates.
+    pub(crate) fn narrow_rights_step(&mut self, fd: Fd, new: FdRights) -> Result<Step<()>, Errno> {
+        let (_, class) = self.slots.entry(fd.index()).ok_or(Errno::EBADF)?;
+        let current = self.pool.rights(class);
+        current.check_narrowing(&new)?;
+        if current == new {
+            return Ok(Step::Done(()));
+        }
+        let to = match self.pool.acquire(new) {
+            Ok(c) => c,
+            Err(Ok(room)) => return Ok(Step::Grow(room.into())),
+            Err(Err(errno)) => return Err(errno),
         };
-        e.rights.check_narrowing(&new)?;
-        e.rights = new;
-        Ok(())
+        if !self.slots.can_hold(to) {
+            self.pool.release(to);
+            return Ok(Step::Grow(self.need_class_array()));
+        }
+        self.pool.release(class);
+        self.slots.set_class(fd.index(), to);
+        Ok(Step::Done(()))
     }
 
     /// Iterates over the open descriptors in increasing order. Cost: the number of open
     /// descriptors plus one summary word per 4,096 slots.
-    pub fn iter(&self) -> impl Iterator<Item = (Fd, &Entry<H>)> + '_ {
+    pub fn iter(&self) -> impl Iterator<Item = (Fd, EntryRef<'_, H>)> + '_ {
         let mut next = 0usize;
         core::iter::from_fn(move || {
             let fd = self.map.next_open(next, self.end)?;
             next = fd + 1;
-            let e = self.slots.get(fd)?.as_ref()?;
-            Some((Fd::from_index(fd)?, e))
+            let (file, class) = self.slots.entry(fd)?;
+            Some((
+                Fd::from_index(fd)?,
+                EntryRef {
+                    file,
+                    rights: self.pool.rights(class),
+                },
+            ))
         })
     }
 
@@ -264,6 +388,21 @@ impl<H> FdTable<H> {
         Fd::from_index(fd).ok_or(Errno::EMFILE)
     }
 
+    /// What the slot array needs to hold `n` slots (with a class array if it has one).
+    #[inline]
+    fn need_slots(&self, n: usize) -> Need {
+        Need::slots(n, !self.slots.uniform())
+    }
+
+    /// What a uniform slot array needs to hold a second rights class.
+    #[inline]
+    fn need_class_array(&self) -> Need {
+        Need {
+            class_array: self.slots.len(),
+            ..Need::NOTHING
+        }
+    }
+
     /// The capacity to grow to so that slot `fd` (below the limit) exists, by doubling up
     /// to the limit; `None` when it exists already.
     #[inline]
@@ -279,26 +418,38 @@ impl<H> FdTable<H> {
         )
     }
 
-    /// Moves the table into `storage` when `storage` is larger, and hands back the storage
-    /// no longer used (the old buffers, or `storage` itself), to be dropped after any lock
-    /// is released. Never allocates or frees. Cost: the open descriptors, plus the bitmap
-    /// words holding one, plus two summary words per 4,096 descriptors.
-    pub(crate) fn adopt(&mut self, mut storage: Storage<H>) -> Storage<H> {
-        if storage.slots.len() <= self.slots.len() {
-            return storage;
-        }
-        let mut pos = 0;
-        while let Some(fd) = self.map.next_open(pos, self.end) {
-            crate::work::count(crate::work::Work::Slot);
-            if let (Some(dst), Some(src)) = (storage.slots.get_mut(fd), self.slots.get_mut(fd)) {
-                *dst = src.take();
+    /// Moves the table into the parts of `storage` that are larger (slots, the rights
+    /// pool's room), and hands back what is no longer used (the old buffers, or the
+    /// parts of `storage` not taken), to be dropped after any lock is released. Never
+    /// allocates or frees. Cost: the open descriptors, plus the bitmap words holding
+    /// one, plus two summary words per 4,096 descriptors; plus the rights classes when
+    /// the pool grows.
+    pub(crate) fn adopt(&mut self, storage: Storage<H>) -> Storage<H> {
+        let Storage {
+            mut slots,
+            mut map,
+            classes,
+            pool,
+        } = storage;
+        let pool = self.pool.adopt(pool);
+        let classes = self.slots.adopt_classes(classes);
+        if slots.len() > self.slots.len() && slots.can_replace(&self.slots) {
+            let mut pos = 0;
+            while let Some(fd) = self.map.next_open(pos, self.end) {
+                crate::work::count(crate::work::Work::Slot);
+                slots.move_from(&mut self.slots, fd);
+                pos = fd + 1;
             }
-            pos = fd + 1;
+            map.copy_used_words(&self.map, self.end);
+            core::mem::swap(&mut self.slots, &mut slots);
+            core::mem::swap(&mut self.map, &mut map);
         }
-        storage.map.copy_used_words(&self.map, self.end);
-        core::mem::swap(&mut self.slots, &mut storage.slots);
-        core::mem::swap(&mut self.map, &mut storage.map);
-        storage
+        Storage {
+            slots,
+            map,
+            classes,
+            pool,
+        }
     }
 
     /// Runs `step` until it is done, growing the table between attempts.
@@ -309,20 +460,21 @@ impl<H> FdTable<H> {
         loop {
             match step(self)? {
                 Step::Done(v) => return Ok(v),
-                Step::Grow(want) => drop(self.adopt(Storage::try_new(want)?)),
+                Step::Grow(need) => drop(self.adopt(Storage::try_new(need)?)),
             }
         }
     }
 
-    /// Puts `entry` into the free slot `fd` (which exists), cloexec as given.
+    /// Puts `file` with rights `class` (already acquired for it) into the free slot `fd`
+    /// (which exists), cloexec as given.
     #[inline(always)]
-    fn install(&mut self, fd: usize, entry: Entry<H>, cloexec: bool) {
+    fn install(&mut self, fd: usize, file: H, class: Class, cloexec: bool) {
         debug_assert!(
-            matches!(self.slots.get(fd), Some(None)),
-            "install into slot {fd}: missing or occupied"
+            fd < self.slots.len() && self.slots.file(fd).is_none() && self.slots.can_hold(class),
+            "install into slot {fd}: missing or occupied, or no class array"
         );
-        if let Some(slot) = self.slots.get_mut(fd) {
-            *slot = Some(entry);
+        if fd < self.slots.len() {
+            self.slots.put(fd, file, class);
             self.map.set_open(fd, cloexec);
             self.open_count += 1;
             if fd >= self.end {
@@ -334,10 +486,11 @@ impl<H> FdTable<H> {
         }
     }
 
-    /// Removes the entry at open slot `fd`.
+    /// Empties open slot `fd`, releasing its rights class; hands back its file.
     #[inline(always)]
-    fn remove(&mut self, fd: usize) -> Option<Entry<H>> {
-        let e = self.slots.get_mut(fd)?.take()?;
+    fn remove(&mut self, fd: usize) -> Option<H> {
+        let (file, class) = self.slots.take(fd)?;
+        self.pool.release(class);
         self.map.set_closed(fd);
         self.open_count -= 1;
         if fd < self.freefile {
@@ -349,12 +502,13 @@ impl<H> FdTable<H> {
                 None => 0,
             };
         }
-        Some(e)
+        Some(file)
     }
 
     /// Inserts `file` at the lowest free descriptor at or above `min` (FreeBSD
-    /// `fdalloc` + `_finstall`). On failure (`EMFILE`, `ENOMEM`) the file is handed
-    /// back untouched and the table is unchanged.
+    /// `fdalloc` + `_finstall`). On failure (`EMFILE`, `ENOMEM`: out of memory, or
+    /// `rights` would be the table's [`MAX_RIGHTS_SETS`](super::MAX_RIGHTS_SETS)` + 1`st
+    /// distinct set) the file is handed back untouched and the table is unchanged.
     #[inline(always)]
     pub fn alloc(
         &mut self,
@@ -369,8 +523,13 @@ impl<H> FdTable<H> {
             Err(errno) => return Err(Rejected { errno, file }),
         };
         if fd.index() < self.slots.len() {
-            self.install(fd.index(), Entry::new(file, rights), cloexec);
-            return Ok(fd);
+            if let Ok(class) = self.pool.acquire(rights) {
+                if self.slots.can_hold(class) {
+                    self.install(fd.index(), file, class, cloexec);
+                    return Ok(fd);
+                }
+                self.pool.release(class);
+            }
         }
         self.alloc_growing(min, file, rights, cloexec)
     }
@@ -390,7 +549,7 @@ impl<H> FdTable<H> {
             match self.alloc_step(min, file, rights, cloexec) {
                 Ok(fd) => return Ok(fd),
                 Err(AllocStep::Rejected(r)) => return Err(r),
-                Err(AllocStep::Grow(want, f)) => match Storage::try_new(want) {
+                Err(AllocStep::Grow(need, f)) => match Storage::try_new(need) {
                     Ok(s) => {
                         drop(self.adopt(s));
                         file = f;
@@ -415,9 +574,18 @@ impl<H> FdTable<H> {
             Err(errno) => return Err(AllocStep::Rejected(Rejected { errno, file })),
         };
         if let Some(want) = self.growth_for(fd.index()) {
-            return Err(AllocStep::Grow(want, file));
+            return Err(AllocStep::Grow(self.need_slots(want), file));
         }
-        self.install(fd.index(), Entry::new(file, rights), cloexec);
+        let class = match self.pool.acquire(rights) {
+            Ok(c) => c,
+            Err(Ok(room)) => return Err(AllocStep::Grow(room.into(), file)),
+            Err(Err(errno)) => return Err(AllocStep::Rejected(Rejected { errno, file })),
+        };
+        if !self.slots.can_hold(class) {
+            self.pool.release(class);
+            return Err(AllocStep::Grow(self.need_class_array(), file));
+        }
+        self.install(fd.index(), file, class, cloexec);
         Ok(fd)
     }
 
@@ -434,9 +602,7 @@ impl<H> FdTable<H> {
     /// # References
     /// - POSIX.1-2017 `close`; FreeBSD `kern_close`; CloudABI `fd_close`.
     pub fn close(&mut self, fd: Fd) -> Result<Closed<H>, Errno> {
-        self.remove(fd.index())
-            .map(|e| Closed(e.file))
-            .ok_or(Errno::EBADF)
+        self.remove(fd.index()).map(Closed).ok_or(Errno::EBADF)
     }
 
     /// Duplicates `old` onto the lowest free descriptor (`dup(2)`, CloudABI `fd_dup`).
@@ -478,14 +644,26 @@ impl<H> FdTable<H> {
     where
         H: FileHandle,
     {
-        self.get(old)?;
+        self.file(old)?;
         let fd = self.lowest_free(min)?;
         if let Some(want) = self.growth_for(fd.index()) {
-            return Ok(Step::Grow(want));
+            return Ok(Step::Grow(self.need_slots(want)));
         }
-        let entry = self.get(old)?.try_share()?;
-        self.install(fd.index(), entry, false);
+        let (file, class) = self.share(old)?;
+        self.install(fd.index(), file, class, false);
         Ok(Step::Done(fd))
+    }
+
+    /// One more reference to `fd`'s file, and its rights class retained for it.
+    #[inline]
+    fn share(&mut self, fd: Fd) -> Result<(H, Class), Errno>
+    where
+        H: FileHandle,
+    {
+        let (file, class) = self.slots.entry(fd.index()).ok_or(Errno::EBADF)?;
+        let file = file.try_clone()?;
+        self.pool.retain(class);
+        Ok((file, class))
     }
 
     /// `dup2(old, new)`: makes `new` refer to `old`'s file with `old`'s rights and
@@ -515,16 +693,16 @@ impl<H> FdTable<H> {
         if new.index() >= self.limit {
             return Err(Errno::EBADF);
         }
-        self.get(old)?;
+        self.file(old)?;
         if old == new {
             return Ok(Step::Done((new, None)));
         }
         if let Some(want) = self.growth_for(new.index()) {
-            return Ok(Step::Grow(want));
+            return Ok(Step::Grow(self.need_slots(want)));
         }
-        let entry = self.get(old)?.try_share()?;
-        let closed = self.remove(new.index()).map(|e| Closed(e.file));
-        self.install(new.index(), entry, false);
+        let (file, class) = self.share(old)?;
+        let closed = self.remove(new.index()).map(Closed);
+        self.install(new.index(), file, class, false);
         Ok(Step::Done((new, closed)))
     }
 
@@ -540,16 +718,18 @@ impl<H> FdTable<H> {
     where
         H: FileHandle,
     {
-        self.get(from)?;
-        self.get(to)?;
+        self.file(from)?;
+        self.file(to)?;
         if from == to {
             return Ok(None);
         }
-        let entry = self.get(from)?.try_share()?;
-        let slot = self.slots.get_mut(to.index()).ok_or(Errno::EBADF)?;
-        let old = slot.replace(entry);
+        let (file, class) = self.share(from)?;
+        let old = self.slots.put(to.index(), file, class);
         self.map.set_cloexec(to.index(), false);
-        Ok(old.map(|e| Closed(e.file)))
+        Ok(old.map(|(f, c)| {
+            self.pool.release(c);
+            Closed(f)
+        }))
     }
 
     /// `close_range(first, last, mode)`, inclusive and clamped to the table, calling
@@ -577,8 +757,8 @@ impl<H> FdTable<H> {
         while let Some(fd) = self.map.next_open(pos, stop.min(self.end)) {
             match mode {
                 CloseRange::Close => {
-                    if let Some(e) = self.remove(fd) {
-                        release(e.file);
+                    if let Some(f) = self.remove(fd) {
+                        release(f);
                     }
                 }
                 CloseRange::CloexecOnly => self.map.set_cloexec(fd, true),
@@ -633,8 +813,8 @@ impl<H> FdTable<H> {
         let mut pos = 0;
         while let Some(fd) = self.map.next_open(pos, self.end) {
             if self.map.cloexec(fd) {
-                if let Some(e) = self.remove(fd) {
-                    release(e.file);
+                if let Some(f) = self.remove(fd) {
+                    release(f);
                     n += 1;
                 }
             }
@@ -661,28 +841,131 @@ impl<H> FdTable<H> {
             .count()
     }
 
-    /// Reserves room for exactly `n` dense descriptors in an empty table, in place (the
-    /// table header is 192 bytes: building in place avoids moving it through `Result`s).
+    /// Reserves room for exactly `n` dense descriptors using at most `classes` distinct
+    /// rights sets in an empty table, in place (building in place avoids moving the
+    /// table header through `Result`s).
     #[inline]
-    pub(crate) fn reserve_dense(&mut self, n: usize) -> Result<(), Errno> {
+    pub(crate) fn reserve_dense(&mut self, n: usize, classes: usize) -> Result<(), Errno> {
         if n > 0 {
-            self.slots.try_reserve_exact(n).map_err(|_| Errno::ENOMEM)?;
+            self.slots.reserve_dense(n, classes > 1)?;
             self.map.try_grow(n)?;
+            // Class 0 is inline: the heap holds the others.
+            if classes > 1 {
+                self.pool = RightsPool::with_spare(PoolSpare::try_new(classes - 1)?);
+            }
         }
         Ok(())
     }
 
-    /// Appends `entry` as descriptor `len()` of a dense table prepared by
-    /// `reserve_dense` (capacity already reserved, so this cannot allocate).
+    /// How many rights classes the pool has allocated (an upper bound of the distinct
+    /// sets in use).
     #[inline]
-    pub(crate) fn push_dense(&mut self, entry: Entry<H>) {
-        self.slots.push(Some(entry));
+    pub(crate) fn rights_classes(&self) -> usize {
+        self.pool.classes()
     }
 
-    /// Finishes a dense table of `slots.len()` entries: bitmap and counters.
+    /// Room for heap rights classes in a table being built by `reserve_dense`.
+    #[inline]
+    pub(crate) fn dense_class_room(&self) -> usize {
+        self.pool.heap_capacity()
+    }
+
+    /// Appends `file` with `rights` as descriptor `self.open_count` of a dense table
+    /// prepared by `reserve_dense` (room already reserved, so this cannot allocate):
+    /// the file comes back (nothing added) if the rights need a class beyond the room
+    /// reserved.
+    #[cfg(test)]
+    #[inline]
+    pub(crate) fn push_dense(&mut self, file: H, rights: FdRights) -> Result<(), H> {
+        let Ok(class) = self.pool.acquire(rights) else {
+            return Err(file);
+        };
+        self.slots.push(file, class);
+        self.open_count += 1;
+        Ok(())
+    }
+
+    /// The copy of [`fdcopy_remapped`](super::fdcopy_remapped) into this empty table,
+    /// which has room reserved for `fds.len()` slots and `remap_classes` rights sets:
+    /// new descriptor `i` = old descriptor `fds[i]`, checked in index order (`EBADF`,
+    /// `EINVAL` for a file that is not passable). Never allocates. Cost: per descriptor
+    /// one slot read, one reference taken and one slot written; from a table whose
+    /// descriptors have one rights set that is all, otherwise the rights class is
+    /// translated once per run of descriptors with the same class. On failure the references taken so far are released (none is
+    /// ever the last one: `old` holds each file) and `self` is left to be dropped.
+    pub(crate) fn fill_remapped_from(&mut self, old: &FdTable<H>, fds: &[i32]) -> Result<(), Errno>
+    where
+        H: FileHandle,
+    {
+        if old.slots.uniform() {
+            // Every descriptor of `old` has class 0, so every copy has: the loop is the
+            // handles' alone.
+            for &raw in fds {
+                crate::work::count(crate::work::Work::Slot);
+                let fd = Fd::from_raw(raw)?;
+                let file = old.slots.file(fd.index()).ok_or(Errno::EBADF)?;
+                if !file.is_passable() {
+                    return Err(Errno::EINVAL);
+                }
+                self.slots.push_uniform(file.try_clone()?);
+            }
+            if let Some(extra) = fds.len().checked_sub(1) {
+                // The first set of an empty pool is class 0; it cannot fail.
+                let c = self
+                    .pool
+                    .acquire(old.pool.rights(Class(0)))
+                    .map_err(|_| Errno::ENOMEM)?;
+                self.pool.retain_n(c, extra as u32);
+            }
+        } else {
+            let mut run = Run::NONE;
+            for &raw in fds {
+                let (file, class) = self.remap_one(old, raw, &mut run)?;
+                self.slots.push(file, class);
+            }
+            self.pool.retain_n(run.to, run.extra);
+        }
+        self.open_count = fds.len();
+        self.finish_dense();
+        Ok(())
+    }
+
+    /// One descriptor of [`fill_remapped_from`](Self::fill_remapped_from): a new
+    /// reference to old descriptor `raw`'s file and its class in `self`.
+    #[inline(always)]
+    fn remap_one(&mut self, old: &FdTable<H>, raw: i32, run: &mut Run) -> Result<(H, Class), Errno>
+    where
+        H: FileHandle,
+    {
+        crate::work::count(crate::work::Work::Slot);
+        let fd = Fd::from_raw(raw)?;
+        let (file, from) = old.slots.entry(fd.index()).ok_or(Errno::EBADF)?;
+        if !file.is_passable() {
+            return Err(Errno::EINVAL);
+        }
+        let file = file.try_clone()?;
+        if run.from == from.0 {
+            run.extra += 1;
+            return Ok((file, run.to));
+        }
+        self.pool.retain_n(run.to, run.extra);
+        // Cannot fail: the room reserved covers every set of `old`.
+        let to = self
+            .pool
+            .acquire(old.pool.rights(from))
+            .map_err(|_| Errno::ENOMEM)?;
+        *run = Run {
+            from: from.0,
+            to,
+            extra: 0,
+        };
+        Ok((file, to))
+    }
+
+    /// Finishes a dense table of `open_count` entries: bitmap and counters.
     #[inline]
     pub(crate) fn finish_dense(&mut self) {
-        let n = self.slots.len();
+        let n = self.open_count;
         self.map.set_dense(n);
         self.end = n;
         self.freefile = n;
@@ -701,30 +984,46 @@ impl<H: FileHandle> FdTable<H> {
     /// - FreeBSD `fdcopy`; POSIX.1-2017 `fork` (descriptors are duplicated, close-on-exec
     ///   kept).
     pub fn fork_copy(&self) -> Result<FdTable<H>, Errno> {
-        let mut new = FdTable::from_storage(Storage::try_new(self.fork_capacity())?, self.limit);
-        self.fork_fill(&mut new)?;
+        let mut new = FdTable::from_storage(Storage::try_new(self.fork_need())?, self.limit);
+        if !self.fork_fill(&mut new)? {
+            return Err(Errno::ENOMEM);
+        }
         Ok(new)
     }
 
-    /// The capacity a fork copy of this table needs: the highest open descriptor plus
-    /// one, at least the smallest slot array, at most the limit.
+    /// What a fork copy of this table needs: the highest open descriptor plus one slots,
+    /// at least the smallest slot array, at most the limit; room for every rights class.
     #[inline]
-    pub(crate) fn fork_capacity(&self) -> usize {
+    pub(crate) fn fork_need(&self) -> Need {
         let n = self.end;
-        if n == 0 {
-            0
-        } else {
-            n.max(MIN_SLOTS).min(self.limit.max(n))
+        Need {
+            slots: if n == 0 {
+                0
+            } else {
+                n.max(MIN_SLOTS).min(self.limit.max(n))
+            },
+            with_classes: !self.slots.uniform(),
+            classes: self.pool.classes() - 1,
+            ..Need::NOTHING
         }
     }
 
     /// Copies this table into `new`, an empty table built from storage of at least
-    /// [`fork_capacity`](Self::fork_capacity) slots. Never allocates. Cost: the open
-    /// descriptors plus one summary word per 4,096 slots below the highest one, whatever
-    /// the table's size (the free slots of `new` were made free when it was allocated).
-    /// `EBADF` when a reference cannot be taken: `new` then holds the references taken
-    /// so far, to be dropped (after any lock), and `self` is unchanged.
-    pub(crate) fn fork_fill(&self, new: &mut FdTable<H>) -> Result<(), Errno> {
+    /// [`fork_need`](Self::fork_need). Never allocates; `Ok(false)` (nothing copied) when
+    /// `new` is too small. Cost: the open descriptors plus one summary word per 4,096
+    /// slots below the highest one, whatever the table's size (the free slots of `new`
+    /// were made free when it was allocated), plus the rights classes. `EBADF` when a
+    /// reference cannot be taken: `new` then holds the references taken so far, to be
+    /// dropped (after any lock), and `self` is unchanged.
+    pub(crate) fn fork_fill(&self, new: &mut FdTable<H>) -> Result<bool, Errno> {
+        let need = self.fork_need();
+        if new.slots.len() < need.slots
+            || (need.slots > 0 && !new.slots.can_replace(&self.slots))
+            || !self.pool.copy_into(&mut new.pool)
+        {
+            return Ok(false);
+        }
+        self.slots.copy_classes_to(&mut new.slots, 0, self.end);
         new.limit = self.limit;
         // A lower bound of the lowest free slot: the source's, or a dropped slot below it.
         let mut freefile = self.freefile;
@@ -736,11 +1035,6 @@ impl<H: FileHandle> FdTable<H> {
             w = next + 1;
             let (open, cloexec) = self.map.word(next);
             let base = next * 64;
-            let hi = (base + 64).min(self.slots.len()).min(new.slots.len());
-            let (Some(src), Some(dst)) = (self.slots.get(base..hi), new.slots.get_mut(base..hi))
-            else {
-                break;
-            };
             let mut bits = open;
             let mut passed = 0u64;
             let mut result = Ok(());
@@ -748,15 +1042,19 @@ impl<H: FileHandle> FdTable<H> {
                 let i = bits.trailing_zeros() as usize;
                 bits &= bits - 1;
                 crate::work::count(crate::work::Work::Slot);
-                let (Some(Some(e)), Some(slot)) = (src.get(i), dst.get_mut(i)) else {
+                let Some((file, class)) = self.slots.entry(base + i) else {
                     continue;
                 };
-                if !e.file.is_passable() {
+                if !file.is_passable() {
+                    // The copied pool counted this descriptor: it does not come along.
+                    new.pool.release(class);
                     freefile = freefile.min(base + i);
                     continue;
                 }
-                match e.try_share() {
-                    Ok(copy) => *slot = Some(copy),
+                match file.try_clone() {
+                    Ok(copy) => {
+                        new.slots.put(base + i, copy, class);
+                    }
                     Err(errno) => {
                         result = Err(errno);
                         break;
@@ -774,7 +1072,7 @@ impl<H: FileHandle> FdTable<H> {
             result?;
         }
         new.freefile = freefile.min(new.end);
-        Ok(())
+        Ok(true)
     }
 }
 
@@ -784,7 +1082,14 @@ impl<H> FdTable<H> {
         let mut t = FdTable::with_limit(limit);
         t.slots = storage.slots;
         t.map = storage.map;
+        t.pool = RightsPool::with_spare(storage.pool);
         t
+    }
+
+    /// The rights sets in use with the number of descriptors using each, for tests.
+    #[cfg(test)]
+    pub(crate) fn rights_sets(&self) -> Vec<(FdRights, u32)> {
+        self.pool.live()
     }
 }
 
@@ -798,8 +1103,8 @@ impl<H: FileHandle> PartialEq for FdTable<H> {
             && self.end == other.end
             && self.iter().zip(other.iter()).all(|((fa, a), (fb, b))| {
                 fa == fb
-                    && a.file.same_file(&b.file)
-                    && a.rights == b.rights
+                    && a.file().same_file(b.file())
+                    && a.rights() == b.rights()
                     && self.map.cloexec(fa.index()) == other.map.cloexec(fb.index())
             })
     }
