@@ -42,7 +42,7 @@ fn fork_copy_lock_section_visits_only_open_descriptors() {
     for k in [1usize, 16, 1024, 65_536] {
         let t = sparse(k, &file);
         // What SharedFdTable::fork_copy does under the lock: fill pre-allocated storage.
-        let mut new = FdTable::from_storage(Storage::try_new(t.fork_need()).unwrap(), SLOTS);
+        let mut new = FdTable::try_for(t.fork_need(), SLOTS).unwrap();
         let (r, [words, slots, _]) = measure(|| t.fork_fill(&mut new));
         assert!(r.unwrap());
         assert_eq!(new.len(), k);

@@ -327,7 +327,7 @@ impl<H: FileHandle, R: RawMutex> SharedFdTable<H, R> {
             (t.fork_need(), t.limit())
         };
         loop {
-            let mut new = FdTable::from_storage(Storage::try_new(need)?, limit);
+            let mut new = FdTable::try_for(need, limit)?;
             let t = self.lock();
             match t.fork_fill(&mut new) {
                 Ok(false) => {

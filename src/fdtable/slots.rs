@@ -71,6 +71,18 @@ impl<H> Slots<H> {
         self.files.get(fd)?.as_ref()
     }
 
+    /// The handles of slots `range`, if they exist.
+    #[inline(always)]
+    pub(crate) fn files(&self, range: core::ops::Range<usize>) -> Option<&[Option<H>]> {
+        self.files.get(range)
+    }
+
+    /// The handles of slots `range`, to be written, if they exist.
+    #[inline(always)]
+    pub(crate) fn files_mut(&mut self, range: core::ops::Range<usize>) -> Option<&mut [Option<H>]> {
+        self.files.get_mut(range)
+    }
+
     /// The rights class of slot `fd` (class 0 when uniform).
     #[inline(always)]
     pub(crate) fn class(&self, fd: usize) -> Class {

@@ -984,7 +984,7 @@ impl<H: FileHandle> FdTable<H> {
     /// - FreeBSD `fdcopy`; POSIX.1-2017 `fork` (descriptors are duplicated, close-on-exec
     ///   kept).
     pub fn fork_copy(&self) -> Result<FdTable<H>, Errno> {
-        let mut new = FdTable::from_storage(Storage::try_new(self.fork_need())?, self.limit);
+        let mut new = FdTable::try_for(self.fork_need(), self.limit)?;
         if !self.fork_fill(&mut new)? {
             return Err(Errno::ENOMEM);
         }
@@ -1030,31 +1030,36 @@ impl<H: FileHandle> FdTable<H> {
         // Word by word: the passable descriptors of each level-0 word are cloned, then
         // the word's open and close-on-exec bits are written once.
         let words = self.end.div_ceil(64);
+        let (Some(src_files), Some(dst_files)) = (
+            self.slots.files(0..self.slots.len()),
+            new.slots.files_mut(0..new.slots.len()),
+        ) else {
+            return Ok(false);
+        };
         let mut w = 0;
         while let Some(next) = self.map.next_used_word(w, words) {
             w = next + 1;
             let (open, cloexec) = self.map.word(next);
             let base = next * 64;
-            let mut bits = open;
             let mut passed = 0u64;
             let mut result = Ok(());
+            let mut bits = open;
             while bits != 0 {
                 let i = bits.trailing_zeros() as usize;
                 bits &= bits - 1;
                 crate::work::count(crate::work::Work::Slot);
-                let Some((file, class)) = self.slots.entry(base + i) else {
+                let fd = base + i;
+                let (Some(Some(file)), Some(d)) = (src_files.get(fd), dst_files.get_mut(fd)) else {
                     continue;
                 };
                 if !file.is_passable() {
                     // The copied pool counted this descriptor: it does not come along.
-                    new.pool.release(class);
-                    freefile = freefile.min(base + i);
+                    new.pool.release(self.slots.class(fd));
+                    freefile = freefile.min(fd);
                     continue;
                 }
                 match file.try_clone() {
-                    Ok(copy) => {
-                        new.slots.put(base + i, copy, class);
-                    }
+                    Ok(copy) => *d = Some(copy),
                     Err(errno) => {
                         result = Err(errno);
                         break;
@@ -1077,13 +1082,19 @@ impl<H: FileHandle> FdTable<H> {
 }
 
 impl<H> FdTable<H> {
-    /// An empty table over `storage`, whose descriptors must be below `limit`.
-    pub(crate) fn from_storage(storage: Storage<H>, limit: usize) -> FdTable<H> {
+    /// An empty table with what `need` asks for (slots, with a class array if asked,
+    /// room in the rights pool), whose descriptors must be below `limit`. Built in place
+    /// (no storage value moved into it). `ENOMEM` on failure.
+    pub(crate) fn try_for(need: Need, limit: usize) -> Result<FdTable<H>, Errno> {
         let mut t = FdTable::with_limit(limit);
-        t.slots = storage.slots;
-        t.map = storage.map;
-        t.pool = RightsPool::with_spare(storage.pool);
-        t
+        if need.slots > 0 {
+            t.slots = Slots::try_new(need.slots, need.with_classes)?;
+            t.map.try_grow(t.slots.len())?;
+        }
+        if need.classes > 0 {
+            t.pool = RightsPool::with_spare(PoolSpare::try_new(need.classes)?);
+        }
+        Ok(t)
     }
 
     /// The rights sets in use with the number of descriptors using each, for tests.
