@@ -5,7 +5,8 @@
 //! - `alloc_top`, `alloc_churn`: `close(k); alloc()` with N open descriptors vs a
 //!   linear-scan table, a one-level `u64` bitmap, and (for reference) a one-level bitmap
 //!   with FreeBSD's `fd_freefile` hint.
-//! - `fork_copy`: `FdTable::fork_copy` vs `Vec<Option<Arc<F>>>::clone`, dense and sparse.
+//! - `fork_copy`: `FdTable::fork_copy` vs `Vec<Option<Arc<F>>>::clone`, dense and sparse;
+//!   `capexec_mixed` forks the same table with four rights sets in turn.
 //! - `close_range`, `cloexec_sweep`: 16 open descriptors in a table of 1<<12 or 1<<20
 //!   slots (cost must follow the open descriptors, not the slots), vs a linear table.
 //!
@@ -19,7 +20,7 @@ use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_m
 
 mod support;
 use support::baselines::{LinearTable, OneLevelTable};
-use support::{MyFile, Rng, config, files};
+use support::{MyFile, Rng, config, files, mixed_rights};
 
 fn fd(i: usize) -> Fd {
     Fd::from_index(i).expect("descriptor in range")
@@ -185,10 +186,18 @@ fn fork_copy(c: &mut Criterion) {
                 }
                 v[i] = Some(fs[i].clone());
             }
+            // The same table with four rights sets in turn.
+            let mut m = t.fork_copy().expect("fork copy");
+            for &i in &open {
+                m.narrow_rights(fd(i), mixed_rights(i)).expect("narrow");
+            }
             let param = format!("{layout}/{n}");
             g.throughput(Throughput::Elements(open.len() as u64));
             g.bench_function(BenchmarkId::new("capexec", &param), |b| {
                 b.iter_with_large_drop(|| t.fork_copy().expect("fork copy"))
+            });
+            g.bench_function(BenchmarkId::new("capexec_mixed", &param), |b| {
+                b.iter_with_large_drop(|| m.fork_copy().expect("fork copy"))
             });
             g.bench_function(BenchmarkId::new("vec_clone", &param), |b| {
                 b.iter_with_large_drop(|| v.clone())

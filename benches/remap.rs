@@ -4,6 +4,8 @@
 //!   an old table of 1<<16 or 1<<20 open descriptors, vs the limit: a loop cloning the
 //!   same `n` `Arc`s (looked up in a `Vec<Option<Arc<F>>>` of the same size) into a
 //!   pre-sized `Vec`. The cost must be flat in the old table's size.
+//!   `capexec_mixed`: the same from an old table whose descriptors have four different
+//!   rights sets in turn (the rights-class array and the pool's heap in use).
 //! - `real_kernel` (Linux only): the same layout built by a user-space launcher with real
 //!   system calls, `dup2` per descriptor into place and one `close_range` for the rest.
 //!   Not a race: the cost a launcher pays today.
@@ -17,7 +19,7 @@ use capexec::fdtable::{DEFAULT_LIMIT, FdRights, FdTable, SharedFdTable, fdcopy_r
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 
 mod support;
-use support::{MyFile, Rng, config, files};
+use support::{MyFile, Rng, config, files, mixed_rights};
 
 /// The descriptor list of a remapped exec: `n` descriptors picked from `0..old`, in
 /// random order (repeats allowed, as the primitive allows them).
@@ -40,6 +42,17 @@ fn remapped(c: &mut Criterion) {
         }
         let vec: Vec<Option<Arc<MyFile>>> = fs.iter().cloned().map(Some).collect();
         let shared: SharedFdTable<_> = SharedFdTable::new(table);
+        // The same table with four rights sets in turn, as a process whose descriptors
+        // differ in rights has (the class array and the pool's heap are in use).
+        let mixed = if old == 1 << 20 {
+            let mut t = FdTable::with_limit(DEFAULT_LIMIT);
+            for (i, f) in fs.iter().enumerate() {
+                t.open(f.clone(), mixed_rights(i)).expect("open");
+            }
+            Some(t)
+        } else {
+            None
+        };
         for n in [3usize, 64, 1024, 65536] {
             let fds = fd_list(n, old);
             let param = format!("old{old}/n{n}");
@@ -48,6 +61,11 @@ fn remapped(c: &mut Criterion) {
                 let t = shared.lock();
                 b.iter_with_large_drop(|| fdcopy_remapped(&t, black_box(&fds)).expect("remap"))
             });
+            if let Some(m) = &mixed {
+                g.bench_function(BenchmarkId::new("capexec_mixed", &param), |b| {
+                    b.iter_with_large_drop(|| fdcopy_remapped(m, black_box(&fds)).expect("remap"))
+                });
+            }
             if old == 1 << 20 {
                 // Through the shared table: one uncontended lock section around it.
                 g.bench_function(BenchmarkId::new("capexec_shared", &param), |b| {

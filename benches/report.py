@@ -61,6 +61,9 @@ print("|---|---|---|---|" + "---|" * len(others) + "---|---|")
 for n in (3, 64, 1024, 65536):
     row(f"`fdcopy_remapped`, old table 1<<20, n = {n}", "fdcopy_remapped", "capexec",
         "arc_clone_loop", f"old1048576_n{n}", "<= 1.5x", 1.5)
+for n in (3, 64, 1024, 65536):
+    row(f"`fdcopy_remapped`, four rights sets, n = {n}", "fdcopy_remapped", "capexec_mixed",
+        "arc_clone_loop", f"old1048576_n{n}", "(<= 1.5x)", 1.5)
 row("exec flat, 4 KiB + 16 fds", "exec", "capexec_flat", "limit", "4096B_16fds", "<= 3x", 3)
 row("exec flat, 0 B + 0 fds", "exec", "capexec_flat", "limit", "0B_0fds", "<= 5x", 5)
 row("exec flat, 256 KiB - 1 + 1024 fds", "exec", "capexec_flat", "limit", "262143B_1024fds",
@@ -78,6 +81,10 @@ for layout in ("dense", "sparse"):
     for n in (16, 1024, 65536):
         row(f"fork copy, {layout} {n}", "fork_copy", "capexec", "vec_clone", f"{layout}_{n}",
             "<= 1.5x", 1.5)
+for layout in ("dense", "sparse"):
+    for n in (16, 1024, 65536):
+        row(f"fork copy, four rights sets, {layout} {n}", "fork_copy", "capexec_mixed",
+            "vec_clone", f"{layout}_{n}", "(<= 1.5x)", 1.5)
 row("argdata read, 1 MiB 10,000-entry map, crate / capexec", "argdata_read", "capexec",
     "argdata_crate", "10000", ">= 3x", 3, inverse=True)
 for n in (1000, 10000):

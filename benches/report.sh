@@ -19,8 +19,9 @@ instr() {
     out=$(mktemp -d)
     echo "| case | Ir/op |"
     echo "|---|---|"
-    for c in remap3 arc3 remap64 arc64 remap1024 arc1024 lookup64 lookup64_vec \
-        churn64 churn64_onelevel_hint fork16 fork16_vec forksparse1024 forksparse1024_vec; do
+    for c in remap3 remap3m arc3 remap64 remap64m arc64 remap1024 remap1024m arc1024 \
+        lookup64 lookup64_vec churn64 churn64_onelevel_hint fork16 fork16m fork16_vec \
+        forksparse1024 forksparse1024m forksparse1024_vec; do
         valgrind --tool=callgrind --toggle-collect='*timed_*' \
             --callgrind-out-file="$out/$c.out" "$target/release/examples/instr" "$c" \
             2>"$out/$c.log"

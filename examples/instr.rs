@@ -16,7 +16,7 @@ use std::sync::Arc;
 
 use capexec::fdtable::{DEFAULT_LIMIT, Fd, FdRights, FdTable, fdcopy_remapped};
 use support::baselines::OneLevelTable;
-use support::{MyFile, Rng, files};
+use support::{MyFile, Rng, files, mixed_rights};
 
 /// Operations per case.
 const ITERS: usize = 1000;
@@ -110,7 +110,11 @@ fn timed_vec_clone(v: &Vec<Option<Arc<MyFile>>>, out: &mut Vec<Vec<Option<Arc<My
 fn main() {
     let case = std::env::args().nth(1).unwrap_or_default();
     match case.as_str() {
-        "remap3" | "remap64" | "remap1024" | "arc3" | "arc64" | "arc1024" => {
+        "remap3" | "remap64" | "remap1024" | "remap3m" | "remap64m" | "remap1024m" | "arc3"
+        | "arc64" | "arc1024" => {
+            // A trailing `m`: from a table with four rights sets in turn.
+            let mixed = case.ends_with('m');
+            let case = case.trim_end_matches('m');
             let n: usize = case
                 .trim_start_matches(char::is_alphabetic)
                 .parse()
@@ -119,7 +123,12 @@ fn main() {
             let fs = files(old);
             let fds = list(n, old);
             if case.starts_with("remap") {
-                let t = dense(&fs);
+                let mut t = dense(&fs);
+                if mixed {
+                    for i in 0..old {
+                        t.narrow_rights(fd(i), mixed_rights(i)).expect("narrow");
+                    }
+                }
                 let mut out = Vec::with_capacity(ITERS);
                 timed_remap(&t, &fds, &mut out);
             } else {
@@ -149,7 +158,9 @@ fn main() {
                 timed_churn_onelevel(&mut OneLevelTable::dense(&fs, true), &ks);
             }
         }
-        "fork16" | "fork16_vec" | "forksparse1024" | "forksparse1024_vec" => {
+        "fork16" | "fork16_vec" | "forksparse1024" | "forksparse1024_vec" | "fork16m"
+        | "forksparse1024m" => {
+            let mixed = case.ends_with('m');
             let n = if case.starts_with("fork16") { 16 } else { 1024 };
             let open: Vec<usize> = if n == 16 {
                 (0..n).collect()
@@ -178,6 +189,9 @@ fn main() {
                     if i % 4 == 3 {
                         t.set_cloexec(fd(i), true).expect("open");
                     }
+                    if mixed {
+                        t.narrow_rights(fd(i), mixed_rights(i)).expect("narrow");
+                    }
                 }
                 let mut out = Vec::with_capacity(ITERS);
                 timed_fork(&t, &mut out);
@@ -185,9 +199,10 @@ fn main() {
         }
         _ => {
             eprintln!(
-                "cases: remap3 remap64 remap1024 arc3 arc64 arc1024 lookup64 lookup64_vec \
-                 churn64 churn64_onelevel_hint fork16 fork16_vec forksparse1024 \
-                 forksparse1024_vec"
+                "cases: remap3 remap64 remap1024 (each also with a trailing m: four rights \
+                 sets) arc3 arc64 arc1024 lookup64 lookup64_vec churn64 \
+                 churn64_onelevel_hint fork16 fork16m fork16_vec forksparse1024 \
+                 forksparse1024m forksparse1024_vec"
             );
             std::process::exit(2);
         }

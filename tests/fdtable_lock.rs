@@ -363,6 +363,14 @@ fn rights_sets_grow_outside_the_lock() {
     let fork = no_alloc_under_lock("fork copy", t, || t.fork_copy().unwrap());
     let list: Vec<i32> = (0..160).rev().collect();
     let remap = no_alloc_under_lock("fdcopy_remapped", t, || t.fdcopy_remapped(&list).unwrap());
+    let one = no_alloc_under_lock("fdcopy_remapped of one", t, || {
+        t.fdcopy_remapped(&[7]).unwrap()
+    });
+    assert_eq!(one.rights(fd(0)), Ok(distinct_rights(7)));
+    let two = no_alloc_under_lock("fdcopy_remapped of two", t, || {
+        t.fdcopy_remapped(&[7, 9]).unwrap()
+    });
+    assert_eq!(two.rights(fd(1)), Ok(distinct_rights(9)));
     for i in 0..160 {
         assert_eq!(fork.rights(fd(i)), Ok(distinct_rights(i as usize)));
         assert_eq!(remap.rights(fd(159 - i)), Ok(distinct_rights(i as usize)));

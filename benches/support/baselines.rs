@@ -8,9 +8,10 @@ use capexec::fdtable::{Entry, FdRights};
 
 use super::MyFile;
 
-/// The allocation baselines hold the same slot payload as capexec (the file and the
-/// descriptor's rights, `Option<Entry<Arc<F>>>`, 24 bytes), so that the comparison is about
-/// finding the lowest free slot, not about slot size.
+/// The allocation baselines hold the same information per slot as capexec (the file and
+/// the descriptor's rights), inline as most tables do (`Option<Entry<Arc<F>>>`, 24 bytes;
+/// capexec keeps the 8-byte handle in the slot and the rights interned), so that the
+/// comparison is about finding the lowest free slot.
 pub type Slot = Option<Entry<Arc<MyFile>>>;
 
 pub fn slots_of(files: &[Arc<MyFile>]) -> Vec<Slot> {

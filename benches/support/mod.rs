@@ -22,6 +22,18 @@ impl File for MyFile {
     }
 }
 
+/// The rights of descriptor `i` of a table with four rights sets in turn.
+pub fn mixed_rights(i: usize) -> capexec::fdtable::FdRights {
+    use capexec::fdtable::{FdRights, Rights};
+    let r = Rights::FD_READ | Rights::FD_WRITE | Rights::FD_SEEK | Rights::POLL_FD_READWRITE;
+    match i % 4 {
+        0 => FdRights::new(r, Rights::empty()),
+        1 => FdRights::new(Rights::FD_READ, Rights::empty()),
+        2 => FdRights::new(Rights::FD_WRITE, Rights::empty()),
+        _ => FdRights::ALL,
+    }
+}
+
 /// `n` distinct files.
 pub fn files(n: usize) -> Vec<Arc<MyFile>> {
     (0..n as u64).map(|id| Arc::new(MyFile { id })).collect()

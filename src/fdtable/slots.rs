@@ -136,7 +136,7 @@ impl<H> Slots<H> {
 
     /// Appends a slot to an array being built densely, within the room reserved (so
     /// this cannot allocate). A uniform array takes class 0 only.
-    #[inline(always)]
+    #[cfg(test)]
     pub(crate) fn push(&mut self, file: H, class: Class) {
         debug_assert!(self.files.len() < self.files.capacity());
         debug_assert!(class.0 == 0 || self.classes.capacity() > 0);
@@ -152,6 +152,14 @@ impl<H> Slots<H> {
     pub(crate) fn push_uniform(&mut self, file: H) {
         debug_assert!(self.files.len() < self.files.capacity());
         self.files.push(Some(file));
+    }
+
+    /// Fills the class array of an array being built densely (room reserved by
+    /// `reserve_dense`, so this cannot allocate).
+    #[inline(always)]
+    pub(crate) fn extend_classes(&mut self, classes: impl Iterator<Item = Class>) {
+        debug_assert!(self.classes.capacity() >= self.files.len());
+        self.classes.extend(classes);
     }
 
     /// Moves the occupied slot `fd` of `src` into `self` (same number, which exists).

@@ -897,69 +897,87 @@ impl<H> FdTable<H> {
     where
         H: FileHandle,
     {
-        if old.slots.uniform() {
-            // Every descriptor of `old` has class 0, so every copy has: the loop is the
-            // handles' alone.
-            for &raw in fds {
-                crate::work::count(crate::work::Work::Slot);
-                let fd = Fd::from_raw(raw)?;
-                let file = old.slots.file(fd.index()).ok_or(Errno::EBADF)?;
-                if !file.is_passable() {
-                    return Err(Errno::EINVAL);
-                }
-                self.slots.push_uniform(file.try_clone()?);
+        // The handles first: one tight pass that checks every descriptor.
+        for &raw in fds {
+            crate::work::count(crate::work::Work::Slot);
+            let fd = Fd::from_raw(raw)?;
+            let file = old.slots.file(fd.index()).ok_or(Errno::EBADF)?;
+            if !file.is_passable() {
+                return Err(Errno::EINVAL);
             }
-            if let Some(extra) = fds.len().checked_sub(1) {
+            self.slots.push_uniform(file.try_clone()?);
+        }
+        if old.slots.uniform() || fds.len() <= 1 {
+            // One rights set for every copy (every descriptor of `old` has class 0, or
+            // there is one copy): class 0 here, no class array.
+            if let (Some(&first), Some(extra)) = (fds.first(), fds.len().checked_sub(1)) {
+                let from = old.slots.class(first as usize);
                 // The first set of an empty pool is class 0; it cannot fail.
                 let c = self
                     .pool
-                    .acquire(old.pool.rights(Class(0)))
+                    .acquire(old.pool.rights(from))
                     .map_err(|_| Errno::ENOMEM)?;
                 self.pool.retain_n(c, extra as u32);
             }
         } else {
+            // Then the classes, each descriptor checked already. Old classes below
+            // `SMALL` (a table with few rights sets has only those) are translated
+            // through a table on the stack, each acquired in the new pool once and
+            // counted at the end; others once per run of equal classes.
+            const SMALL: usize = 16;
+            let mut small = [(u16::MAX, 0u32); SMALL];
             let mut run = Run::NONE;
-            for &raw in fds {
-                let (file, class) = self.remap_one(old, raw, &mut run)?;
-                self.slots.push(file, class);
+            let mut failed = false;
+            let pool = &mut self.pool;
+            let translate = |raw: &i32| {
+                let from = old.slots.class(*raw as usize);
+                let acquired = |pool: &mut RightsPool, failed: &mut bool| {
+                    // Cannot fail: the room reserved covers every set of `old`.
+                    pool.acquire(old.pool.rights(from)).unwrap_or_else(|_| {
+                        *failed = true;
+                        Class(0)
+                    })
+                };
+                match small.get_mut(usize::from(from.0)) {
+                    Some((to, extra)) if *to != u16::MAX => {
+                        *extra += 1;
+                        Class(*to)
+                    }
+                    Some((to, _)) => {
+                        let c = acquired(pool, &mut failed);
+                        *to = c.0;
+                        c
+                    }
+                    None if run.from == from.0 => {
+                        run.extra += 1;
+                        run.to
+                    }
+                    None => {
+                        pool.retain_n(run.to, run.extra);
+                        let c = acquired(pool, &mut failed);
+                        run = Run {
+                            from: from.0,
+                            to: c,
+                            extra: 0,
+                        };
+                        c
+                    }
+                }
+            };
+            self.slots.extend_classes(fds.iter().map(translate));
+            if failed {
+                return Err(Errno::ENOMEM);
+            }
+            for (to, extra) in small {
+                if to != u16::MAX {
+                    self.pool.retain_n(Class(to), extra);
+                }
             }
             self.pool.retain_n(run.to, run.extra);
         }
         self.open_count = fds.len();
         self.finish_dense();
         Ok(())
-    }
-
-    /// One descriptor of [`fill_remapped_from`](Self::fill_remapped_from): a new
-    /// reference to old descriptor `raw`'s file and its class in `self`.
-    #[inline(always)]
-    fn remap_one(&mut self, old: &FdTable<H>, raw: i32, run: &mut Run) -> Result<(H, Class), Errno>
-    where
-        H: FileHandle,
-    {
-        crate::work::count(crate::work::Work::Slot);
-        let fd = Fd::from_raw(raw)?;
-        let (file, from) = old.slots.entry(fd.index()).ok_or(Errno::EBADF)?;
-        if !file.is_passable() {
-            return Err(Errno::EINVAL);
-        }
-        let file = file.try_clone()?;
-        if run.from == from.0 {
-            run.extra += 1;
-            return Ok((file, run.to));
-        }
-        self.pool.retain_n(run.to, run.extra);
-        // Cannot fail: the room reserved covers every set of `old`.
-        let to = self
-            .pool
-            .acquire(old.pool.rights(from))
-            .map_err(|_| Errno::ENOMEM)?;
-        *run = Run {
-            from: from.0,
-            to,
-            extra: 0,
-        };
-        Ok((file, to))
     }
 
     /// Finishes a dense table of `open_count` entries: bitmap and counters.
