@@ -1002,7 +1002,8 @@ impl<H: FileHandle> FdTable<H> {
     /// - FreeBSD `fdcopy`; POSIX.1-2017 `fork` (descriptors are duplicated, close-on-exec
     ///   kept).
     pub fn fork_copy(&self) -> Result<FdTable<H>, Errno> {
-        let mut new = FdTable::try_for(self.fork_need(), self.limit)?;
+        let mut new = FdTable::with_limit(self.limit);
+        new.prepare(self.fork_need())?;
         if !self.fork_fill(&mut new)? {
             return Err(Errno::ENOMEM);
         }
@@ -1105,14 +1106,22 @@ impl<H> FdTable<H> {
     /// (no storage value moved into it). `ENOMEM` on failure.
     pub(crate) fn try_for(need: Need, limit: usize) -> Result<FdTable<H>, Errno> {
         let mut t = FdTable::with_limit(limit);
+        t.prepare(need)?;
+        Ok(t)
+    }
+
+    /// Gives this empty table what `need` asks for, in place (see
+    /// [`try_for`](Self::try_for)).
+    #[inline]
+    pub(crate) fn prepare(&mut self, need: Need) -> Result<(), Errno> {
         if need.slots > 0 {
-            t.slots = Slots::try_new(need.slots, need.with_classes)?;
-            t.map.try_grow(t.slots.len())?;
+            self.slots = Slots::try_new(need.slots, need.with_classes)?;
+            self.map.try_grow(self.slots.len())?;
         }
         if need.classes > 0 {
-            t.pool = RightsPool::with_spare(PoolSpare::try_new(need.classes)?);
+            self.pool = RightsPool::with_spare(PoolSpare::try_new(need.classes)?);
         }
-        Ok(t)
+        Ok(())
     }
 
     /// The rights sets in use with the number of descriptors using each, for tests.
