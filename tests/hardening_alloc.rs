@@ -884,6 +884,48 @@ fn every_allocation_point_fails_cleanly() {
         },
         nomem,
     ));
+    // The rights pool: a second rights set in a table whose descriptors shared one (the
+    // class array and the pool's heap are made), and sets past the pool's linear search
+    // (its index is made).
+    let uniform = || {
+        let pool = pool();
+        let mut t = FdTable::new();
+        for i in 0..20 {
+            assert!(t.open(pool[1 + i % 3].clone(), FdRights::ALL).is_ok());
+        }
+        TS { pool, t }
+    };
+    reports.push(sweep(
+        "open with a second rights set",
+        uniform,
+        ts_state,
+        |s| {
+            s.t.open(s.pool[0].clone(), exe_rights())
+                .map_err(|r| r.errno)
+        },
+        nomem,
+    ));
+    let narrowed = |i: usize| {
+        FdRights::new(
+            Rights::from_bits_truncate(Rights::all().bits() >> (i + 1)),
+            Rights::empty(),
+        )
+    };
+    reports.push(sweep(
+        "narrow to a tenth rights set (the pool's index made)",
+        || {
+            let mut s = uniform();
+            // Nine sets: the pool's heap (room for eight) is full.
+            for i in 0..8 {
+                s.t.narrow_rights(Fd::from_index(i).unwrap(), narrowed(i))
+                    .unwrap();
+            }
+            s
+        },
+        ts_state,
+        |s| s.t.narrow_rights(Fd::from_index(12).unwrap(), narrowed(12)),
+        nomem,
+    ));
     reports.push(sweep(
         "dup2 into fd 100000 (growth)",
         || ts(10, Some(5000)),
