@@ -189,14 +189,3 @@ fn narrowing_in_a_loop_does_not_grow_the_pool() {
     }
     check_counts(&t);
 }
-
-#[test]
-fn print_sizes() {
-    std::eprintln!(
-        "FdTable {} RightsPool {} Slots {} bitmap {}",
-        core::mem::size_of::<FdTable<Arc<F>>>(),
-        core::mem::size_of::<super::rights_pool::RightsPool>(),
-        core::mem::size_of::<super::slots::Slots<Arc<F>>>(),
-        core::mem::size_of::<super::bitmap::FdBitmap>()
-    );
-}
