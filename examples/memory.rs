@@ -1,10 +1,11 @@
 //! Memory use of the descriptor table (issue 7, group 9).
 //!
 //! Prints the bytes per descriptor slot and per table at N open descriptors, computed
-//! from the capacity (slot size times capacity, plus the bitmaps: one open bit and one
+//! from the capacity (the handle array, plus the bitmaps: one open bit and one
 //! close-on-exec bit per slot, plus the `full` and `any` summaries, one bit per 64-slot
-//! word each) and checked against the heap bytes a counting global allocator sees. Also
-//! checks that an empty table allocates nothing.
+//! word each; for a table whose descriptors have two rights sets, plus the 2-byte class
+//! array and the rights pool's heap) and checked against the heap bytes a counting
+//! global allocator sees. Also checks that an empty table allocates nothing.
 //!
 //! Run: `cargo run --release --example memory`.
 
@@ -14,7 +15,7 @@ use std::mem::size_of;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use capexec::fdtable::{Entry, FdRights, FdTable, File, FileType, fdcopy_remapped};
+use capexec::fdtable::{FdRights, FdTable, File, FileType, Rights, fdcopy_remapped};
 
 /// Counts allocations and live heap bytes.
 struct Counting;
@@ -80,13 +81,15 @@ fn bitmap_bytes(capacity: usize) -> (usize, usize) {
 }
 
 fn main() {
-    let slot = size_of::<Option<Entry<Arc<MyFile>>>>();
+    let slot = size_of::<Option<Arc<MyFile>>>();
     let table = size_of::<FdTable<Arc<MyFile>>>();
     println!(
-        "slot (Option<Entry<Arc<MyFile>>>): {slot} bytes (Arc<F> 8 + FdRights 16; the None niche is the Arc pointer)"
+        "slot (Option<Arc<MyFile>>): {slot} bytes (the None niche is the Arc pointer); \
+         rights: a 2-byte class per slot once a table has a second rights set"
     );
     println!(
-        "table header (FdTable<Arc<MyFile>>, inline, includes the 4 inline bitmap words): {table} bytes"
+        "table header (FdTable<Arc<MyFile>>, inline: the 4 inline bitmap words, the rights \
+         pool's first set, counters): {table} bytes"
     );
     println!();
 
@@ -110,8 +113,9 @@ fn main() {
     println!();
 
     println!(
-        "{:>9} {:>9} {:>12} {:>11} {:>13} {:>13} {:>10} {:>12}",
+        "{:>9} {:>6} {:>9} {:>12} {:>11} {:>13} {:>13} {:>10} {:>12}",
         "N open",
+        "rights",
         "capacity",
         "slots B",
         "bitmap B",
@@ -120,20 +124,35 @@ fn main() {
         "B/slot",
         "B/open fd"
     );
-    for n in [0usize, 20, 64, 1024, 1 << 20] {
+    // Heap of the rights pool's first growth: room for four sets of 24 bytes (the set
+    // and its count).
+    const POOL_HEAP: usize = 4 * 24;
+    let narrow = FdRights::new(Rights::FD_READ, Rights::empty());
+    for (mixed, n) in [0usize, 20, 64, 1024, 1 << 20]
+        .into_iter()
+        .map(|n| (false, n))
+        .chain([20usize, 1024, 1 << 20].into_iter().map(|n| (true, n)))
+    {
         let files: Vec<Arc<MyFile>> = (0..n as u64).map(|id| Arc::new(MyFile { id })).collect();
         let live_before = LIVE.load(Ordering::Relaxed);
         let mut t = FdTable::<Arc<MyFile>>::new();
-        for f in &files {
-            t.open(f.clone(), FdRights::ALL).expect("open");
+        for (i, f) in files.iter().enumerate() {
+            let r = if mixed && i % 2 == 1 {
+                narrow
+            } else {
+                FdRights::ALL
+            };
+            t.open(f.clone(), r).expect("open");
         }
         let heap_seen = LIVE.load(Ordering::Relaxed) - live_before;
         let cap = t.capacity();
-        let slots_bytes = slot * cap;
+        // Handles, plus the class array and the pool's heap of a two-set table.
+        let slots_bytes = slot * cap + if mixed { 2 * cap } else { 0 };
+        let pool_heap = if mixed { POOL_HEAP } else { 0 };
         let (bitmap_total, bitmap_heap) = bitmap_bytes(cap);
         // Heap: slots plus the non-inline bitmap words. An unused table has no slot
         // array and its bitmap is the inline words only.
-        let heap_computed = slots_bytes + if cap == 0 { 0 } else { bitmap_heap };
+        let heap_computed = slots_bytes + pool_heap + if cap == 0 { 0 } else { bitmap_heap };
         let total = table + heap_computed;
         let per_slot = if cap == 0 {
             "-".to_string()
@@ -145,26 +164,29 @@ fn main() {
         } else {
             format!("{:.3}", total as f64 / n as f64)
         };
+        let label = if mixed { "2 sets" } else { "1 set" };
         println!(
-            "{n:>9} {cap:>9} {slots_bytes:>12} {bitmap_total:>11} {total:>13} {heap_seen:>13} {per_slot:>10} {per_open:>12}"
+            "{n:>9} {label:>6} {cap:>9} {slots_bytes:>12} {bitmap_total:>11} {total:>13} {heap_seen:>13} {per_slot:>10} {per_open:>12}"
         );
         if heap_seen != heap_computed {
             failures.push(format!(
-                "N={n}: heap seen {heap_seen} B, computed {heap_computed} B"
+                "N={n} ({label}): heap seen {heap_seen} B, computed {heap_computed} B"
             ));
         }
         drop(t);
     }
     println!();
     println!(
-        "B/slot = (slot x capacity + bitmaps) / capacity; table B = header + heap; \
-         B/open fd = table B / N. Bitmaps: 2 bits/slot (open, close-on-exec) + 2 summary \
-         bits per 64 slots, in whole u64 words."
+        "slots B = handles (+ 2-byte classes with 2 sets); B/slot = (slots + bitmaps) / \
+         capacity; table B = header + heap (+ 96 B of rights pool with 2 sets); B/open fd = \
+         table B / N. Bitmaps: 2 bits/slot (open, close-on-exec) + 2 summary bits per 64 \
+         slots, in whole u64 words."
     );
 
-    let goal = slot <= 24;
+    let goal = slot <= 8;
     println!(
-        "goal: at most 24 bytes per slot plus bitmaps: {} ({slot} bytes)",
+        "goal: a slot no larger than the handle (8 bytes) plus bitmaps, 2 bytes more with \
+         several rights sets: {} ({slot} bytes)",
         if goal { "met" } else { "MISSED" }
     );
     if !goal {
