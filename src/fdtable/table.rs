@@ -119,21 +119,73 @@ pub(crate) enum AllocStep<H> {
     Rejected(Rejected<H>),
 }
 
-/// A run of remapped descriptors with the same rights class: the class in the old
-/// table (`u16::MAX`, never a class, before the first), the class in the new one, and
-/// how many of the run the new pool has not counted yet.
-struct Run {
-    from: u16,
-    to: Class,
-    extra: u32,
+/// The class of `rights` in the pool of a table being built with room reserved for
+/// every set it can need (a remapped copy): cannot fail; `ENOMEM` if the reservation
+/// was short all the same.
+#[inline]
+fn acquire_reserved(pool: &mut RightsPool, rights: FdRights) -> Result<Class, Errno> {
+    pool.acquire(rights).map_err(|_| Errno::ENOMEM)
 }
 
-impl Run {
-    const NONE: Run = Run {
-        from: u16::MAX,
-        to: Class(0),
-        extra: 0,
-    };
+/// Old rights classes to new ones, for a remapped copy from a table with several sets.
+/// Old classes below [`ClassMap::SMALL`] (a table with few rights sets has only those)
+/// go through a table on the stack: each is acquired in the new pool once and the
+/// others counted at the end; larger ones are acquired per descriptor (the pool finds
+/// an existing set in O(1)).
+struct ClassMap {
+    /// Per small old class: its new class (`u16::MAX`: not yet) and the descriptors
+    /// of it the new pool has not counted yet.
+    small: [(u16, u32); ClassMap::SMALL],
+    /// Whether an acquisition failed (the reservation was short).
+    failed: bool,
+}
+
+impl ClassMap {
+    const SMALL: usize = 16;
+
+    fn new() -> ClassMap {
+        ClassMap {
+            small: [(u16::MAX, 0); ClassMap::SMALL],
+            failed: false,
+        }
+    }
+
+    /// The new class of one more descriptor of old class `from`.
+    #[inline(always)]
+    fn translate<H>(&mut self, pool: &mut RightsPool, old: &FdTable<H>, from: Class) -> Class {
+        let failed = &mut self.failed;
+        let mut acquire = |rights| {
+            acquire_reserved(pool, rights).unwrap_or_else(|_| {
+                *failed = true;
+                Class(0)
+            })
+        };
+        match self.small.get_mut(usize::from(from.0)) {
+            Some((to, extra)) if *to != u16::MAX => {
+                *extra += 1;
+                Class(*to)
+            }
+            Some((to, _)) => {
+                let c = acquire(old.pool.rights(from));
+                *to = c.0;
+                c
+            }
+            None => acquire(old.pool.rights(from)),
+        }
+    }
+
+    /// Counts the descriptors not counted yet; `ENOMEM` if an acquisition failed.
+    fn finish(self, pool: &mut RightsPool) -> Result<(), Errno> {
+        if self.failed {
+            return Err(Errno::ENOMEM);
+        }
+        for (to, extra) in self.small {
+            if to != u16::MAX {
+                pool.retain_n(Class(to), extra);
+            }
+        }
+        Ok(())
+    }
 }
 
 /// What [`FdTable::close_range`] does with each open descriptor in the range.
@@ -912,68 +964,18 @@ impl<H> FdTable<H> {
             // there is one copy): class 0 here, no class array.
             if let (Some(&first), Some(extra)) = (fds.first(), fds.len().checked_sub(1)) {
                 let from = old.slots.class(first as usize);
-                // The first set of an empty pool is class 0; it cannot fail.
-                let c = self
-                    .pool
-                    .acquire(old.pool.rights(from))
-                    .map_err(|_| Errno::ENOMEM)?;
+                let c = acquire_reserved(&mut self.pool, old.pool.rights(from))?;
                 self.pool.retain_n(c, extra as u32);
             }
         } else {
-            // Then the classes, each descriptor checked already. Old classes below
-            // `SMALL` (a table with few rights sets has only those) are translated
-            // through a table on the stack, each acquired in the new pool once and
-            // counted at the end; others once per run of equal classes.
-            const SMALL: usize = 16;
-            let mut small = [(u16::MAX, 0u32); SMALL];
-            let mut run = Run::NONE;
-            let mut failed = false;
-            let pool = &mut self.pool;
-            let translate = |raw: &i32| {
-                let from = old.slots.class(*raw as usize);
-                let acquired = |pool: &mut RightsPool, failed: &mut bool| {
-                    // Cannot fail: the room reserved covers every set of `old`.
-                    pool.acquire(old.pool.rights(from)).unwrap_or_else(|_| {
-                        *failed = true;
-                        Class(0)
-                    })
-                };
-                match small.get_mut(usize::from(from.0)) {
-                    Some((to, extra)) if *to != u16::MAX => {
-                        *extra += 1;
-                        Class(*to)
-                    }
-                    Some((to, _)) => {
-                        let c = acquired(pool, &mut failed);
-                        *to = c.0;
-                        c
-                    }
-                    None if run.from == from.0 => {
-                        run.extra += 1;
-                        run.to
-                    }
-                    None => {
-                        pool.retain_n(run.to, run.extra);
-                        let c = acquired(pool, &mut failed);
-                        run = Run {
-                            from: from.0,
-                            to: c,
-                            extra: 0,
-                        };
-                        c
-                    }
-                }
-            };
-            self.slots.extend_classes(fds.iter().map(translate));
-            if failed {
-                return Err(Errno::ENOMEM);
-            }
-            for (to, extra) in small {
-                if to != u16::MAX {
-                    self.pool.retain_n(Class(to), extra);
-                }
-            }
-            self.pool.retain_n(run.to, run.extra);
+            // Then the classes, each descriptor checked already.
+            let mut map = ClassMap::new();
+            let (pool, slots) = (&mut self.pool, &mut self.slots);
+            slots.extend_classes(
+                fds.iter()
+                    .map(|&raw| map.translate(pool, old, old.slots.class(raw as usize))),
+            );
+            map.finish(pool)?;
         }
         self.open_count = fds.len();
         self.finish_dense();
