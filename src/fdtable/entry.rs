@@ -39,10 +39,11 @@ impl<H: FileHandle> Entry<H> {
     /// `fhold` on a struct copy): `EBADF` when the file's reference count cannot grow.
     #[inline]
     pub fn try_share(&self) -> Result<Entry<H>, crate::Errno> {
-        Ok(Entry {
-            file: self.file.try_clone()?,
+        EntryRef {
+            file: &self.file,
             rights: self.rights,
-        })
+        }
+        .try_share()
     }
 }
 

@@ -50,6 +50,16 @@ struct Set {
 }
 
 impl Set {
+    /// `rights`, used by one descriptor.
+    #[inline(always)]
+    fn used(rights: FdRights) -> Set {
+        Set {
+            rights,
+            refs: 1,
+            next: NO_FREE,
+        }
+    }
+
     const FREE: Set = Set {
         rights: FdRights::NONE,
         refs: 0,
@@ -192,11 +202,7 @@ impl RightsPool {
         }
         if self.first.refs == 0 && self.heap.is_empty() {
             // The table's first set.
-            self.first = Set {
-                rights,
-                refs: 1,
-                next: NO_FREE,
-            };
+            self.first = Set::used(rights);
             return Ok(Class(0));
         }
         self.acquire_slow(rights)
@@ -208,11 +214,7 @@ impl RightsPool {
             return Ok(c);
         }
         if self.first.refs == 0 {
-            self.first = Set {
-                rights,
-                refs: 1,
-                next: NO_FREE,
-            };
+            self.first = Set::used(rights);
             return Ok(Class(0));
         }
         let c = if self.free != NO_FREE {
@@ -221,21 +223,13 @@ impl RightsPool {
                 return Err(Err(Errno::ENOMEM));
             };
             self.free = s.next;
-            *s = Set {
-                rights,
-                refs: 1,
-                next: NO_FREE,
-            };
+            *s = Set::used(rights);
             c
-        } else if self.heap.len() < self.heap.capacity() && self.heap.len() + 1 < MAX_RIGHTS_SETS {
-            self.heap.push(Set {
-                rights,
-                refs: 1,
-                next: NO_FREE,
-            });
-            self.heap.len() as u16
         } else if self.heap.len() + 1 >= MAX_RIGHTS_SETS {
             return Err(Err(Errno::ENOMEM));
+        } else if self.heap.len() < self.heap.capacity() {
+            self.heap.push(Set::used(rights));
+            self.heap.len() as u16
         } else {
             let want = (self.heap.capacity() * 2).clamp(4, MAX_RIGHTS_SETS - 1);
             return Err(Ok(NeedRoom(want)));
