@@ -49,10 +49,16 @@ pub(crate) fn check_remap_len<H: FileHandle>(old: &FdTable<H>, fds: &[i32]) -> R
 }
 
 /// The most distinct rights sets a table remapped from `old` by `fds` can use: one per
-/// descriptor, and no more than `old` has.
+/// descriptor, and no more than `old` has; one when `old`'s descriptors share one set.
+/// More than one is what makes the copy reserve and fill a class array.
 #[inline]
 pub(crate) fn remap_classes<H>(old: &FdTable<H>, fds: &[i32]) -> usize {
-    fds.len().min(old.rights_classes())
+    let sets = if old.uniform_rights() {
+        1
+    } else {
+        old.rights_classes()
+    };
+    fds.len().min(sets)
 }
 
 /// Step 3 of [`fdcopy_remapped`], writing into `new` in place: `new` is empty with room

@@ -916,6 +916,12 @@ impl<H> FdTable<H> {
         self.pool.classes()
     }
 
+    /// Whether every descriptor has class 0 (the table keeps no class array).
+    #[inline]
+    pub(crate) fn uniform_rights(&self) -> bool {
+        self.slots.uniform()
+    }
+
     /// Room for heap rights classes in a table being built by `reserve_dense`.
     #[inline]
     pub(crate) fn dense_class_room(&self) -> usize {
@@ -959,9 +965,9 @@ impl<H> FdTable<H> {
             }
             self.slots.push_uniform(file.try_clone()?);
         }
-        if old.slots.uniform() || fds.len() <= 1 {
+        if super::remap::remap_classes(old, fds) <= 1 {
             // One rights set for every copy (every descriptor of `old` has class 0, or
-            // there is one copy): class 0 here, no class array.
+            // there is at most one copy): class 0 here, no class array.
             if let (Some(&first), Some(extra)) = (fds.first(), fds.len().checked_sub(1)) {
                 let from = old.slots.class(first as usize);
                 let c = acquire_reserved(&mut self.pool, old.pool.rights(from))?;
