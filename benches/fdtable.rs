@@ -20,7 +20,7 @@ use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_m
 
 mod support;
 use support::baselines::{LinearTable, OneLevelTable};
-use support::{MyFile, Rng, config, files, mixed_rights};
+use support::{MyFile, Rng, config, files, iter_stored, mixed_rights};
 
 fn fd(i: usize) -> Fd {
     Fd::from_index(i).expect("descriptor in range")
@@ -194,13 +194,13 @@ fn fork_copy(c: &mut Criterion) {
             let param = format!("{layout}/{n}");
             g.throughput(Throughput::Elements(open.len() as u64));
             g.bench_function(BenchmarkId::new("capexec", &param), |b| {
-                b.iter_with_large_drop(|| t.fork_copy().expect("fork copy"))
+                iter_stored(b, || t.fork_copy().expect("fork copy"))
             });
             g.bench_function(BenchmarkId::new("capexec_mixed", &param), |b| {
-                b.iter_with_large_drop(|| m.fork_copy().expect("fork copy"))
+                iter_stored(b, || m.fork_copy().expect("fork copy"))
             });
             g.bench_function(BenchmarkId::new("vec_clone", &param), |b| {
-                b.iter_with_large_drop(|| v.clone())
+                iter_stored(b, || v.clone())
             });
         }
     }

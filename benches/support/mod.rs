@@ -3,12 +3,12 @@
 #![allow(dead_code)]
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use capexec::fdtable::{File, FileType};
 
 pub mod baselines;
-use criterion::Criterion;
+use criterion::{Bencher, Criterion};
 
 /// A kernel's open file, as small as it gets: the table only ever touches the `Arc`.
 pub struct MyFile {
@@ -74,4 +74,37 @@ pub fn config_long() -> Criterion {
         .measurement_time(Duration::from_secs(3))
         .sample_size(20)
         .configure_from_args()
+}
+
+/// Outputs kept at once by [`iter_stored`]: 1,024 tables of 224 bytes are 224 KiB.
+const STORED: usize = 1024;
+
+/// Times `routine`, each output moved into a slot of a buffer whose pages were touched
+/// before the clock started, as a kernel stores a new table in a process it already has;
+/// the outputs are dropped, untimed, every [`STORED`] iterations.
+///
+/// Criterion's `iter_with_large_drop` collects a batch of up to millions of outputs in a
+/// `Vec` allocated for the batch, so every output is written to a page the batch's
+/// `mmap` just made: a page fault per 4 KiB of output. That cost grows with the size of
+/// the output's header, not with the work of the call (BENCHMARKS.md, "output
+/// storage"); the `output_storage` group of `benches/remap.rs` measures both ways.
+pub fn iter_stored<O>(b: &mut Bencher, mut routine: impl FnMut() -> O) {
+    b.iter_custom(|iters| {
+        let mut slots: Vec<Option<O>> = (0..STORED).map(|_| None).collect();
+        let mut total = Duration::ZERO;
+        let mut left = iters;
+        while left > 0 {
+            let k = left.min(STORED as u64) as usize;
+            let start = Instant::now();
+            for slot in &mut slots[..k] {
+                *slot = Some(routine());
+            }
+            total += start.elapsed();
+            for slot in &mut slots[..k] {
+                *slot = None;
+            }
+            left -= k as u64;
+        }
+        total
+    })
 }
