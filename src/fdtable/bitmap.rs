@@ -8,13 +8,15 @@
 //! slots. Walking open descriptors uses `any` the same way, so a sweep over a sparse
 //! table costs the number of open descriptors plus one word per 4,096 slots.
 //!
-//! The first word of every level is stored inline, so a table of up to 64
-//! descriptors (and summaries of up to 4,096) needs no heap allocation for its bitmaps.
+//! The first level-0 word is stored inline, and a bitmap of that one word keeps no
+//! summary (it is read off the word), so a table of up to 64 descriptors needs no heap
+//! allocation for its bitmaps.
 //!
 //! # References
 //! - Linux `fs/file.c` (`open_fds`, `full_fds_bits`, `find_next_fd`).
 //! - FreeBSD `sys/kern/kern_descrip.c` (`fd_map`, `fd_first_free`, `fd_last_used`).
 
+use alloc::boxed::Box;
 use alloc::vec::Vec;
 
 use crate::Errno;
@@ -39,35 +41,41 @@ fn bit(fd: usize) -> u64 {
 ///
 /// Layout: level 0 is a pair of words (open, close-on-exec) per 64 descriptors, so that
 /// installing or removing a descriptor touches one pair; level 1 is a pair of summary
-/// words (`full`, `any`) per 64 level-0 words. Pair 0 of each level is inline (a table
-/// of up to 64 descriptors needs no heap for its bitmaps); the other pairs share one
-/// heap array: level-0 pairs `1..words`, then summary pairs `1..summaries`. The whole
-/// bitmap is 64 bytes plus that array.
+/// words (`full`, `any`) per 64 level-0 words. Level-0 pair 0 is inline; while it is
+/// the only one, its summary is computed from it, not stored (a table of up to 64
+/// descriptors needs no heap for its bitmaps). Beyond, the other pairs share one heap
+/// array: level-0 pairs `1..words`, then summary pairs `0..summaries`. The whole bitmap
+/// is 40 bytes plus that array: small, because it is part of every table header.
 #[derive(Clone, Default, PartialEq, Eq, Debug)]
 pub(crate) struct FdBitmap {
     /// `[open, cloexec]` of descriptors 0..64.
     first: [u64; 2],
-    /// `[full, any]` of level-0 words 0..64.
-    first_sum: [u64; 2],
-    /// Level-0 pairs `1..words`, then summary pairs `1..summaries`.
-    rest: Vec<[u64; 2]>,
-    /// Number of level-0 words covered (0 before the first growth, then at least 1).
-    words: usize,
+    /// Level-0 pairs `1..words`, then summary pairs `0..summaries`; `None` while
+    /// `words <= 1`.
+    rest: Option<Box<[[u64; 2]]>>,
+    /// Number of level-0 words covered (0 before the first growth, then at least 1; at
+    /// most 2^25 for [`MAX_LIMIT`](super::MAX_LIMIT) descriptors).
+    words: u32,
 }
 
 impl FdBitmap {
     /// An empty bitmap (64 bits inline, nothing on the heap).
     pub(crate) const EMPTY: FdBitmap = FdBitmap {
         first: [0; 2],
-        first_sum: [0; 2],
-        rest: Vec::new(),
+        rest: None,
         words: 0,
     };
 
     /// Level-0 words covered (at least the inline one).
     #[inline]
     fn nwords(&self) -> usize {
-        self.words.max(1)
+        (self.words as usize).max(1)
+    }
+
+    /// The heap pairs (none while `words <= 1`).
+    #[inline(always)]
+    fn rest(&self) -> &[[u64; 2]] {
+        self.rest.as_deref().unwrap_or(&[])
     }
 
     /// The level-0 pair of word `w` (zero beyond the bitmap).
@@ -76,10 +84,12 @@ impl FdBitmap {
         count(Work::BitmapWord);
         if w == 0 {
             self.first
-        } else if w < self.words {
-            self.rest.get(w - 1).copied().unwrap_or([0; 2])
         } else {
-            [0; 2]
+            self.rest()
+                .get(w - 1)
+                .filter(|_| w < self.nwords())
+                .copied()
+                .unwrap_or([0; 2])
         }
     }
 
@@ -89,8 +99,8 @@ impl FdBitmap {
         count(Work::BitmapWord);
         if w == 0 {
             Some(&mut self.first)
-        } else if w < self.words {
-            self.rest.get_mut(w - 1)
+        } else if w < self.nwords() {
+            self.rest.as_deref_mut()?.get_mut(w - 1)
         } else {
             None
         }
@@ -100,35 +110,42 @@ impl FdBitmap {
     #[inline]
     fn sum(&self, s: usize) -> [u64; 2] {
         count(Work::BitmapWord);
-        if s == 0 {
-            self.first_sum
-        } else if s < self.nwords().div_ceil(BITS) {
-            self.rest
-                .get(self.nwords() - 1 + s - 1)
-                .copied()
-                .unwrap_or([0; 2])
+        let words = self.nwords();
+        if words == 1 {
+            // One level-0 word: its summary is read off it.
+            let open = self.first[OPEN];
+            if s == 0 {
+                [u64::from(open == !0), u64::from(open != 0)]
+            } else {
+                [0; 2]
+            }
+        } else if s < words.div_ceil(BITS) {
+            self.rest().get(words - 1 + s).copied().unwrap_or([0; 2])
         } else {
             [0; 2]
         }
     }
 
-    /// The summary pair of summary word `s`, which must be covered.
+    /// The summary pair of summary word `s`, which must be covered; `None` while the
+    /// bitmap has one level-0 word (no summary is stored).
     #[inline]
     fn sum_mut(&mut self, s: usize) -> Option<&mut [u64; 2]> {
         count(Work::BitmapWord);
-        if s == 0 {
-            Some(&mut self.first_sum)
-        } else if s < self.nwords().div_ceil(BITS) {
-            let i = self.nwords() - 1 + s - 1;
-            self.rest.get_mut(i)
+        let words = self.nwords();
+        if words > 1 && s < words.div_ceil(BITS) {
+            self.rest.as_deref_mut()?.get_mut(words - 1 + s)
         } else {
             None
         }
     }
 
-    /// Sets (`on`) or clears summary bit `which` of level-0 word `w`.
+    /// Sets (`on`) or clears summary bit `which` of level-0 word `w` (nothing to do
+    /// while the bitmap has one word: its summary is computed).
     #[inline]
     fn set_summary(&mut self, w: usize, which: usize, on: bool) {
+        if self.nwords() == 1 {
+            return;
+        }
         let pair = self.sum_mut(w / BITS);
         debug_assert!(pair.is_some(), "summary of word {w} beyond the bitmap");
         if let Some(p) = pair {
@@ -159,22 +176,30 @@ impl FdBitmap {
 
     fn try_grow_heap(&mut self, bits: usize) -> Result<(), Errno> {
         let words = bits.div_ceil(BITS).max(1);
-        if words <= self.nwords() {
-            self.words = self.nwords();
+        let old_words = self.nwords();
+        if words <= old_words {
+            self.words = old_words as u32;
             return Ok(());
         }
-        let old_words = self.nwords();
+        let words_u32 = u32::try_from(words).map_err(|_| Errno::ENOMEM)?;
         let sums = words.div_ceil(BITS);
         let mut rest: Vec<[u64; 2]> = Vec::new();
-        rest.try_reserve_exact(words - 1 + sums - 1)
+        rest.try_reserve_exact(words - 1 + sums)
             .map_err(|_| Errno::ENOMEM)?;
-        // Level-0 pairs kept, new ones zero; then the summary pairs kept, new ones zero.
-        rest.extend_from_slice(self.rest.get(..old_words - 1).unwrap_or(&[]));
+        // Level-0 pairs kept, new ones zero; then the summary pairs kept (computed, when
+        // there was one word), new ones zero.
+        let old = self.rest();
+        rest.extend_from_slice(old.get(..old_words - 1).unwrap_or(&[]));
         rest.resize(words - 1, [0; 2]);
-        rest.extend_from_slice(self.rest.get(old_words - 1..).unwrap_or(&[]));
-        rest.resize(words - 1 + sums - 1, [0; 2]);
-        self.rest = rest;
-        self.words = words;
+        if old_words == 1 {
+            rest.push(self.sum(0));
+        } else {
+            rest.extend_from_slice(old.get(old_words - 1..).unwrap_or(&[]));
+        }
+        rest.resize(words - 1 + sums, [0; 2]);
+        // Exactly the length reserved: the allocation is kept.
+        self.rest = Some(rest.into_boxed_slice());
+        self.words = words_u32;
         Ok(())
     }
 

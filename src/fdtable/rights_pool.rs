@@ -19,6 +19,7 @@
 //! - FreeBSD `struct filedescent` keeps `fde_rights` inline in every slot; this is the
 //!   interned alternative.
 
+use alloc::boxed::Box;
 use alloc::vec::Vec;
 
 use super::FdRights;
@@ -72,42 +73,69 @@ impl Set {
 pub(crate) struct NeedRoom(pub(crate) usize);
 
 /// A table's rights sets. See the module documentation.
+///
+/// 32 bytes: class 0 inline, the heap classes behind one pointer (none until a table's
+/// descriptors use a second set), so that a table header stays small enough to be moved
+/// cheaply.
 pub(crate) struct RightsPool {
     /// Class 0.
     first: Set,
-    /// Classes `1..=heap.len()`.
-    heap: Vec<Set>,
+    /// Classes `1..`, their free list and index; `None` while there are none.
+    more: Option<Box<[Heap; 1]>>,
+}
+
+/// The heap classes of a pool.
+struct Heap {
+    /// Classes `1..=sets.len()`.
+    sets: Vec<Set>,
     /// Head of the free list of heap classes (class numbers), `NO_FREE` when empty.
     free: u16,
     /// Open-addressing index of the live heap classes (`class` stored, 0 = empty), a
-    /// power of two at least twice the heap's capacity; empty while the heap's capacity
-    /// is at most [`LINEAR`].
+    /// power of two at least twice the array's capacity; empty while the array's
+    /// capacity is at most [`LINEAR`].
     index: Vec<u16>,
 }
 
+/// A pool without heap classes.
+const NO_HEAP: &Heap = &Heap::EMPTY;
+
 /// A larger heap array and index for a pool, allocated before a lock section.
 pub(crate) struct PoolSpare {
-    heap: Vec<Set>,
-    index: Vec<u16>,
+    more: Option<Box<[Heap; 1]>>,
 }
 
 impl PoolSpare {
     /// Room for `classes` heap classes (and their index when more than [`LINEAR`]).
     /// `ENOMEM` on failure.
     pub(crate) fn try_new(classes: usize) -> Result<PoolSpare, Errno> {
-        let mut heap = Vec::new();
-        let mut index = Vec::new();
-        if classes > 0 {
-            heap.try_reserve_exact(classes).map_err(|_| Errno::ENOMEM)?;
-            // Sized by the capacity actually obtained, so that the index stays at most
-            // half full however many classes the array can hold.
-            if heap.capacity() > LINEAR {
-                let size = index_size(heap.capacity());
-                index.try_reserve_exact(size).map_err(|_| Errno::ENOMEM)?;
-                index.resize(size, 0);
-            }
+        if classes == 0 {
+            return Ok(PoolSpare { more: None });
         }
-        Ok(PoolSpare { heap, index })
+        let mut sets = Vec::new();
+        let mut index = Vec::new();
+        sets.try_reserve_exact(classes).map_err(|_| Errno::ENOMEM)?;
+        // Sized by the capacity actually obtained, so that the index stays at most
+        // half full however many classes the array can hold.
+        if sets.capacity() > LINEAR {
+            let size = index_size(sets.capacity());
+            index.try_reserve_exact(size).map_err(|_| Errno::ENOMEM)?;
+            index.resize(size, 0);
+        }
+        let heap = Heap {
+            sets,
+            free: NO_FREE,
+            index,
+        };
+        // A `Box` made without aborting on failure: a one-element vector, its exact
+        // allocation kept.
+        let mut one = Vec::new();
+        one.try_reserve_exact(1).map_err(|_| Errno::ENOMEM)?;
+        one.push(heap);
+        let more: Box<[Heap; 1]> = one
+            .into_boxed_slice()
+            .try_into()
+            .map_err(|_| Errno::ENOMEM)?;
+        Ok(PoolSpare { more: Some(more) })
     }
 }
 
@@ -132,10 +160,23 @@ impl RightsPool {
     /// An empty pool (allocates nothing).
     pub(crate) const EMPTY: RightsPool = RightsPool {
         first: Set::FREE,
-        heap: Vec::new(),
-        free: NO_FREE,
-        index: Vec::new(),
+        more: None,
     };
+
+    /// The heap classes (an empty set of them when there are none).
+    #[inline(always)]
+    fn heap(&self) -> &Heap {
+        match &self.more {
+            Some(m) => &m[0],
+            None => NO_HEAP,
+        }
+    }
+
+    /// The heap classes, if the pool has room for any.
+    #[inline(always)]
+    fn heap_mut(&mut self) -> Option<&mut Heap> {
+        self.more.as_mut().map(|m| &mut m[0])
+    }
 
     /// The rights set of `class` (a class some descriptor uses).
     #[inline(always)]
@@ -143,7 +184,8 @@ impl RightsPool {
         if class.0 == 0 {
             self.first.rights
         } else {
-            self.heap
+            self.heap()
+                .sets
                 .get(usize::from(class.0) - 1)
                 .map_or(FdRights::NONE, |s| s.rights)
         }
@@ -177,7 +219,9 @@ impl RightsPool {
         debug_assert!(s.refs > 0, "release of a free rights class");
         s.refs -= 1;
         if s.refs == 0 && class.0 != 0 {
-            self.free_heap_class(class.0);
+            if let Some(h) = self.heap_mut() {
+                h.free_class(class.0);
+            }
         }
     }
 
@@ -186,7 +230,7 @@ impl RightsPool {
         if class.0 == 0 {
             Some(&mut self.first)
         } else {
-            self.heap.get_mut(usize::from(class.0) - 1)
+            self.heap_mut()?.sets.get_mut(usize::from(class.0) - 1)
         }
     }
 
@@ -200,7 +244,7 @@ impl RightsPool {
             self.first.refs += 1;
             return Ok(Class(0));
         }
-        if self.first.refs == 0 && self.heap.is_empty() {
+        if self.first.refs == 0 && self.heap().sets.is_empty() {
             // The table's first set.
             self.first = Set::used(rights);
             return Ok(Class(0));
@@ -209,7 +253,7 @@ impl RightsPool {
     }
 
     fn acquire_slow(&mut self, rights: FdRights) -> Result<Class, Result<NeedRoom, Errno>> {
-        if let Some(c) = self.find_heap(&rights) {
+        if let Some(c) = self.heap().find(&rights) {
             self.retain(c);
             return Ok(c);
         }
@@ -217,32 +261,151 @@ impl RightsPool {
             self.first = Set::used(rights);
             return Ok(Class(0));
         }
-        let c = if self.free != NO_FREE {
-            let c = self.free;
-            let Some(s) = self.heap.get_mut(usize::from(c) - 1) else {
+        let Some(h) = self.heap_mut() else {
+            return Err(Ok(NeedRoom(4)));
+        };
+        let c = if h.free != NO_FREE {
+            let c = h.free;
+            let Some(s) = h.sets.get_mut(usize::from(c) - 1) else {
                 return Err(Err(Errno::ENOMEM));
             };
-            self.free = s.next;
+            h.free = s.next;
             *s = Set::used(rights);
             c
-        } else if self.heap.len() + 1 >= MAX_RIGHTS_SETS {
+        } else if h.sets.len() + 1 >= MAX_RIGHTS_SETS {
             return Err(Err(Errno::ENOMEM));
-        } else if self.heap.len() < self.heap.capacity() {
-            self.heap.push(Set::used(rights));
-            self.heap.len() as u16
+        } else if h.sets.len() < h.sets.capacity() {
+            h.sets.push(Set::used(rights));
+            h.sets.len() as u16
         } else {
-            let want = (self.heap.capacity() * 2).clamp(4, MAX_RIGHTS_SETS - 1);
+            let want = (h.sets.capacity() * 2).clamp(4, MAX_RIGHTS_SETS - 1);
             return Err(Ok(NeedRoom(want)));
         };
-        self.index_insert(c);
+        h.index_insert(c);
         Ok(Class(c))
     }
 
+    /// How many heap classes there is room for.
+    #[inline]
+    pub(crate) fn heap_capacity(&self) -> usize {
+        self.heap().sets.capacity()
+    }
+
+    /// How many classes are allocated (live or on the free list), class 0 included: an
+    /// upper bound of the distinct sets a copy of part of this table can need.
+    #[inline]
+    pub(crate) fn classes(&self) -> usize {
+        1 + self.heap().sets.len()
+    }
+
+    /// Moves the pool into `spare` when `spare` has more room, and hands back what is no
+    /// longer used, to be dropped after any lock is released. Never allocates. Cost:
+    /// the heap classes.
+    pub(crate) fn adopt(&mut self, mut spare: PoolSpare) -> PoolSpare {
+        let Some(to) = spare.more.as_mut().map(|m| &mut m[0]) else {
+            return spare;
+        };
+        let from = self.heap();
+        if to.sets.capacity() <= from.sets.capacity() {
+            return spare;
+        }
+        to.sets.clear();
+        to.sets.extend_from_slice(&from.sets);
+        to.free = from.free;
+        to.rebuild_index();
+        core::mem::swap(&mut self.more, &mut spare.more);
+        spare
+    }
+
+    /// Copies this pool into `dst`, an empty pool with room for [`classes`](Self::classes)
+    /// `- 1` heap classes (a fork copy's: the same class numbers, the same counts).
+    /// Never allocates; `false` (nothing copied) when `dst` is too small.
+    pub(crate) fn copy_into(&self, dst: &mut RightsPool) -> bool {
+        let from = self.heap();
+        if from.sets.is_empty() {
+            if dst.heap().sets.is_empty() {
+                dst.first = self.first;
+                return true;
+            }
+            return false;
+        }
+        let Some(to) = dst.heap_mut() else {
+            return false;
+        };
+        if to.sets.capacity() < from.sets.len() || !to.sets.is_empty() {
+            return false;
+        }
+        if from.sets.len() > LINEAR && to.index.is_empty() {
+            return false;
+        }
+        to.sets.extend_from_slice(&from.sets);
+        to.free = from.free;
+        to.rebuild_index();
+        dst.first = self.first;
+        true
+    }
+
+    /// Installs room made by [`PoolSpare::try_new`] into an empty pool.
+    pub(crate) fn with_spare(spare: PoolSpare) -> RightsPool {
+        RightsPool {
+            first: Set::FREE,
+            more: spare.more,
+        }
+    }
+
+    /// The number of descriptors using each live class, for tests, after checking the
+    /// pool's structure: every heap class is live or on the free list exactly once, no
+    /// two live classes hold the same set, and the index (when kept) holds exactly the
+    /// live heap classes, each found by its set.
+    #[cfg(test)]
+    pub(crate) fn live(&self) -> Vec<(FdRights, u32)> {
+        let h = self.heap();
+        let mut on_free = alloc::vec![false; h.sets.len()];
+        let mut c = h.free;
+        while c != NO_FREE {
+            let i = usize::from(c) - 1;
+            assert!(!on_free[i], "class {c} twice on the free list");
+            assert_eq!(h.sets[i].refs, 0, "class {c} on the free list but used");
+            on_free[i] = true;
+            c = h.sets[i].next;
+        }
+        let live: Vec<usize> = (0..h.sets.len()).filter(|&i| !on_free[i]).collect();
+        for &i in &live {
+            assert!(h.sets[i].refs > 0, "class {} neither used nor free", i + 1);
+            assert_eq!(
+                h.find(&h.sets[i].rights),
+                Some(Class(i as u16 + 1)),
+                "class {} not found by its set",
+                i + 1
+            );
+        }
+        if !h.index.is_empty() {
+            assert_eq!(h.index.iter().filter(|&&x| x != 0).count(), live.len());
+        }
+        if self.first.refs > 0 {
+            assert!(h.find(&self.first.rights).is_none(), "set in class 0 twice");
+        }
+        core::iter::once(self.first)
+            .chain(h.sets.iter().copied())
+            .filter(|s| s.refs > 0)
+            .map(|s| (s.rights, s.refs))
+            .collect()
+    }
+}
+
+impl Heap {
+    /// No heap class.
+    const EMPTY: Heap = Heap {
+        sets: Vec::new(),
+        free: NO_FREE,
+        index: Vec::new(),
+    };
+
     /// The live heap class holding `rights`.
-    fn find_heap(&self, rights: &FdRights) -> Option<Class> {
+    fn find(&self, rights: &FdRights) -> Option<Class> {
         if self.index.is_empty() {
             return self
-                .heap
+                .sets
                 .iter()
                 .position(|s| s.refs > 0 && s.rights == *rights)
                 .map(|i| Class(i as u16 + 1));
@@ -255,7 +418,7 @@ impl RightsPool {
                 return None;
             }
             if self
-                .heap
+                .sets
                 .get(usize::from(c) - 1)
                 .is_some_and(|s| s.rights == *rights)
             {
@@ -271,7 +434,7 @@ impl RightsPool {
         if self.index.is_empty() {
             return;
         }
-        let Some(s) = self.heap.get(usize::from(c) - 1) else {
+        let Some(s) = self.sets.get(usize::from(c) - 1) else {
             return;
         };
         let mask = self.index.len() - 1;
@@ -287,13 +450,13 @@ impl RightsPool {
 
     /// Frees heap class `c`: out of the index (backward-shift deletion), onto the free
     /// list.
-    fn free_heap_class(&mut self, c: u16) {
+    fn free_class(&mut self, c: u16) {
         if !self.index.is_empty() {
-            if let Some(s) = self.heap.get(usize::from(c) - 1) {
+            if let Some(s) = self.sets.get(usize::from(c) - 1) {
                 self.index_remove(c, hash(&s.rights));
             }
         }
-        if let Some(s) = self.heap.get_mut(usize::from(c) - 1) {
+        if let Some(s) = self.sets.get_mut(usize::from(c) - 1) {
             *s = Set {
                 next: self.free,
                 ..Set::FREE
@@ -323,7 +486,7 @@ impl RightsPool {
                 Some(&x) => x,
             };
             let home = self
-                .heap
+                .sets
                 .get(usize::from(x) - 1)
                 .map_or(j, |s| hash(&s.rights) & mask);
             // Distance from home to j, and from hole to j (cyclically).
@@ -340,115 +503,16 @@ impl RightsPool {
         }
     }
 
-    /// How many heap classes there is room for.
-    #[inline]
-    pub(crate) fn heap_capacity(&self) -> usize {
-        self.heap.capacity()
-    }
-
-    /// How many classes are allocated (live or on the free list), class 0 included: an
-    /// upper bound of the distinct sets a copy of part of this table can need.
-    #[inline]
-    pub(crate) fn classes(&self) -> usize {
-        1 + self.heap.len()
-    }
-
-    /// Moves the pool into `spare` when `spare` has more room, and hands back what is no
-    /// longer used, to be dropped after any lock is released. Never allocates. Cost:
-    /// the heap classes.
-    pub(crate) fn adopt(&mut self, mut spare: PoolSpare) -> PoolSpare {
-        if spare.heap.capacity() <= self.heap.capacity() {
-            return spare;
-        }
-        spare.heap.clear();
-        spare.heap.extend_from_slice(&self.heap);
-        core::mem::swap(&mut self.heap, &mut spare.heap);
-        core::mem::swap(&mut self.index, &mut spare.index);
-        self.rebuild_index();
-        spare
-    }
-
     /// Refills the index from the live heap classes.
     fn rebuild_index(&mut self) {
         if self.index.is_empty() {
             return;
         }
         self.index.fill(0);
-        for i in 0..self.heap.len() {
-            if self.heap.get(i).is_some_and(|s| s.refs > 0) {
+        for i in 0..self.sets.len() {
+            if self.sets.get(i).is_some_and(|s| s.refs > 0) {
                 self.index_insert(i as u16 + 1);
             }
         }
-    }
-
-    /// Copies this pool into `dst`, an empty pool with room for [`classes`](Self::classes)
-    /// `- 1` heap classes (a fork copy's: the same class numbers, the same counts).
-    /// Never allocates; `false` (nothing copied) when `dst` is too small.
-    pub(crate) fn copy_into(&self, dst: &mut RightsPool) -> bool {
-        if dst.heap.capacity() < self.heap.len() || !dst.heap.is_empty() {
-            return false;
-        }
-        if self.heap.len() > LINEAR && dst.index.is_empty() {
-            return false;
-        }
-        dst.first = self.first;
-        dst.heap.extend_from_slice(&self.heap);
-        dst.free = self.free;
-        dst.rebuild_index();
-        true
-    }
-
-    /// Installs room made by [`PoolSpare::try_new`] into an empty pool.
-    pub(crate) fn with_spare(spare: PoolSpare) -> RightsPool {
-        RightsPool {
-            heap: spare.heap,
-            index: spare.index,
-            ..RightsPool::EMPTY
-        }
-    }
-
-    /// The number of descriptors using each live class, for tests, after checking the
-    /// pool's structure: every heap class is live or on the free list exactly once, no
-    /// two live classes hold the same set, and the index (when kept) holds exactly the
-    /// live heap classes, each found by its set.
-    #[cfg(test)]
-    pub(crate) fn live(&self) -> Vec<(FdRights, u32)> {
-        let mut on_free = alloc::vec![false; self.heap.len()];
-        let mut c = self.free;
-        while c != NO_FREE {
-            let i = usize::from(c) - 1;
-            assert!(!on_free[i], "class {c} twice on the free list");
-            assert_eq!(self.heap[i].refs, 0, "class {c} on the free list but used");
-            on_free[i] = true;
-            c = self.heap[i].next;
-        }
-        let live: Vec<usize> = (0..self.heap.len()).filter(|&i| !on_free[i]).collect();
-        for &i in &live {
-            assert!(
-                self.heap[i].refs > 0,
-                "class {} neither used nor free",
-                i + 1
-            );
-            assert_eq!(
-                self.find_heap(&self.heap[i].rights),
-                Some(Class(i as u16 + 1)),
-                "class {} not found by its set",
-                i + 1
-            );
-        }
-        if !self.index.is_empty() {
-            assert_eq!(self.index.iter().filter(|&&x| x != 0).count(), live.len());
-        }
-        if self.first.refs > 0 {
-            assert!(
-                self.find_heap(&self.first.rights).is_none(),
-                "set in class 0 twice"
-            );
-        }
-        core::iter::once(self.first)
-            .chain(self.heap.iter().copied())
-            .filter(|s| s.refs > 0)
-            .map(|s| (s.rights, s.refs))
-            .collect()
     }
 }

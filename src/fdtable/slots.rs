@@ -6,13 +6,14 @@
 //! table's pool. A lookup of the file reads the handle array only, exactly as a bare
 //! `Vec<Option<H>>` would.
 //!
-//! The class array is *uniform* (empty) while every descriptor of the table uses class
+//! The class array is *uniform* (absent) while every descriptor of the table uses class
 //! 0, which is the case for a table whose descriptors share one rights set: such a table
 //! allocates only its handle array. The array is made (all zeros, as long as the handle
 //! array) when a second set comes into use, and from then on grows with the handles.
 //!
 //! The close-on-exec and open bits are in the table's bitmap, not here.
 
+use alloc::boxed::Box;
 use alloc::vec::Vec;
 
 use super::rights_pool::Class;
@@ -21,15 +22,16 @@ use crate::Errno;
 /// The slots of a table: `len()` descriptors.
 pub(crate) struct Slots<H> {
     files: Vec<Option<H>>,
-    /// Empty while every descriptor has class 0; otherwise as long as `files`.
-    classes: Vec<Class>,
+    /// `None` while every descriptor has class 0; otherwise as long as `files` (a boxed
+    /// slice: 16 bytes in the table header, not a vector's 24).
+    classes: Option<Box<[Class]>>,
 }
 
 impl<H> Slots<H> {
     /// No slot (allocates nothing).
     pub(crate) const EMPTY: Slots<H> = Slots {
         files: Vec::new(),
-        classes: Vec::new(),
+        classes: None,
     };
 
     /// `n` free slots, with a class array when `with_classes`. `ENOMEM` on failure.
@@ -38,8 +40,7 @@ impl<H> Slots<H> {
         if n > 0 {
             s.files.try_reserve_exact(n).map_err(|_| Errno::ENOMEM)?;
             if with_classes {
-                s.classes.try_reserve_exact(n).map_err(|_| Errno::ENOMEM)?;
-                s.classes.resize(n, Class(0));
+                s.classes = Some(Self::try_class_array(n)?);
             }
             s.files.resize_with(n, || None);
         }
@@ -55,14 +56,14 @@ impl<H> Slots<H> {
     /// Whether every descriptor has class 0 (no class array).
     #[inline(always)]
     pub(crate) fn uniform(&self) -> bool {
-        self.classes.is_empty()
+        self.classes.is_none()
     }
 
     /// Whether a descriptor of class `class` can be stored without a class array being
     /// made first.
     #[inline(always)]
     pub(crate) fn can_hold(&self, class: Class) -> bool {
-        class.0 == 0 || !self.classes.is_empty()
+        class.0 == 0 || self.classes.is_some()
     }
 
     /// The file in slot `fd`, if the slot exists and is occupied.
@@ -86,7 +87,11 @@ impl<H> Slots<H> {
     /// The rights class of slot `fd` (class 0 when uniform).
     #[inline(always)]
     pub(crate) fn class(&self, fd: usize) -> Class {
-        self.classes.get(fd).copied().unwrap_or_default()
+        self.classes
+            .as_ref()
+            .and_then(|c| c.get(fd))
+            .copied()
+            .unwrap_or_default()
     }
 
     /// The file and rights class in slot `fd`, if occupied.
@@ -99,7 +104,7 @@ impl<H> Slots<H> {
     #[inline(always)]
     pub(crate) fn set_class(&mut self, fd: usize, class: Class) {
         debug_assert!(self.can_hold(class));
-        if let Some(c) = self.classes.get_mut(fd) {
+        if let Some(c) = self.classes.as_mut().and_then(|c| c.get_mut(fd)) {
             *c = class;
         }
     }
@@ -127,9 +132,7 @@ impl<H> Slots<H> {
     pub(crate) fn reserve_dense(&mut self, n: usize, with_classes: bool) -> Result<(), Errno> {
         self.files.try_reserve_exact(n).map_err(|_| Errno::ENOMEM)?;
         if with_classes {
-            self.classes
-                .try_reserve_exact(n)
-                .map_err(|_| Errno::ENOMEM)?;
+            self.classes = Some(Self::try_class_array(n)?);
         }
         Ok(())
     }
@@ -139,11 +142,9 @@ impl<H> Slots<H> {
     #[cfg(test)]
     pub(crate) fn push(&mut self, file: H, class: Class) {
         debug_assert!(self.files.len() < self.files.capacity());
-        debug_assert!(class.0 == 0 || self.classes.capacity() > 0);
+        debug_assert!(self.can_hold(class));
         self.files.push(Some(file));
-        if self.classes.capacity() > 0 {
-            self.classes.push(class);
-        }
+        self.set_class(self.files.len() - 1, class);
     }
 
     /// Appends a slot of class 0 to a uniform array being built densely, within the
@@ -154,12 +155,16 @@ impl<H> Slots<H> {
         self.files.push(Some(file));
     }
 
-    /// Fills the class array of an array being built densely (room reserved by
-    /// `reserve_dense`, so this cannot allocate).
+    /// Fills the class array of an array being built densely (made by
+    /// `reserve_dense`), from slot 0 on.
     #[inline(always)]
     pub(crate) fn extend_classes(&mut self, classes: impl Iterator<Item = Class>) {
-        debug_assert!(self.classes.capacity() >= self.files.len());
-        self.classes.extend(classes);
+        debug_assert!(self.classes.is_some());
+        if let Some(dst) = self.classes.as_mut() {
+            for (d, c) in dst.iter_mut().zip(classes) {
+                *d = c;
+            }
+        }
     }
 
     /// Moves the occupied slot `fd` of `src` into `self` (same number, which exists).
@@ -176,32 +181,36 @@ impl<H> Slots<H> {
         cur.uniform() || !self.uniform()
     }
 
-    /// Makes the class array of a uniform array from `spare` (all zeros, at least as
-    /// long): nothing to copy, every class was 0. Hands back `spare` when not used.
+    /// Makes the class array of a uniform array from `spare` (all zeros, made for this
+    /// array's length: a table's slot array never shrinks, so a shorter one was made
+    /// before the table grew): nothing to copy, every class was 0. Hands back `spare`
+    /// when not used.
     #[inline]
-    pub(crate) fn adopt_classes(&mut self, spare: Vec<Class>) -> Vec<Class> {
-        if self.uniform() && spare.len() >= self.files.len() && !self.files.is_empty() {
-            let mut spare = spare;
-            spare.truncate(self.files.len());
-            core::mem::replace(&mut self.classes, spare)
-        } else {
-            spare
+    pub(crate) fn adopt_classes(&mut self, spare: Option<Box<[Class]>>) -> Option<Box<[Class]>> {
+        match spare {
+            Some(s) if self.uniform() && s.len() == self.files.len() && !s.is_empty() => {
+                self.classes.replace(s)
+            }
+            other => other,
         }
     }
 
     /// A class array (all zeros) for `n` slots. `ENOMEM` on failure.
-    pub(crate) fn try_class_array(n: usize) -> Result<Vec<Class>, Errno> {
+    pub(crate) fn try_class_array(n: usize) -> Result<Box<[Class]>, Errno> {
         let mut v = Vec::new();
         v.try_reserve_exact(n).map_err(|_| Errno::ENOMEM)?;
         v.resize(n, Class(0));
-        Ok(v)
+        // Exactly `n` reserved, so this keeps the allocation.
+        Ok(v.into_boxed_slice())
     }
 
     /// The classes of slots `lo..hi` into `dst` (a fork copy; both arrays exist and are
     /// long enough, else nothing happens).
     #[inline]
     pub(crate) fn copy_classes_to(&self, dst: &mut Slots<H>, lo: usize, hi: usize) {
-        if let (Some(src), Some(d)) = (self.classes.get(lo..hi), dst.classes.get_mut(lo..hi)) {
+        let src = self.classes.as_ref().and_then(|c| c.get(lo..hi));
+        let d = dst.classes.as_mut().and_then(|c| c.get_mut(lo..hi));
+        if let (Some(src), Some(d)) = (src, d) {
             d.copy_from_slice(src);
         }
     }

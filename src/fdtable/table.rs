@@ -1,5 +1,6 @@
 //! The descriptor table itself (FreeBSD `struct filedesc`).
 
+use alloc::boxed::Box;
 use alloc::vec::Vec;
 
 use super::bitmap::FdBitmap;
@@ -67,7 +68,7 @@ impl From<NeedRoom> for Need {
 pub(crate) struct Storage<H> {
     slots: Slots<H>,
     map: FdBitmap,
-    classes: Vec<Class>,
+    classes: Option<Box<[Class]>>,
     pool: PoolSpare,
 }
 
@@ -82,9 +83,9 @@ impl<H> Storage<H> {
             map.try_grow(slots.len())?;
         }
         let classes = if need.class_array > 0 {
-            Slots::<H>::try_class_array(need.class_array)?
+            Some(Slots::<H>::try_class_array(need.class_array)?)
         } else {
-            Vec::new()
+            None
         };
         let pool = PoolSpare::try_new(need.classes)?;
         Ok(Storage {
@@ -219,14 +220,23 @@ pub struct FdTable<H> {
     map: FdBitmap,
     /// The rights sets of the open descriptors.
     pool: RightsPool,
+    // The counters are `u32` (every descriptor number and count is at most
+    // [`MAX_LIMIT`], 2^31), so that the header stays within 128 bytes.
     /// One past the highest open descriptor (`lastfile + 1`); 0 when empty.
-    end: usize,
+    end: u32,
     /// A lower bound of the lowest free descriptor (FreeBSD `fd_freefile`).
-    freefile: usize,
+    freefile: u32,
     /// Number of open descriptors.
-    open_count: usize,
+    open_count: u32,
     /// Descriptor numbers must be below this (FreeBSD `getmaxfd`).
-    limit: usize,
+    limit: u32,
+}
+
+/// A descriptor number or count (at most [`MAX_LIMIT`]) as a table counter.
+#[inline(always)]
+const fn counter(n: usize) -> u32 {
+    debug_assert!(n <= MAX_LIMIT);
+    n as u32
 }
 
 impl<H> Default for FdTable<H> {
@@ -259,7 +269,7 @@ impl<H> FdTable<H> {
             end: 0,
             freefile: 0,
             open_count: 0,
-            limit: if limit > MAX_LIMIT { MAX_LIMIT } else { limit },
+            limit: counter(if limit > MAX_LIMIT { MAX_LIMIT } else { limit }),
         }
     }
 
@@ -273,7 +283,7 @@ impl<H> FdTable<H> {
     /// before [`set_limit`](Self::set_limit) lowered it may lie at or above it.
     #[inline]
     pub fn limit(&self) -> usize {
-        self.limit
+        self.limit as usize
     }
 
     /// Sets the descriptor limit (`RLIMIT_NOFILE`), clamped to [`MAX_LIMIT`]. As on
@@ -287,19 +297,19 @@ impl<H> FdTable<H> {
     ///   `getmaxfd`.
     #[inline]
     pub fn set_limit(&mut self, limit: usize) {
-        self.limit = limit.min(MAX_LIMIT);
+        self.limit = counter(limit.min(MAX_LIMIT));
     }
 
     /// Sets the limit of a table being built (no check against open descriptors).
     #[inline]
     pub(crate) fn set_limit_unchecked(&mut self, limit: usize) {
-        self.limit = limit.min(MAX_LIMIT);
+        self.limit = counter(limit.min(MAX_LIMIT));
     }
 
     /// Number of open descriptors.
     #[inline]
     pub fn len(&self) -> usize {
-        self.open_count
+        self.open_count as usize
     }
 
     /// Whether no descriptor is open.
@@ -311,7 +321,7 @@ impl<H> FdTable<H> {
     /// The highest open descriptor (FreeBSD `fd_lastfile`), `None` when empty.
     #[inline]
     pub fn lastfile(&self) -> Option<Fd> {
-        self.end.checked_sub(1).and_then(Fd::from_index)
+        (self.end as usize).checked_sub(1).and_then(Fd::from_index)
     }
 
     /// Number of slots allocated (capacity; grows by doubling, never shrinks).
@@ -408,7 +418,7 @@ impl<H> FdTable<H> {
     pub fn iter(&self) -> impl Iterator<Item = (Fd, EntryRef<'_, H>)> + '_ {
         let mut next = 0usize;
         core::iter::from_fn(move || {
-            let fd = self.map.next_open(next, self.end)?;
+            let fd = self.map.next_open(next, self.end as usize)?;
             next = fd + 1;
             let (file, class) = self.slots.entry(fd)?;
             Some((
@@ -429,12 +439,12 @@ impl<H> FdTable<H> {
     /// - FreeBSD `fdalloc` / `fd_first_free`; Linux `find_next_fd`.
     #[inline(always)]
     pub fn lowest_free(&self, min: Fd) -> Result<Fd, Errno> {
-        let start = min.index().max(self.freefile);
+        let start = min.index().max(self.freefile as usize);
         let fd = self
             .map
             .lowest_free_from(start)
             .unwrap_or_else(|| start.max(self.map.capacity()));
-        if fd >= self.limit {
+        if fd >= self.limit as usize {
             return Err(Errno::EMFILE);
         }
         Fd::from_index(fd).ok_or(Errno::EMFILE)
@@ -466,7 +476,7 @@ impl<H> FdTable<H> {
         Some(
             need.max(self.slots.len().saturating_mul(2))
                 .max(MIN_SLOTS)
-                .min(self.limit.max(need)),
+                .min((self.limit as usize).max(need)),
         )
     }
 
@@ -487,12 +497,12 @@ impl<H> FdTable<H> {
         let classes = self.slots.adopt_classes(classes);
         if slots.len() > self.slots.len() && slots.can_replace(&self.slots) {
             let mut pos = 0;
-            while let Some(fd) = self.map.next_open(pos, self.end) {
+            while let Some(fd) = self.map.next_open(pos, self.end as usize) {
                 crate::work::count(crate::work::Work::Slot);
                 slots.move_from(&mut self.slots, fd);
                 pos = fd + 1;
             }
-            map.copy_used_words(&self.map, self.end);
+            map.copy_used_words(&self.map, self.end as usize);
             core::mem::swap(&mut self.slots, &mut slots);
             core::mem::swap(&mut self.map, &mut map);
         }
@@ -529,11 +539,11 @@ impl<H> FdTable<H> {
             self.slots.put(fd, file, class);
             self.map.set_open(fd, cloexec);
             self.open_count += 1;
-            if fd >= self.end {
-                self.end = fd + 1;
+            if fd >= self.end as usize {
+                self.end = counter(fd + 1);
             }
-            if fd == self.freefile {
-                self.freefile = fd + 1;
+            if fd == self.freefile as usize {
+                self.freefile = counter(fd + 1);
             }
         }
     }
@@ -545,14 +555,14 @@ impl<H> FdTable<H> {
         self.pool.release(class);
         self.map.set_closed(fd);
         self.open_count -= 1;
-        if fd < self.freefile {
-            self.freefile = fd;
+        if fd < self.freefile as usize {
+            self.freefile = counter(fd);
         }
-        if fd + 1 == self.end {
-            self.end = match fd.checked_sub(1) {
+        if fd + 1 == self.end as usize {
+            self.end = counter(match fd.checked_sub(1) {
                 Some(below) => self.map.prev_open(below).map_or(0, |l| l + 1),
                 None => 0,
-            };
+            });
         }
         Some(file)
     }
@@ -677,7 +687,7 @@ impl<H> FdTable<H> {
     where
         H: FileHandle,
     {
-        if min.index() >= self.limit {
+        if min.index() >= self.limit as usize {
             return Err(Errno::EINVAL);
         }
         self.dup_at_least(old, min)
@@ -742,7 +752,7 @@ impl<H> FdTable<H> {
     where
         H: FileHandle,
     {
-        if new.index() >= self.limit {
+        if new.index() >= self.limit as usize {
             return Err(Errno::EBADF);
         }
         self.file(old)?;
@@ -806,7 +816,7 @@ impl<H> FdTable<H> {
         let stop = last.index().saturating_add(1);
         let mut n = 0;
         let mut pos = first.index();
-        while let Some(fd) = self.map.next_open(pos, stop.min(self.end)) {
+        while let Some(fd) = self.map.next_open(pos, stop.min(self.end as usize)) {
             match mode {
                 CloseRange::Close => {
                     if let Some(f) = self.remove(fd) {
@@ -849,7 +859,7 @@ impl<H> FdTable<H> {
         let mut pos = first;
         while let Some(fd) = self
             .map
-            .next_open(pos, last.saturating_add(1).min(self.end))
+            .next_open(pos, last.saturating_add(1).min(self.end as usize))
         {
             n += 1;
             pos = fd + 1;
@@ -863,7 +873,7 @@ impl<H> FdTable<H> {
     pub fn close_on_exec_with(&mut self, mut release: impl FnMut(H)) -> usize {
         let mut n = 0;
         let mut pos = 0;
-        while let Some(fd) = self.map.next_open(pos, self.end) {
+        while let Some(fd) = self.map.next_open(pos, self.end as usize) {
             if self.map.cloexec(fd) {
                 if let Some(f) = self.remove(fd) {
                     release(f);
@@ -983,7 +993,7 @@ impl<H> FdTable<H> {
             );
             map.finish(pool)?;
         }
-        self.open_count = fds.len();
+        self.open_count = counter(fds.len());
         self.finish_dense();
         Ok(())
     }
@@ -991,11 +1001,11 @@ impl<H> FdTable<H> {
     /// Finishes a dense table of `open_count` entries: bitmap and counters.
     #[inline]
     pub(crate) fn finish_dense(&mut self) {
-        let n = self.open_count;
+        let n = self.open_count as usize;
         self.map.set_dense(n);
-        self.end = n;
-        self.freefile = n;
-        self.open_count = n;
+        self.end = counter(n);
+        self.freefile = counter(n);
+        self.open_count = counter(n);
     }
 }
 
@@ -1010,7 +1020,7 @@ impl<H: FileHandle> FdTable<H> {
     /// - FreeBSD `fdcopy`; POSIX.1-2017 `fork` (descriptors are duplicated, close-on-exec
     ///   kept).
     pub fn fork_copy(&self) -> Result<FdTable<H>, Errno> {
-        let mut new = FdTable::with_limit(self.limit);
+        let mut new = FdTable::with_limit(self.limit as usize);
         new.prepare(self.fork_need())?;
         if !self.fork_fill(&mut new)? {
             return Err(Errno::ENOMEM);
@@ -1022,12 +1032,12 @@ impl<H: FileHandle> FdTable<H> {
     /// at least the smallest slot array, at most the limit; room for every rights class.
     #[inline]
     pub(crate) fn fork_need(&self) -> Need {
-        let n = self.end;
+        let n = self.end as usize;
         Need {
             slots: if n == 0 {
                 0
             } else {
-                n.max(MIN_SLOTS).min(self.limit.max(n))
+                n.max(MIN_SLOTS).min((self.limit as usize).max(n))
             },
             with_classes: !self.slots.uniform(),
             classes: self.pool.classes() - 1,
@@ -1050,13 +1060,14 @@ impl<H: FileHandle> FdTable<H> {
         {
             return Ok(false);
         }
-        self.slots.copy_classes_to(&mut new.slots, 0, self.end);
+        self.slots
+            .copy_classes_to(&mut new.slots, 0, self.end as usize);
         new.limit = self.limit;
         // A lower bound of the lowest free slot: the source's, or a dropped slot below it.
-        let mut freefile = self.freefile;
+        let mut freefile = self.freefile as usize;
         // Word by word: the passable descriptors of each level-0 word are cloned, then
         // the word's open and close-on-exec bits are written once.
-        let words = self.end.div_ceil(64);
+        let words = (self.end as usize).div_ceil(64);
         let (Some(src_files), Some(dst_files)) = (
             self.slots.files(0..self.slots.len()),
             new.slots.files_mut(0..new.slots.len()),
@@ -1095,15 +1106,15 @@ impl<H: FileHandle> FdTable<H> {
                 passed |= 1 << i;
             }
             if passed != 0 {
-                new.open_count += passed.count_ones() as usize;
-                new.end = base + 64 - passed.leading_zeros() as usize;
+                new.open_count += passed.count_ones();
+                new.end = counter(base + 64 - passed.leading_zeros() as usize);
             }
             // Even on failure the bitmap covers every reference taken, so that the
             // table dropped by the caller is consistent.
             new.map.set_word(next, passed, cloexec);
             result?;
         }
-        new.freefile = freefile.min(new.end);
+        new.freefile = counter(freefile.min(new.end as usize));
         Ok(true)
     }
 }
