@@ -178,6 +178,17 @@ impl RightsPool {
         self.more.as_mut().map(|m| &mut m[0])
     }
 
+    /// Makes `rights`, used by `n` descriptors, the only set of this empty pool (class
+    /// 0): a table being built whose descriptors share one set.
+    #[inline(always)]
+    pub(crate) fn set_uniform(&mut self, rights: FdRights, n: u32) {
+        debug_assert!(self.first.refs == 0 && self.heap().sets.is_empty());
+        self.first = Set {
+            refs: n,
+            ..Set::used(rights)
+        };
+    }
+
     /// The rights set of `class` (a class some descriptor uses).
     #[inline(always)]
     pub(crate) fn rights(&self, class: Class) -> FdRights {

@@ -961,6 +961,7 @@ impl<H> FdTable<H> {
     /// descriptors have one rights set that is all, otherwise the rights class is
     /// translated once per run of descriptors with the same class. On failure the references taken so far are released (none is
     /// ever the last one: `old` holds each file) and `self` is left to be dropped.
+    #[inline]
     pub(crate) fn fill_remapped_from(&mut self, old: &FdTable<H>, fds: &[i32]) -> Result<(), Errno>
     where
         H: FileHandle,
@@ -978,10 +979,10 @@ impl<H> FdTable<H> {
         if super::remap::remap_classes(old, fds) <= 1 {
             // One rights set for every copy (every descriptor of `old` has class 0, or
             // there is at most one copy): class 0 here, no class array.
-            if let (Some(&first), Some(extra)) = (fds.first(), fds.len().checked_sub(1)) {
+            if let Some(&first) = fds.first() {
                 let from = old.slots.class(first as usize);
-                let c = acquire_reserved(&mut self.pool, old.pool.rights(from))?;
-                self.pool.retain_n(c, extra as u32);
+                self.pool
+                    .set_uniform(old.pool.rights(from), counter(fds.len()));
             }
         } else {
             // Then the classes, each descriptor checked already.
