@@ -69,15 +69,18 @@ fn allocations<T>(f: impl FnOnce() -> T) -> (usize, T) {
 }
 
 /// Bitmap bytes for `capacity` slots: open + close-on-exec words (2 bits per slot,
-/// rounded up to whole 64-bit words, at least one each) and the `full` + `any` summary
-/// words (one bit per level-0 word, at least one each). The first word of each of the
-/// four arrays lives inline in the table; the rest is on the heap.
+/// rounded up to whole 64-bit words, at least one each) and, past one word, the `full`
+/// and `any` summary words (one bit per level-0 word). The first open and close-on-exec
+/// pair lives inline in the table (a bitmap of one word keeps no summary: it is read
+/// off the word); the other pairs and every summary pair are on the heap.
 fn bitmap_bytes(capacity: usize) -> (usize, usize) {
     let words = capacity.div_ceil(64).max(1);
-    let summary = words.div_ceil(64).max(1);
-    let total = (2 * words + 2 * summary) * 8;
-    let heap = (2 * (words - 1) + 2 * (summary - 1)) * 8;
-    (total, heap)
+    let heap = if words == 1 {
+        0
+    } else {
+        (2 * (words - 1) + 2 * words.div_ceil(64)) * 8
+    };
+    (2 * 8 + heap, heap)
 }
 
 fn main() {
@@ -88,8 +91,9 @@ fn main() {
          rights: a 2-byte class per slot once a table has a second rights set"
     );
     println!(
-        "table header (FdTable<Arc<MyFile>>, inline: the 4 inline bitmap words, the rights \
-         pool's first set, counters): {table} bytes"
+        "table header (FdTable<Arc<MyFile>>, inline: the slot and class arrays' pointers, \
+         the first bitmap word pair, the rights pool's first set, four 4-byte counters): \
+         {table} bytes"
     );
     println!();
 
@@ -124,9 +128,11 @@ fn main() {
         "B/slot",
         "B/open fd"
     );
-    // Heap of the rights pool's first growth: room for four sets of 24 bytes (the set
+    // Heap of the rights pool's first growth: its box (two vectors and a free-list
+    // head: 56 bytes on a 64-bit target) and room for four sets of 24 bytes (the set
     // and its count).
-    const POOL_HEAP: usize = 4 * 24;
+    let pool_box = 2 * size_of::<Vec<u8>>() + size_of::<usize>();
+    let pool_heap_2 = pool_box + 4 * 24;
     let narrow = FdRights::new(Rights::FD_READ, Rights::empty());
     for (mixed, n) in [0usize, 20, 64, 1024, 1 << 20]
         .into_iter()
@@ -148,7 +154,7 @@ fn main() {
         let cap = t.capacity();
         // Handles, plus the class array and the pool's heap of a two-set table.
         let slots_bytes = slot * cap + if mixed { 2 * cap } else { 0 };
-        let pool_heap = if mixed { POOL_HEAP } else { 0 };
+        let pool_heap = if mixed { pool_heap_2 } else { 0 };
         let (bitmap_total, bitmap_heap) = bitmap_bytes(cap);
         // Heap: slots plus the non-inline bitmap words. An unused table has no slot
         // array and its bitmap is the inline words only.
@@ -178,7 +184,7 @@ fn main() {
     println!();
     println!(
         "slots B = handles (+ 2-byte classes with 2 sets); B/slot = (slots + bitmaps) / \
-         capacity; table B = header + heap (+ 96 B of rights pool with 2 sets); B/open fd = \
+         capacity; table B = header + heap (+ 152 B of rights pool with 2 sets); B/open fd = \
          table B / N. Bitmaps: 2 bits/slot (open, close-on-exec) + 2 summary bits per 64 \
          slots, in whole u64 words."
     );
