@@ -6,20 +6,9 @@ extern crate std;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 
-use super::{Fd, FdRights, FdTable, File, FileType, fdcopy_remapped};
+use super::test_file::{F, fd};
+use super::{Fd, FdRights, FdTable, fdcopy_remapped};
 use crate::work::counters::measure;
-
-struct F;
-
-impl File for F {
-    fn file_type(&self) -> FileType {
-        FileType::RegularFile
-    }
-}
-
-fn fd(n: usize) -> Fd {
-    Fd::from_index(n).unwrap()
-}
 
 /// A table with descriptors `0..n` open (built in place, so building it is cheap).
 fn dense(n: usize, limit: usize, file: &Arc<F>) -> FdTable<Arc<F>> {

@@ -8,16 +8,9 @@ use alloc::sync::Arc;
 use alloc::vec::Vec;
 
 use super::table::Storage;
-use super::{Fd, FdRights, FdTable, File, FileType};
+use super::test_file::F;
+use super::{Fd, FdRights, FdTable};
 use crate::work::counters::measure;
-
-struct F;
-
-impl File for F {
-    fn file_type(&self) -> FileType {
-        FileType::RegularFile
-    }
-}
 
 const SLOTS: usize = 65_536;
 

@@ -32,6 +32,8 @@ mod shared;
 mod slots;
 mod stat;
 mod table;
+#[cfg(test)]
+mod test_file;
 mod uio;
 
 pub use entry::{Closed, ClosedFiles, Entry, EntryRef, Rejected};

@@ -11,20 +11,9 @@ use alloc::vec::Vec;
 
 use proptest::prelude::*;
 
-use super::{CloseRange, Fd, FdRights, FdTable, File, FileType, MAX_RIGHTS_SETS, Rights};
+use super::test_file::{F, fd};
+use super::{CloseRange, FdRights, FdTable, MAX_RIGHTS_SETS, Rights};
 use crate::Errno;
-
-struct F;
-
-impl File for F {
-    fn file_type(&self) -> FileType {
-        FileType::RegularFile
-    }
-}
-
-fn fd(n: usize) -> Fd {
-    Fd::from_index(n).unwrap()
-}
 
 /// The `i`-th distinct rights set: the bits of `i` spread over the defined rights.
 fn set(i: usize) -> FdRights {
