@@ -132,7 +132,8 @@ impl FdBitmap {
     fn sum_mut(&mut self, s: usize) -> Option<&mut [u64; 2]> {
         count(Work::BitmapWord);
         let words = self.nwords();
-        if words > 1 && s < words.div_ceil(BITS) {
+        // A bitmap of one word has no `rest`.
+        if s < words.div_ceil(BITS) {
             self.rest.as_deref_mut()?.get_mut(words - 1 + s)
         } else {
             None

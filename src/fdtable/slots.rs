@@ -2,7 +2,7 @@
 //!
 //! Two parallel arrays: the handles (`Option<H>`, 8 bytes for an `Arc<F>` or any
 //! pointer-sized handle) and the 2-byte rights classes
-//! ([`Class`](super::rights_pool::Class)) that name the descriptor's rights set in the
+//! ([`Class`]) that name the descriptor's rights set in the
 //! table's pool. A lookup of the file reads the handle array only, exactly as a bare
 //! `Vec<Option<H>>` would.
 //!
@@ -126,7 +126,7 @@ impl<H> Slots<H> {
         self.files.get_mut(fd)?.take().map(|f| (f, class))
     }
 
-    /// Reserves room for `n` slots in empty slots, in place, for [`push`](Self::push),
+    /// Reserves room for `n` slots in empty slots, in place, for [`push_uniform`](Self::push_uniform),
     /// with a class array when `with_classes`.
     #[inline]
     pub(crate) fn reserve_dense(&mut self, n: usize, with_classes: bool) -> Result<(), Errno> {

@@ -120,14 +120,6 @@ pub(crate) enum AllocStep<H> {
     Rejected(Rejected<H>),
 }
 
-/// The class of `rights` in the pool of a table being built with room reserved for
-/// every set it can need (a remapped copy): cannot fail; `ENOMEM` if the reservation
-/// was short all the same.
-#[inline]
-fn acquire_reserved(pool: &mut RightsPool, rights: FdRights) -> Result<Class, Errno> {
-    pool.acquire(rights).map_err(|_| Errno::ENOMEM)
-}
-
 /// Old rights classes to new ones, for a remapped copy from a table with several sets.
 /// Old classes below [`ClassMap::SMALL`] (a table with few rights sets has only those)
 /// go through a table on the stack: each is acquired in the new pool once and the
@@ -151,12 +143,14 @@ impl ClassMap {
         }
     }
 
-    /// The new class of one more descriptor of old class `from`.
+    /// The new class of one more descriptor of old class `from`. The new pool has room
+    /// reserved for every set the copy can need, so an acquisition cannot fail; if the
+    /// reservation was short all the same, [`finish`](Self::finish) reports `ENOMEM`.
     #[inline(always)]
     fn translate<H>(&mut self, pool: &mut RightsPool, old: &FdTable<H>, from: Class) -> Class {
         let failed = &mut self.failed;
         let mut acquire = |rights| {
-            acquire_reserved(pool, rights).unwrap_or_else(|_| {
+            pool.acquire(rights).unwrap_or_else(|_| {
                 *failed = true;
                 Class(0)
             })
@@ -954,13 +948,14 @@ impl<H> FdTable<H> {
     }
 
     /// The copy of [`fdcopy_remapped`](super::fdcopy_remapped) into this empty table,
-    /// which has room reserved for `fds.len()` slots and `remap_classes` rights sets:
-    /// new descriptor `i` = old descriptor `fds[i]`, checked in index order (`EBADF`,
-    /// `EINVAL` for a file that is not passable). Never allocates. Cost: per descriptor
-    /// one slot read, one reference taken and one slot written; from a table whose
-    /// descriptors have one rights set that is all, otherwise the rights class is
-    /// translated once per run of descriptors with the same class. On failure the references taken so far are released (none is
-    /// ever the last one: `old` holds each file) and `self` is left to be dropped.
+    /// which has room reserved for `fds.len()` slots and the copy's
+    /// [`remap_classes`](super::remap::remap_classes) rights sets: new descriptor `i` =
+    /// old descriptor `fds[i]`, checked in index order (`EBADF`, `EINVAL` for a file that
+    /// is not passable). Never allocates. Cost: per descriptor one slot read, one
+    /// reference taken and one slot written; from a table whose descriptors have one
+    /// rights set that is all, otherwise each class is translated through a 16-entry
+    /// table ([`ClassMap`]). On failure the references taken so far are released (none
+    /// is ever the last one: `old` holds each file) and `self` is left to be dropped.
     #[inline]
     pub(crate) fn fill_remapped_from(&mut self, old: &FdTable<H>, fds: &[i32]) -> Result<(), Errno>
     where
