@@ -6,7 +6,9 @@
 //!   linear-scan table, a one-level `u64` bitmap, and (for reference) a one-level bitmap
 //!   with FreeBSD's `fd_freefile` hint.
 //! - `fork_copy`: `FdTable::fork_copy` vs `Vec<Option<Arc<F>>>::clone`, dense and sparse;
-//!   `capexec_mixed` forks the same table with four rights sets in turn.
+//!   `capexec_in_place` builds the same copy in place (`FdTable::fork_copy_into`) into an
+//!   empty table made before the clock started; `capexec_mixed` forks the same table
+//!   with four rights sets in turn.
 //! - `close_range`, `cloexec_sweep`: 16 open descriptors in a table of 1<<12 or 1<<20
 //!   slots (cost must follow the open descriptors, not the slots), vs a linear table.
 //!
@@ -20,7 +22,7 @@ use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_m
 
 mod support;
 use support::baselines::{LinearTable, OneLevelTable};
-use support::{MyFile, Rng, config, files, iter_stored, mixed_rights};
+use support::{MyFile, Rng, config, files, iter_in_place, iter_stored, mixed_rights};
 
 fn fd(i: usize) -> Fd {
     Fd::from_index(i).expect("descriptor in range")
@@ -195,6 +197,11 @@ fn fork_copy(c: &mut Criterion) {
             g.throughput(Throughput::Elements(open.len() as u64));
             g.bench_function(BenchmarkId::new("capexec", &param), |b| {
                 iter_stored(b, || t.fork_copy().expect("fork copy"))
+            });
+            g.bench_function(BenchmarkId::new("capexec_in_place", &param), |b| {
+                iter_in_place(b, FdTable::new, |new| {
+                    t.fork_copy_into(new).expect("fork copy")
+                })
             });
             g.bench_function(BenchmarkId::new("capexec_mixed", &param), |b| {
                 iter_stored(b, || m.fork_copy().expect("fork copy"))

@@ -4,6 +4,9 @@
 //!   an old table of 1<<16 or 1<<20 open descriptors, vs the limit: a loop cloning the
 //!   same `n` `Arc`s (looked up in a `Vec<Option<Arc<F>>>` of the same size) into a
 //!   pre-sized `Vec`. The cost must be flat in the old table's size.
+//!   `capexec_in_place`: the same built in place (`fdcopy_remapped_into`) into an empty
+//!   table made before the clock started, as a kernel fills the table of a process
+//!   structure it has; `capexec` returns it by value into a stored slot.
 //!   `capexec_mixed`: the same from an old table whose descriptors have four different
 //!   rights sets in turn (the rights-class array and the pool's heap in use).
 //! - `real_kernel` (Linux only): the same layout built by a user-space launcher with real
@@ -17,11 +20,13 @@
 use std::hint::black_box;
 use std::sync::Arc;
 
-use capexec::fdtable::{DEFAULT_LIMIT, FdRights, FdTable, SharedFdTable, fdcopy_remapped};
+use capexec::fdtable::{
+    DEFAULT_LIMIT, FdRights, FdTable, SharedFdTable, fdcopy_remapped, fdcopy_remapped_into,
+};
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 
 mod support;
-use support::{MyFile, Rng, config, files, iter_stored, mixed_rights};
+use support::{MyFile, Rng, config, files, iter_in_place, iter_stored, mixed_rights};
 
 /// The descriptor list of a remapped exec: `n` descriptors picked from `0..old`, in
 /// random order (repeats allowed, as the primitive allows them).
@@ -74,6 +79,12 @@ fn remapped(c: &mut Criterion) {
             g.bench_function(BenchmarkId::new("capexec", &param), |b| {
                 let t = shared.lock();
                 iter_stored(b, || fdcopy_remapped(&t, black_box(&fds)).expect("remap"))
+            });
+            g.bench_function(BenchmarkId::new("capexec_in_place", &param), |b| {
+                let t = shared.lock();
+                iter_in_place(b, FdTable::new, |new| {
+                    fdcopy_remapped_into(new, &t, black_box(&fds)).expect("remap")
+                })
             });
             if let Some(m) = &mixed {
                 g.bench_function(BenchmarkId::new("capexec_mixed", &param), |b| {

@@ -14,7 +14,9 @@ mod support;
 use std::hint::black_box;
 use std::sync::Arc;
 
-use capexec::fdtable::{DEFAULT_LIMIT, Fd, FdRights, FdTable, fdcopy_remapped};
+use capexec::fdtable::{
+    DEFAULT_LIMIT, Fd, FdRights, FdTable, fdcopy_remapped, fdcopy_remapped_into,
+};
 use support::baselines::OneLevelTable;
 use support::{MyFile, Rng, files, mixed_rights};
 
@@ -43,6 +45,18 @@ fn timed_remap(t: &FdTable<Arc<MyFile>>, fds: &[i32], out: &mut Vec<FdTable<Arc<
     for _ in 0..ITERS {
         out.push(fdcopy_remapped(t, black_box(fds)).expect("remap"));
     }
+}
+
+#[inline(never)]
+fn timed_remap_in_place(t: &FdTable<Arc<MyFile>>, fds: &[i32], out: &mut [FdTable<Arc<MyFile>>]) {
+    for new in out {
+        fdcopy_remapped_into(new, t, black_box(fds)).expect("remap");
+    }
+}
+
+/// Empty tables to build into in place, made before the timed function runs.
+fn fresh_tables() -> Vec<FdTable<Arc<MyFile>>> {
+    (0..ITERS).map(|_| FdTable::new()).collect()
 }
 
 #[inline(never)]
@@ -101,6 +115,13 @@ fn timed_fork(t: &FdTable<Arc<MyFile>>, out: &mut Vec<FdTable<Arc<MyFile>>>) {
 }
 
 #[inline(never)]
+fn timed_fork_in_place(t: &FdTable<Arc<MyFile>>, out: &mut [FdTable<Arc<MyFile>>]) {
+    for new in out {
+        t.fork_copy_into(new).expect("fork");
+    }
+}
+
+#[inline(never)]
 fn timed_vec_clone(v: &Vec<Option<Arc<MyFile>>>, out: &mut Vec<Vec<Option<Arc<MyFile>>>>) {
     for _ in 0..ITERS {
         out.push(black_box(v).clone());
@@ -110,11 +131,12 @@ fn timed_vec_clone(v: &Vec<Option<Arc<MyFile>>>, out: &mut Vec<Vec<Option<Arc<My
 fn main() {
     let case = std::env::args().nth(1).unwrap_or_default();
     match case.as_str() {
-        "remap3" | "remap64" | "remap1024" | "remap3m" | "remap64m" | "remap1024m" | "arc3"
-        | "arc64" | "arc1024" => {
-            // A trailing `m`: from a table with four rights sets in turn.
+        "remap3" | "remap64" | "remap1024" | "remap3m" | "remap64m" | "remap1024m" | "remap3i"
+        | "remap64i" | "arc3" | "arc64" | "arc1024" => {
+            // A trailing `m`: from a table with four rights sets in turn; `i`: in place.
             let mixed = case.ends_with('m');
-            let case = case.trim_end_matches('m');
+            let in_place = case.ends_with('i');
+            let case = case.trim_end_matches(['m', 'i']);
             let n: usize = case
                 .trim_start_matches(char::is_alphabetic)
                 .parse()
@@ -129,8 +151,12 @@ fn main() {
                         t.narrow_rights(fd(i), mixed_rights(i)).expect("narrow");
                     }
                 }
-                let mut out = Vec::with_capacity(ITERS);
-                timed_remap(&t, &fds, &mut out);
+                if in_place {
+                    timed_remap_in_place(&t, &fds, &mut fresh_tables());
+                } else {
+                    let mut out = Vec::with_capacity(ITERS);
+                    timed_remap(&t, &fds, &mut out);
+                }
             } else {
                 let v: Vec<_> = fs.iter().cloned().map(Some).collect();
                 let mut out = Vec::with_capacity(ITERS);
@@ -159,10 +185,12 @@ fn main() {
             }
         }
         "fork16" | "fork16_vec" | "forksparse1024" | "forksparse1024_vec" | "fork16m"
-        | "forksparse1024m" => {
+        | "forksparse1024m" | "fork16i" | "forksparse16" | "forksparse16i" | "forksparse16_vec" => {
+            // A trailing `m`: four rights sets in turn; `i`: in place.
             let mixed = case.ends_with('m');
-            let n = if case.starts_with("fork16") { 16 } else { 1024 };
-            let open: Vec<usize> = if n == 16 {
+            let in_place = case.ends_with('i');
+            let n = if case.contains("16") { 16 } else { 1024 };
+            let open: Vec<usize> = if !case.contains("sparse") {
                 (0..n).collect()
             } else {
                 (0..n)
@@ -193,16 +221,21 @@ fn main() {
                         t.narrow_rights(fd(i), mixed_rights(i)).expect("narrow");
                     }
                 }
-                let mut out = Vec::with_capacity(ITERS);
-                timed_fork(&t, &mut out);
+                if in_place {
+                    timed_fork_in_place(&t, &mut fresh_tables());
+                } else {
+                    let mut out = Vec::with_capacity(ITERS);
+                    timed_fork(&t, &mut out);
+                }
             }
         }
         _ => {
             eprintln!(
                 "cases: remap3 remap64 remap1024 (each also with a trailing m: four rights \
-                 sets) arc3 arc64 arc1024 lookup64 lookup64_vec churn64 \
-                 churn64_onelevel_hint fork16 fork16m fork16_vec forksparse1024 \
-                 forksparse1024m forksparse1024_vec"
+                 sets) remap3i remap64i (in place) arc3 arc64 arc1024 lookup64 lookup64_vec \
+                 churn64 churn64_onelevel_hint fork16 fork16m fork16i fork16_vec \
+                 forksparse16 forksparse16i forksparse16_vec forksparse1024 forksparse1024m \
+                 forksparse1024_vec"
             );
             std::process::exit(2);
         }

@@ -1,11 +1,14 @@
 //! Memory use of the descriptor table (issue 7, group 9).
 //!
 //! Prints the bytes per descriptor slot and per table at N open descriptors, computed
-//! from the capacity (the handle array, plus the bitmaps: one open bit and one
+//! from the capacity (the handle array, in the table header up to `INLINE_SLOTS`
+//! slots and on the heap beyond, plus the bitmaps: one open bit and one
 //! close-on-exec bit per slot, plus the `full` and `any` summaries, one bit per 64-slot
 //! word each; for a table whose descriptors have two rights sets, plus the 2-byte class
 //! array and the rights pool's heap) and checked against the heap bytes a counting
-//! global allocator sees. Also checks that an empty table allocates nothing.
+//! global allocator sees. Also checks that an empty table allocates nothing, and that
+//! neither does a table of up to `INLINE_SLOTS` descriptors, its fork copy or its
+//! remapped copy.
 //!
 //! Run: `cargo run --release --example memory`.
 
@@ -15,7 +18,7 @@ use std::mem::size_of;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use capexec::fdtable::{FdRights, FdTable, File, FileType, Rights, fdcopy_remapped};
+use capexec::fdtable::{FdRights, FdTable, File, FileType, INLINE_SLOTS, Rights, fdcopy_remapped};
 
 /// Counts allocations and live heap bytes.
 struct Counting;
@@ -91,9 +94,9 @@ fn main() {
          rights: a 2-byte class per slot once a table has a second rights set"
     );
     println!(
-        "table header (FdTable<Arc<MyFile>>, inline: the slot and class arrays' pointers, \
-         the first bitmap word pair, the rights pool's first set, four 4-byte counters): \
-         {table} bytes"
+        "table header (FdTable<Arc<MyFile>>, inline: the first {INLINE_SLOTS} slots or the \
+         heap slot array's vector, the class array's pointer, the first bitmap word pair, \
+         the rights pool's first set, four 4-byte counters): {table} bytes"
     );
     println!();
 
@@ -114,6 +117,28 @@ fn main() {
     println!("fork_copy of an empty table: {n} allocations");
     let (n, _) = allocations(|| fdcopy_remapped(&empty, &[]).expect("remap"));
     println!("fdcopy_remapped(empty, []): {n} allocations");
+    // Up to INLINE_SLOTS descriptors: the header's slots, no allocation.
+    let small_files: Vec<Arc<MyFile>> = (0..INLINE_SLOTS as u64)
+        .map(|id| Arc::new(MyFile { id }))
+        .collect();
+    let (n, small) = allocations(|| {
+        let mut t = FdTable::<Arc<MyFile>>::new();
+        for f in &small_files {
+            t.open(f.clone(), FdRights::ALL).expect("open");
+        }
+        t
+    });
+    println!("{INLINE_SLOTS} descriptors opened: {n} allocations");
+    let all: Vec<i32> = (0..INLINE_SLOTS as i32).collect();
+    let (f, _) = allocations(|| small.fork_copy().expect("fork copy"));
+    println!("fork_copy of it: {f} allocations");
+    let (r, _) = allocations(|| fdcopy_remapped(&small, &all).expect("remap"));
+    println!("fdcopy_remapped of all of it: {r} allocations");
+    if n + f + r != 0 {
+        failures.push(format!(
+            "{INLINE_SLOTS} descriptors: {n} + {f} + {r} allocations (open, fork, remap)"
+        ));
+    }
     println!();
 
     println!(
@@ -134,10 +159,10 @@ fn main() {
     let pool_box = 2 * size_of::<Vec<u8>>() + size_of::<usize>();
     let pool_heap_2 = pool_box + 4 * 24;
     let narrow = FdRights::new(Rights::FD_READ, Rights::empty());
-    for (mixed, n) in [0usize, 20, 64, 1024, 1 << 20]
+    for (mixed, n) in [0usize, 16, 20, 64, 1024, 1 << 20]
         .into_iter()
         .map(|n| (false, n))
-        .chain([20usize, 1024, 1 << 20].into_iter().map(|n| (true, n)))
+        .chain([16usize, 20, 1024, 1 << 20].into_iter().map(|n| (true, n)))
     {
         let files: Vec<Arc<MyFile>> = (0..n as u64).map(|id| Arc::new(MyFile { id })).collect();
         let live_before = LIVE.load(Ordering::Relaxed);
@@ -156,9 +181,11 @@ fn main() {
         let slots_bytes = slot * cap + if mixed { 2 * cap } else { 0 };
         let pool_heap = if mixed { pool_heap_2 } else { 0 };
         let (bitmap_total, bitmap_heap) = bitmap_bytes(cap);
-        // Heap: slots plus the non-inline bitmap words. An unused table has no slot
-        // array and its bitmap is the inline words only.
-        let heap_computed = slots_bytes + pool_heap + if cap == 0 { 0 } else { bitmap_heap };
+        // Heap: the handles past the header's slots, the class array, the pool's heap
+        // and the non-inline bitmap words.
+        let handles_heap = if cap > INLINE_SLOTS { slot * cap } else { 0 };
+        let classes_heap = if mixed { 2 * cap } else { 0 };
+        let heap_computed = handles_heap + classes_heap + pool_heap + bitmap_heap;
         let total = table + heap_computed;
         let per_slot = if cap == 0 {
             "-".to_string()
@@ -184,9 +211,9 @@ fn main() {
     println!();
     println!(
         "slots B = handles (+ 2-byte classes with 2 sets); B/slot = (slots + bitmaps) / \
-         capacity; table B = header + heap (+ 152 B of rights pool with 2 sets); B/open fd = \
-         table B / N. Bitmaps: 2 bits/slot (open, close-on-exec) + 2 summary bits per 64 \
-         slots, in whole u64 words."
+         capacity; table B = header + heap (the first {INLINE_SLOTS} handles are in the \
+         header; + 152 B of rights pool with 2 sets); B/open fd = table B / N. Bitmaps: 2 \
+         bits/slot (open, close-on-exec) + 2 summary bits per 64 slots, in whole u64 words."
     );
 
     let goal = slot <= 8;

@@ -7,7 +7,7 @@ mod fdtable_common;
 use std::sync::Arc;
 
 use capexec::Errno;
-use capexec::fdtable::{CloseRange, DEFAULT_LIMIT, Fd, FdRights};
+use capexec::fdtable::{CloseRange, DEFAULT_LIMIT, Fd, FdRights, INLINE_SLOTS};
 use fdtable_common::*;
 
 /// (name, limit, open descriptors, min, expected lowest free)
@@ -115,22 +115,27 @@ fn rejected_converts_into_its_errno() {
 }
 
 #[test]
-fn empty_table_allocates_nothing() {
+fn empty_table_holds_its_header_slots() {
+    // The header's slots, no allocation (`fdtable_small_alloc` counts the requests).
     let t = Table::new();
-    assert_eq!(t.capacity(), 0);
+    assert_eq!(t.capacity(), INLINE_SLOTS);
     assert_eq!(t.limit(), DEFAULT_LIMIT);
     assert_eq!(t.len(), 0);
     assert_eq!(t.lastfile(), None);
-    assert_eq!(Table::with_limit(5).capacity(), 0);
+    // Never more than the limit.
+    assert_eq!(Table::with_limit(5).capacity(), 5);
+    assert_eq!(Table::with_limit(0).capacity(), 0);
 }
 
 #[test]
 fn grows_by_doubling_up_to_the_limit() {
     // (limit, capacities seen while opening 0..limit one at a time)
-    let cases: [(usize, &[usize]); 4] = [
-        (1000, &[8, 16, 32, 64, 128, 256, 512, 1000]),
-        (100, &[8, 16, 32, 64, 100]),
-        (64, &[8, 16, 32, 64]),
+    // The header's 16 slots first, then heap arrays.
+    let cases: [(usize, &[usize]); 5] = [
+        (1000, &[16, 32, 64, 128, 256, 512, 1000]),
+        (100, &[16, 32, 64, 100]),
+        (64, &[16, 32, 64]),
+        (20, &[16, 20]),
         (5, &[5]),
     ];
     for (limit, want) in cases {

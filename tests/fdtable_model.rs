@@ -14,10 +14,20 @@ use std::sync::Arc;
 
 use capexec::Errno;
 use capexec::fdtable::{
-    CloseRange, Fd, FdRights, FdTable, Rights, fdcopy_remapped, fdescfree_remapped,
+    CloseRange, Fd, FdRights, FdTable, Rights, fdcopy_remapped, fdcopy_remapped_into,
+    fdescfree_remapped,
 };
 use fdtable_common::*;
 use proptest::prelude::*;
+
+/// Closes every descriptor of `t` (its storage stays).
+fn empty<H>(t: &mut FdTable<H>) {
+    let closed = t
+        .close_range(Fd::STDIN, Fd::MAX, CloseRange::Close)
+        .expect("closing everything needs no allocation");
+    drop(closed);
+    assert!(t.is_empty());
+}
 
 /// Files in the pool; the last `UNPASSABLE` of them are not passable.
 const POOL: usize = 6;
@@ -342,6 +352,9 @@ fn run<H: TestHandle>(scale: Scale, limit: usize, ops: &[Op]) {
             map: BTreeMap::new(),
         },
     )];
+    // The in-place forms build into this table, emptied after each use (so it keeps
+    // whatever storage it grew: each build starts from a used, empty table).
+    let mut spare: FdTable<H> = FdTable::with_limit(5000);
     for (step, op) in ops.iter().enumerate() {
         let k = match op {
             Op::Alloc { t, .. }
@@ -504,6 +517,10 @@ fn run<H: TestHandle>(scale: Scale, limit: usize, ops: &[Op]) {
                 }
                 Op::Fork { .. } => {
                     let child = t.fork_copy().expect("small tables fork");
+                    t.fork_copy_into(&mut spare).expect("small tables fork");
+                    assert!(spare == child, "{op:?}: fork_copy_into differs");
+                    assert_eq!(spare.limit(), child.limit(), "{op:?}");
+                    empty(&mut spare);
                     let mut cm = m.clone();
                     cm.map.retain(|_, e| passable(e.0));
                     new_table = Some((child, cm));
@@ -544,6 +561,21 @@ fn run<H: TestHandle>(scale: Scale, limit: usize, ops: &[Op]) {
                 Op::Remap { ref list, .. } => {
                     let want = m.remap(list);
                     let got = fdcopy_remapped(t, list);
+                    let spare_limit = spare.limit();
+                    let got_in = fdcopy_remapped_into(&mut spare, t, list);
+                    match (&got, got_in) {
+                        (Ok(nt), Ok(())) => {
+                            assert!(spare == *nt, "{op:?}: fdcopy_remapped_into differs");
+                            assert_eq!(spare.limit(), nt.limit(), "{op:?}");
+                        }
+                        (Err(e), Err(e_in)) => {
+                            assert_eq!(*e, e_in, "{op:?}");
+                            assert!(spare.is_empty(), "{op:?}: failed, not empty");
+                            assert_eq!(spare.limit(), spare_limit, "{op:?}: limit kept");
+                        }
+                        (g, g_in) => panic!("{op:?}: {:?} vs in place {g_in:?}", g.as_ref().err()),
+                    }
+                    empty(&mut spare);
                     match (got, want) {
                         (Ok(nt), Ok(nm)) => new_table = Some((nt, nm)),
                         (Err(e), Err(w)) => assert_eq!(e, w, "{op:?}"),

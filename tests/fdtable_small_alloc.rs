@@ -1,7 +1,9 @@
 //! "Small tables need no separate heap allocation for the bitmap": while a table of up
 //! to 64 descriptors fills up, the only heap requests are the slot array's doublings
 //! (its descriptors share one rights set, so there is no rights-class array and nothing
-//! in the rights pool's heap either).
+//! in the rights pool's heap either). Up to [`INLINE_SLOTS`] descriptors a table, its
+//! fork copy and its remapped copy make no heap request at all: the slots are the
+//! header's own.
 //! One test in this binary, so the counting allocator sees no other test's requests.
 
 mod fdtable_common;
@@ -10,7 +12,7 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
-use capexec::fdtable::FdRights;
+use capexec::fdtable::{FdRights, INLINE_SLOTS, fdcopy_remapped};
 use fdtable_common::*;
 
 static ARMED: AtomicBool = AtomicBool::new(false);
@@ -71,10 +73,11 @@ fn small_tables_allocate_only_their_slots() {
     assert_eq!(slot, std::mem::size_of::<usize>());
     // (limit, slot-array lengths expected while opening `limit` descriptors, and
     // whether anything else may be requested)
-    let cases: [(usize, &[usize], bool); 3] = [
-        (64, &[8, 16, 32, 64], false),
-        (20, &[8, 16, 20], false),
-        (65, &[8, 16, 32, 64, 65], true),
+    let cases: [(usize, &[usize], bool); 4] = [
+        (64, &[32, 64], false),
+        (20, &[20], false),
+        (65, &[32, 64, 65], true),
+        (16, &[], false),
     ];
     for (limit, slots, bitmap_grows) in cases {
         let a = file(1);
@@ -97,10 +100,22 @@ fn small_tables_allocate_only_their_slots() {
             assert_eq!(seen, want, "limit {limit}: unexpected heap requests");
         }
         assert_eq!(t.len(), limit);
-        // Forking a small table makes one request: its slot array; a bigger one also
-        // needs bitmap words.
+        // Forking a small table makes one request: its slot array (none within the
+        // header's slots); a bigger one also needs bitmap words.
         let seen = requests(|| drop(t.fork_copy().expect("fork")));
-        assert_eq!(seen.first(), Some(&(limit * slot)), "fork: {seen:?}");
-        assert_eq!(seen.len() > 1, bitmap_grows, "fork: {seen:?}");
+        if limit <= INLINE_SLOTS {
+            assert!(seen.is_empty(), "fork: {seen:?}");
+        } else {
+            assert_eq!(seen.first(), Some(&(limit * slot)), "fork: {seen:?}");
+            assert_eq!(seen.len() > 1, bitmap_grows, "fork: {seen:?}");
+        }
+        // The remapped copy of every descriptor: the same.
+        let all: Vec<i32> = (0..limit as i32).collect();
+        let seen = requests(|| drop(fdcopy_remapped(&t, &all).expect("remap")));
+        if limit <= INLINE_SLOTS {
+            assert!(seen.is_empty(), "remap: {seen:?}");
+        } else {
+            assert_eq!(seen.first(), Some(&(limit * slot)), "remap: {seen:?}");
+        }
     }
 }

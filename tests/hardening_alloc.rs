@@ -20,7 +20,10 @@ use capexec::exec::{
     AddressSpace, MapRequest, Placement, Process, Protection, SyncMode, UserAccess, UserMemory,
     VirtualMemory, exec_copyin_data_fds, exec_sysspace_data_fds, kern_execve,
 };
-use capexec::fdtable::{CloseRange, Fd, FdRights, FdTable, Rights, SharedFdTable, fdcopy_remapped};
+use capexec::fdtable::{
+    CloseRange, Fd, FdRights, FdTable, INLINE_SLOTS, Rights, SharedFdTable, fdcopy_remapped,
+    fdcopy_remapped_into,
+};
 use capexec_sim::{SimAddressSpace, minimal_cloudabi_elf};
 use hardening_common::{HFile, HKind, Slot, XorShift, table_snapshot};
 
@@ -269,6 +272,26 @@ fn ts(n: usize, high: Option<usize>) -> TS {
 
 fn ts_state(s: &TS) -> TableState {
     table_state(&s.t, &s.pool)
+}
+
+/// An empty table with limit 777 to build into: fresh, or `used` (it held 100
+/// descriptors with two rights sets, so it has heap slots, a class array and pool room).
+fn emptied(used: bool) -> FdTable<Arc<HFile>> {
+    let mut t = FdTable::with_limit(777);
+    if used {
+        let pool = pool();
+        for i in 0..100 {
+            let r = if i % 2 == 0 {
+                exe_rights()
+            } else {
+                FdRights::ALL
+            };
+            assert!(t.open(pool[1].clone(), r).is_ok());
+        }
+        assert!(t.close_range(Fd::STDIN, Fd::MAX, CloseRange::Close).is_ok());
+        assert!(t.is_empty() && t.capacity() >= 100);
+    }
+    t
 }
 
 /// A list of `n` open descriptors of a `ts(300, Some(5000))` table (passable ones).
@@ -875,12 +898,19 @@ fn every_allocation_point_fails_cleanly() {
         nomem,
     ));
     reports.push(sweep(
-        "alloc on an empty table",
+        // An empty table has its header's slots: the first allocation is past them.
+        "alloc past the header's slots of an empty table",
         || ts(0, None),
         ts_state,
         |s| {
-            s.t.open(s.pool[1].clone(), FdRights::ALL)
-                .map_err(|r| r.errno)
+            let f = s.pool[1].clone();
+            s.t.alloc(
+                Fd::from_index(INLINE_SLOTS).unwrap(),
+                f,
+                FdRights::ALL,
+                false,
+            )
+            .map_err(|r| r.errno)
         },
         nomem,
     ));
@@ -981,6 +1011,20 @@ fn every_allocation_point_fails_cleanly() {
         |(_, t)| t.fork_copy(),
         nomem,
     ));
+    // In place, into a fresh table and into an empty one that has storage of its own
+    // (grown slots, a class array, pool room): a failure leaves it empty with its limit.
+    for (name, used) in [
+        ("fork_copy_into (300 + fd 5000), fresh", false),
+        ("fork_copy_into (300 + fd 5000), used and emptied", true),
+    ] {
+        reports.push(sweep(
+            name,
+            move || (ts(300, Some(5000)), emptied(used)),
+            |(s, new)| (ts_state(s), new.len(), new.limit()),
+            |(s, new)| s.t.fork_copy_into(new),
+            nomem,
+        ));
+    }
 
     // Remapped copy.
     for (name, n) in [
@@ -997,6 +1041,23 @@ fn every_allocation_point_fails_cleanly() {
             },
             |(s, _)| ts_state(s),
             |(s, list)| fdcopy_remapped(&s.t, list),
+            nomem,
+        ));
+    }
+    for (name, n, used) in [
+        ("fdcopy_remapped_into (3), fresh", 3usize, false),
+        ("fdcopy_remapped_into (1000), fresh", 1000, false),
+        ("fdcopy_remapped_into (1000), used and emptied", 1000, true),
+    ] {
+        reports.push(sweep(
+            name,
+            move || {
+                let s = ts(300, Some(5000));
+                let list = passable_list(&s, n);
+                (s, list, emptied(used))
+            },
+            |(s, _, new)| (ts_state(s), new.len(), new.limit()),
+            |(s, list, new)| fdcopy_remapped_into(new, &s.t, list),
             nomem,
         ));
     }

@@ -66,6 +66,12 @@ impl FdBitmap {
         words: 0,
     };
 
+    /// Whether the bitmap has nothing on the heap (at most one word).
+    #[inline(always)]
+    pub(crate) fn is_header_only(&self) -> bool {
+        self.rest.is_none()
+    }
+
     /// Level-0 words covered (at least the inline one).
     #[inline]
     fn nwords(&self) -> usize {

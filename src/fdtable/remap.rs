@@ -38,6 +38,36 @@ pub fn fdcopy_remapped<H: FileHandle>(old: &FdTable<H>, fds: &[i32]) -> Result<F
     Ok(new)
 }
 
+/// [`fdcopy_remapped`] built in place in `new`, an empty table (no open descriptor:
+/// `EINVAL` otherwise, nothing changed), which takes `old`'s limit. The checks and their
+/// order are [`fdcopy_remapped`]'s. The table is never moved: a kernel that has the new
+/// image's storage already (a [`SharedFdTable`] made for it, a spare table in its
+/// process structure) fills it directly, as FreeBSD's `fdcopy_remapped` fills the
+/// `filedesc` it allocated, and installs it by swapping it in (`core::mem::swap` under
+/// the lock, or the process's handle to its [`SharedFdTable`] replaced). Any storage
+/// `new` had is released first. On failure
+/// `new` is left empty with its own limit, every reference taken released, and `old`
+/// unchanged.
+///
+/// # References
+/// - FreeBSD r285622, `sys/kern/kern_descrip.c` `fdcopy_remapped`.
+#[inline]
+pub fn fdcopy_remapped_into<H: FileHandle>(
+    new: &mut FdTable<H>,
+    old: &FdTable<H>,
+    fds: &[i32],
+) -> Result<(), Errno> {
+    let limit = new.begin_in_place(old.limit())?;
+    let r = check_remap_len(old, fds)
+        .and_then(|()| new.reserve_dense(fds.len(), remap_classes(old, fds)))
+        .and_then(|()| fill_remapped(new, old, fds));
+    match r {
+        Ok(true) => Ok(()),
+        Ok(false) => new.abandon_in_place(limit, Errno::ENOMEM),
+        Err(e) => new.abandon_in_place(limit, e),
+    }
+}
+
 /// Step 1 of [`fdcopy_remapped`]: `E2BIG` when the list is longer than the table.
 #[inline]
 pub(crate) fn check_remap_len<H: FileHandle>(old: &FdTable<H>, fds: &[i32]) -> Result<(), Errno> {
@@ -65,7 +95,7 @@ pub(crate) fn remap_classes<H>(old: &FdTable<H>, fds: &[i32]) -> usize {
 /// reserved for `fds.len()` entries and [`remap_classes`] rights sets, so this never
 /// allocates; `Ok(false)` (nothing copied) when the room reserved for rights sets is too
 /// small for `old` (its sets changed since). Cost O(`fds.len()`).
-#[inline]
+#[inline(always)]
 pub(crate) fn fill_remapped<H: FileHandle>(
     new: &mut FdTable<H>,
     old: &FdTable<H>,

@@ -178,6 +178,12 @@ impl RightsPool {
         self.more.as_mut().map(|m| &mut m[0])
     }
 
+    /// Whether the pool has nothing on the heap (class 0 only).
+    #[inline(always)]
+    pub(crate) fn is_header_only(&self) -> bool {
+        self.more.is_none()
+    }
+
     /// Makes `rights`, used by `n` descriptors, the only set of this empty pool (class
     /// 0): a table being built whose descriptors share one set.
     #[inline(always)]

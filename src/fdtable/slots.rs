@@ -19,9 +19,19 @@ use alloc::vec::Vec;
 use super::rights_pool::Class;
 use crate::Errno;
 
+/// Slots held in the table header itself, before any allocation (FreeBSD's `NDFILE`
+/// slots of `struct filedesc0`, Linux's `fd_array` of `struct files_struct`).
+pub const INLINE_SLOTS: usize = 16;
+
+/// The handle array: in the header up to [`INLINE_SLOTS`], on the heap beyond.
+enum Files<H> {
+    Inline([Option<H>; INLINE_SLOTS]),
+    Heap(Vec<Option<H>>),
+}
+
 /// The slots of a table: `len()` descriptors.
 pub(crate) struct Slots<H> {
-    files: Vec<Option<H>>,
+    files: Files<H>,
     /// `None` while every descriptor has class 0; otherwise as long as `files` (a boxed
     /// slice: 16 bytes in the table header, not a vector's 24).
     classes: Option<Box<[Class]>>,
@@ -30,27 +40,51 @@ pub(crate) struct Slots<H> {
 impl<H> Slots<H> {
     /// No slot (allocates nothing).
     pub(crate) const EMPTY: Slots<H> = Slots {
-        files: Vec::new(),
+        files: Files::Inline([const { None }; INLINE_SLOTS]),
         classes: None,
     };
 
-    /// `n` free slots, with a class array when `with_classes`. `ENOMEM` on failure.
+    /// At least `n` free slots (the inline ones up to [`INLINE_SLOTS`], exactly `n`
+    /// beyond), with a class array when `with_classes`. `ENOMEM` on failure.
+    #[inline]
     pub(crate) fn try_new(n: usize, with_classes: bool) -> Result<Slots<H>, Errno> {
         let mut s = Slots::EMPTY;
-        if n > 0 {
-            s.files.try_reserve_exact(n).map_err(|_| Errno::ENOMEM)?;
-            if with_classes {
-                s.classes = Some(Self::try_class_array(n)?);
-            }
-            s.files.resize_with(n, || None);
-        }
+        s.make_free(n, with_classes)?;
         Ok(s)
+    }
+
+    /// All slots.
+    #[inline(always)]
+    fn all(&self) -> &[Option<H>] {
+        match &self.files {
+            Files::Inline(a) => a,
+            Files::Heap(v) => v,
+        }
+    }
+
+    /// All slots, to be written.
+    #[inline(always)]
+    fn all_mut(&mut self) -> &mut [Option<H>] {
+        match &mut self.files {
+            Files::Inline(a) => a,
+            Files::Heap(v) => v,
+        }
+    }
+
+    /// Whether these slots are the header's own (inline, no class array): nothing on
+    /// the heap.
+    #[inline(always)]
+    pub(crate) fn is_header_only(&self) -> bool {
+        matches!(self.files, Files::Inline(_)) && self.classes.is_none()
     }
 
     /// Number of slots.
     #[inline(always)]
     pub(crate) fn len(&self) -> usize {
-        self.files.len()
+        match &self.files {
+            Files::Inline(_) => INLINE_SLOTS,
+            Files::Heap(v) => v.len(),
+        }
     }
 
     /// Whether every descriptor has class 0 (no class array).
@@ -69,19 +103,19 @@ impl<H> Slots<H> {
     /// The file in slot `fd`, if the slot exists and is occupied.
     #[inline(always)]
     pub(crate) fn file(&self, fd: usize) -> Option<&H> {
-        self.files.get(fd)?.as_ref()
+        self.all().get(fd)?.as_ref()
     }
 
     /// The handles of slots `range`, if they exist.
     #[inline(always)]
     pub(crate) fn files(&self, range: core::ops::Range<usize>) -> Option<&[Option<H>]> {
-        self.files.get(range)
+        self.all().get(range)
     }
 
     /// The handles of slots `range`, to be written, if they exist.
     #[inline(always)]
     pub(crate) fn files_mut(&mut self, range: core::ops::Range<usize>) -> Option<&mut [Option<H>]> {
-        self.files.get_mut(range)
+        self.all_mut().get_mut(range)
     }
 
     /// The rights class of slot `fd` (class 0 when uniform).
@@ -114,7 +148,7 @@ impl<H> Slots<H> {
     #[inline(always)]
     pub(crate) fn put(&mut self, fd: usize, file: H, class: Class) -> Option<(H, Class)> {
         let old_class = self.class(fd);
-        let old = self.files.get_mut(fd)?.replace(file);
+        let old = self.all_mut().get_mut(fd)?.replace(file);
         self.set_class(fd, class);
         old.map(|f| (f, old_class))
     }
@@ -123,36 +157,62 @@ impl<H> Slots<H> {
     #[inline(always)]
     pub(crate) fn take(&mut self, fd: usize) -> Option<(H, Class)> {
         let class = self.class(fd);
-        self.files.get_mut(fd)?.take().map(|f| (f, class))
+        self.all_mut().get_mut(fd)?.take().map(|f| (f, class))
     }
 
-    /// Reserves room for `n` slots in empty slots, in place, for [`push_uniform`](Self::push_uniform),
-    /// with a class array when `with_classes`.
-    #[inline]
-    pub(crate) fn reserve_dense(&mut self, n: usize, with_classes: bool) -> Result<(), Errno> {
-        self.files.try_reserve_exact(n).map_err(|_| Errno::ENOMEM)?;
+    /// Makes these slots, header-only and free (see
+    /// [`is_header_only`](Self::is_header_only)), at least `n` long, every slot free: the
+    /// header's up to [`INLINE_SLOTS`], a heap array of exactly `n` beyond; with a class
+    /// array as long when `with_classes`. `ENOMEM` on failure.
+    #[inline(always)]
+    pub(crate) fn make_free(&mut self, n: usize, with_classes: bool) -> Result<(), Errno> {
+        if n > INLINE_SLOTS {
+            self.files = Files::Heap(Self::try_heap_array(n)?);
+        }
+        self.make_classes(n, with_classes)
+    }
+
+    /// The class array of slots being made for `n` descriptors, when `with_classes`.
+    #[inline(always)]
+    fn make_classes(&mut self, n: usize, with_classes: bool) -> Result<(), Errno> {
         if with_classes {
-            self.classes = Some(Self::try_class_array(n)?);
+            self.classes = Some(Self::try_class_array(n.max(INLINE_SLOTS))?);
         }
         Ok(())
     }
 
-    /// Appends a slot to an array being built densely, within the room reserved (so
-    /// this cannot allocate). A uniform array takes class 0 only.
-    #[cfg(test)]
-    pub(crate) fn push(&mut self, file: H, class: Class) {
-        debug_assert!(self.files.len() < self.files.capacity());
-        debug_assert!(self.can_hold(class));
-        self.files.push(Some(file));
-        self.set_class(self.files.len() - 1, class);
+    /// A heap slot array of exactly `n` free slots. `ENOMEM` on failure.
+    #[inline(never)]
+    fn try_heap_array(n: usize) -> Result<Vec<Option<H>>, Errno> {
+        let mut v = Vec::new();
+        v.try_reserve_exact(n).map_err(|_| Errno::ENOMEM)?;
+        v.resize_with(n, || None);
+        Ok(v)
     }
 
-    /// Appends a slot of class 0 to a uniform array being built densely, within the
-    /// room reserved.
+    /// Fills slots `0..files.len()`, free, in turn (class 0) up to the first error,
+    /// which it hands back: the slots filled so far keep their files, to be released
+    /// with the slots. `ENOMEM` (nothing filled) if there are fewer slots.
     #[inline(always)]
-    pub(crate) fn push_uniform(&mut self, file: H) {
-        debug_assert!(self.files.len() < self.files.capacity());
-        self.files.push(Some(file));
+    pub(crate) fn fill_dense(
+        &mut self,
+        files: impl ExactSizeIterator<Item = Result<H, Errno>>,
+    ) -> Result<(), Errno> {
+        let dst = self.files_mut(0..files.len()).ok_or(Errno::ENOMEM)?;
+        for (slot, file) in dst.iter_mut().zip(files) {
+            debug_assert!(slot.is_none());
+            *slot = Some(file?);
+        }
+        Ok(())
+    }
+
+    /// Puts `file` into slot `fd`, free, of slots being filled densely (a uniform array
+    /// takes class 0 only).
+    #[cfg(test)]
+    pub(crate) fn push(&mut self, fd: usize, file: H, class: Class) {
+        debug_assert!(self.can_hold(class));
+        debug_assert!(self.file(fd).is_none());
+        self.put(fd, file, class);
     }
 
     /// Fills the class array of an array being built densely (made by
@@ -188,7 +248,7 @@ impl<H> Slots<H> {
     #[inline]
     pub(crate) fn adopt_classes(&mut self, spare: Option<Box<[Class]>>) -> Option<Box<[Class]>> {
         match spare {
-            Some(s) if self.uniform() && s.len() == self.files.len() && !s.is_empty() => {
+            Some(s) if self.uniform() && s.len() == self.len() && !s.is_empty() => {
                 self.classes.replace(s)
             }
             other => other,

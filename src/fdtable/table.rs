@@ -16,9 +16,6 @@ pub const DEFAULT_LIMIT: usize = 1 << 20;
 /// The most descriptors any table can have: every number fits a non-negative `i32`.
 pub const MAX_LIMIT: usize = i32::MAX as usize + 1;
 
-/// Smallest slot array allocated once a table is used (FreeBSD `NDFILE` is 20).
-const MIN_SLOTS: usize = 8;
-
 /// What a table must grow by before an operation can go on: a larger slot array, a
 /// class array for a uniform one, or room in its pool of rights sets (0: no growth of
 /// that part).
@@ -318,10 +315,12 @@ impl<H> FdTable<H> {
         (self.end as usize).checked_sub(1).and_then(Fd::from_index)
     }
 
-    /// Number of slots allocated (capacity; grows by doubling, never shrinks).
+    /// Number of descriptors the table holds without growing, at most the limit: the
+    /// [`INLINE_SLOTS`](super::INLINE_SLOTS) slots of its header while it is small (no
+    /// allocation), then its heap slot array, which grows by doubling and never shrinks.
     #[inline]
     pub fn capacity(&self) -> usize {
-        self.slots.len()
+        self.slots.len().min(self.limit as usize)
     }
 
     /// The file and rights of `fd`: `EBADF` if it is not open.
@@ -469,7 +468,6 @@ impl<H> FdTable<H> {
         let need = fd.saturating_add(1);
         Some(
             need.max(self.slots.len().saturating_mul(2))
-                .max(MIN_SLOTS)
                 .min((self.limit as usize).max(need)),
         )
     }
@@ -900,10 +898,10 @@ impl<H> FdTable<H> {
     /// Reserves room for exactly `n` dense descriptors using at most `classes` distinct
     /// rights sets in an empty table, in place (building in place avoids moving the
     /// table header through `Result`s).
-    #[inline]
+    #[inline(always)]
     pub(crate) fn reserve_dense(&mut self, n: usize, classes: usize) -> Result<(), Errno> {
         if n > 0 {
-            self.slots.reserve_dense(n, classes > 1)?;
+            self.slots.make_free(n, classes > 1)?;
             self.map.try_grow(n)?;
             // Class 0 is inline: the heap holds the others.
             if classes > 1 {
@@ -942,7 +940,7 @@ impl<H> FdTable<H> {
         let Ok(class) = self.pool.acquire(rights) else {
             return Err(file);
         };
-        self.slots.push(file, class);
+        self.slots.push(self.open_count as usize, file, class);
         self.open_count += 1;
         Ok(())
     }
@@ -956,21 +954,21 @@ impl<H> FdTable<H> {
     /// rights set that is all, otherwise each class is translated through a 16-entry
     /// table ([`ClassMap`]). On failure the references taken so far are released (none
     /// is ever the last one: `old` holds each file) and `self` is left to be dropped.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn fill_remapped_from(&mut self, old: &FdTable<H>, fds: &[i32]) -> Result<(), Errno>
     where
         H: FileHandle,
     {
         // The handles first: one tight pass that checks every descriptor.
-        for &raw in fds {
+        self.slots.fill_dense(fds.iter().map(|&raw| {
             crate::work::count(crate::work::Work::Slot);
             let fd = Fd::from_raw(raw)?;
             let file = old.slots.file(fd.index()).ok_or(Errno::EBADF)?;
             if !file.is_passable() {
                 return Err(Errno::EINVAL);
             }
-            self.slots.push_uniform(file.try_clone()?);
-        }
+            file.try_clone()
+        }))?;
         if super::remap::remap_classes(old, fds) <= 1 {
             // One rights set for every copy (every descriptor of `old` has class 0, or
             // there is at most one copy): class 0 here, no class array.
@@ -992,6 +990,41 @@ impl<H> FdTable<H> {
         self.open_count = counter(fds.len());
         self.finish_dense();
         Ok(())
+    }
+
+    /// Starts building a table in place in `self`, which must be empty (`EINVAL`
+    /// otherwise): a fresh table with `limit`, any storage `self` had released. Hands
+    /// back `self`'s own limit, for [`abandon_in_place`](Self::abandon_in_place).
+    #[inline]
+    pub(crate) fn begin_in_place(&mut self, limit: usize) -> Result<usize, Errno> {
+        if self.open_count != 0 {
+            return Err(Errno::EINVAL);
+        }
+        let own = self.limit as usize;
+        if self.pristine() {
+            // Empty: every bit clear and every slot free already.
+            self.end = 0;
+            self.freefile = 0;
+            self.limit = counter(limit.min(MAX_LIMIT));
+        } else {
+            *self = FdTable::with_limit(limit);
+        }
+        Ok(own)
+    }
+
+    /// Whether this empty table holds no storage beyond its header (so that starting
+    /// over in place needs no drop).
+    #[inline(always)]
+    fn pristine(&self) -> bool {
+        self.slots.is_header_only() && self.map.is_header_only() && self.pool.is_header_only()
+    }
+
+    /// Undoes a failed in-place build: `self` becomes an empty table with `limit` again
+    /// (every reference taken is released). Hands back `Err(errno)`.
+    #[cold]
+    pub(crate) fn abandon_in_place(&mut self, limit: usize, errno: Errno) -> Result<(), Errno> {
+        *self = FdTable::with_limit(limit);
+        Err(errno)
     }
 
     /// Finishes a dense table of `open_count` entries: bitmap and counters.
@@ -1024,17 +1057,36 @@ impl<H: FileHandle> FdTable<H> {
         Ok(new)
     }
 
+    /// [`fork_copy`](Self::fork_copy) built in place in `new`, an empty table (no open
+    /// descriptor: `EINVAL` otherwise, nothing changed), which takes this table's limit.
+    /// The table is never moved: a kernel that has the child's storage already (its
+    /// process structure, a [`SharedFdTable`](super::SharedFdTable) made for it) fills it
+    /// directly, as FreeBSD's `fdcopy` fills the `filedesc` it allocated. Any storage
+    /// `new` had is released first. On failure (`ENOMEM`, `EBADF`) `new` is left empty
+    /// with its own limit, every reference taken released, and `self` unchanged.
+    ///
+    /// # References
+    /// - FreeBSD `fdcopy`; POSIX.1-2017 `fork`.
+    pub fn fork_copy_into(&self, new: &mut FdTable<H>) -> Result<(), Errno> {
+        let limit = new.begin_in_place(self.limit as usize)?;
+        let r = match new.prepare(self.fork_need()) {
+            Ok(()) => self.fork_fill(new),
+            Err(e) => Err(e),
+        };
+        match r {
+            Ok(true) => Ok(()),
+            Ok(false) => new.abandon_in_place(limit, Errno::ENOMEM),
+            Err(e) => new.abandon_in_place(limit, e),
+        }
+    }
+
     /// What a fork copy of this table needs: the highest open descriptor plus one slots,
-    /// at least the smallest slot array, at most the limit; room for every rights class.
+    /// (the header's own while that is at most [`INLINE_SLOTS`](super::INLINE_SLOTS)); room for
+    /// every rights class.
     #[inline]
     pub(crate) fn fork_need(&self) -> Need {
-        let n = self.end as usize;
         Need {
-            slots: if n == 0 {
-                0
-            } else {
-                n.max(MIN_SLOTS).min((self.limit as usize).max(n))
-            },
+            slots: self.end as usize,
             with_classes: !self.slots.uniform(),
             classes: self.pool.classes() - 1,
             ..Need::NOTHING
@@ -1130,7 +1182,7 @@ impl<H> FdTable<H> {
     #[inline]
     pub(crate) fn prepare(&mut self, need: Need) -> Result<(), Errno> {
         if need.slots > 0 {
-            self.slots = Slots::try_new(need.slots, need.with_classes)?;
+            self.slots.make_free(need.slots, need.with_classes)?;
             self.map.try_grow(self.slots.len())?;
         }
         if need.classes > 0 {
