@@ -246,6 +246,10 @@ impl Process for FlatProcess {
         capexec::fdtable::fdinstall_remapped(self.fd_table(), new)
     }
 
+    fn install_fd_table_in_place(&mut self, new: &mut capexec::fdtable::FdTable<Self::Handle>) {
+        capexec::fdtable::fdinstall_remapped_in_place(self.fd_table(), new);
+    }
+
     type File = TFile;
     type Handle = Arc<TFile>;
     type Memory = FlatMem;

@@ -95,6 +95,10 @@ impl<F: ?Sized + File + ImageFile> Process for NativeProcess<F> {
         capexec::fdtable::fdinstall_remapped(self.fd_table(), new)
     }
 
+    fn install_fd_table_in_place(&mut self, new: &mut capexec::fdtable::FdTable<Self::Handle>) {
+        capexec::fdtable::fdinstall_remapped_in_place(self.fd_table(), new);
+    }
+
     type File = F;
     type Handle = Arc<F>;
     type Memory = TraceeAddressSpace;

@@ -10,7 +10,7 @@ use super::exec_abi::{AbiAddr, ExecAbi, UserAddress};
 use super::image_args::ImageArgs;
 use super::usermem::{UserMemory, check_user_range, copyin};
 use crate::Errno;
-use crate::fdtable::{FileHandle, SharedFdTable};
+use crate::fdtable::{FdTable, FileHandle, SharedFdTable};
 
 /// Descriptor lists up to this length are kept on the stack.
 pub const SMALL_FD_LIST: usize = 64;
@@ -83,8 +83,7 @@ impl FdList {
 /// # References
 /// - FreeBSD r285622, `sys/kern/kern_exec.c` `exec_copyin_data_fds`; `exec_copyin_args`
 ///   with `UIO_USERSPACE`.
-// Inlined into `proc_exec`, so that the arguments and their table are built where they stay.
-#[inline(always)]
+#[inline]
 pub fn exec_copyin_data_fds<H, R, M>(
     table: &SharedFdTable<H, R>,
     mem: &M,
@@ -93,6 +92,31 @@ pub fn exec_copyin_data_fds<H, R, M>(
     fds: AbiAddr<M>,
     fds_len: AbiAddr<M>,
 ) -> Result<ImageArgs<H>, Errno>
+where
+    H: FileHandle,
+    R: lock_api::RawMutex,
+    M: UserMemory + ?Sized,
+{
+    let mut args = ImageArgs::empty();
+    exec_copyin_data_fds_into(&mut args, table, mem, data, data_len, fds, fds_len)?;
+    Ok(args)
+}
+
+/// [`exec_copyin_data_fds`] into `args`, empty ([`ImageArgs::empty`]), in place: the
+/// driver's own storage, so that the arguments and their table are built where they stay
+/// until the table is installed (it is hundreds of bytes). On failure `args` holds
+/// nothing that needs releasing beyond what dropping it does.
+// Inlined into `proc_exec`.
+#[inline(always)]
+pub(crate) fn exec_copyin_data_fds_into<H, R, M>(
+    args: &mut ImageArgs<H>,
+    table: &SharedFdTable<H, R>,
+    mem: &M,
+    data: AbiAddr<M>,
+    data_len: AbiAddr<M>,
+    fds: AbiAddr<M>,
+    fds_len: AbiAddr<M>,
+) -> Result<(), Errno>
 where
     H: FileHandle,
     R: lock_api::RawMutex,
@@ -127,7 +151,7 @@ where
         addr = addr.checked_add_usize(len).unwrap_or(addr);
     }
     // 6.
-    remap(table, buf, list.as_slice())
+    remap(args, table, buf, list.as_slice())
 }
 
 /// Builds an exec's [`ImageArgs`] from argument data and a descriptor list the kernel
@@ -203,7 +227,9 @@ where
         dst.copy_from_slice(data);
     }
     // 4.
-    remap(table, buf, fds)
+    let mut args = ImageArgs::empty();
+    remap(&mut args, table, buf, fds)?;
+    Ok(args)
 }
 
 /// Steps 1 and 2 of both entries: the data against `ARG_MAX`, the list against the
@@ -246,22 +272,22 @@ fn data_buffer(data_len: usize) -> Result<Vec<u8>, Errno> {
     Ok(buf)
 }
 
-/// The last step of both entries: the remapped table, built in one lock section.
+/// The last step of both entries: the remapped table, built in one lock section in
+/// place in `args` (empty), which takes `buf`.
 #[inline(always)]
 fn remap<H, R>(
+    args: &mut ImageArgs<H>,
     table: &SharedFdTable<H, R>,
     buf: Vec<u8>,
     list: &[i32],
-) -> Result<ImageArgs<H>, Errno>
+) -> Result<(), Errno>
 where
     H: FileHandle,
     R: lock_api::RawMutex,
 {
-    let new = table.fdcopy_remapped(list)?;
-    Ok(ImageArgs {
-        buf,
-        table: Some(new),
-    })
+    args.buf = buf;
+    let new = args.table.insert(FdTable::new());
+    table.fdcopy_remapped_into(new, list)
 }
 
 #[cfg(test)]

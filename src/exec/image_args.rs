@@ -2,13 +2,15 @@
 
 use alloc::vec::Vec;
 
-use crate::fdtable::{FdTable, fdescfree_remapped};
+use crate::fdtable::FdTable;
+#[cfg(doc)]
+use crate::fdtable::fdescfree_remapped;
 
 /// The kernel-side copy of an exec's arguments: the argument data (with the NUL the
 /// kernel appends) and the remapped descriptor table built for the new image.
 ///
-/// Dropping it before the point of no return releases the table through
-/// [`fdescfree_remapped`], so an exec that fails leaks no reference.
+/// Dropping it before the point of no return releases the table (what
+/// [`fdescfree_remapped`] does, in place), so an exec that fails leaks no reference.
 pub struct ImageArgs<H> {
     /// `data_len + 1` bytes (data, then NUL) when `data_len > 0`, empty otherwise.
     pub(crate) buf: Vec<u8>,
@@ -17,6 +19,15 @@ pub struct ImageArgs<H> {
 }
 
 impl<H> ImageArgs<H> {
+    /// No data and no table yet: the storage an exec's arguments are built in, in place.
+    #[inline]
+    pub(crate) const fn empty() -> ImageArgs<H> {
+        ImageArgs {
+            buf: Vec::new(),
+            table: None,
+        }
+    }
+
     /// The argument data as the program passed it (without the appended NUL).
     #[inline]
     pub fn data(&self) -> &[u8] {
@@ -42,18 +53,11 @@ impl<H> ImageArgs<H> {
         self.table.as_ref()
     }
 
-    /// Takes the table out for installation (after the point of no return).
+    /// The table, to be installed in place (after the point of no return): it then
+    /// holds the old table, released when these arguments are dropped.
     #[inline]
-    pub(crate) fn take_table(&mut self) -> Option<FdTable<H>> {
-        self.table.take()
-    }
-}
-
-impl<H> Drop for ImageArgs<H> {
-    fn drop(&mut self) {
-        if let Some(t) = self.table.take() {
-            fdescfree_remapped(t);
-        }
+    pub(crate) fn table_mut(&mut self) -> Option<&mut FdTable<H>> {
+        self.table.as_mut()
     }
 }
 

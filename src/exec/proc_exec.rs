@@ -1,6 +1,6 @@
 //! The `proc_exec` driver: copy in, check, point of no return, install.
 
-use super::copyin::exec_copyin_data_fds;
+use super::copyin::exec_copyin_data_fds_into;
 use super::exec_abi::AbiAddr;
 use super::image_args::ImageArgs;
 use super::usermem::UserMemory;
@@ -8,6 +8,8 @@ use super::vm::{MapRequest, VirtualMemory};
 use crate::Errno;
 #[cfg(doc)]
 use crate::fdtable::fdinstall_remapped;
+#[cfg(doc)]
+use crate::fdtable::fdinstall_remapped_in_place;
 use crate::fdtable::{Fd, FdTable, File, FileHandle, FileType, Rights, SharedFdTable};
 
 /// The process that calls `proc_exec`, as the driver needs it.
@@ -215,6 +217,23 @@ pub trait Process {
     /// # References
     /// - FreeBSD r285622 `fdinstall_remapped`; `sys/kern/kern_descrip.c` `fdunshare`.
     fn install_fd_table(&mut self, new: FdTable<Self::Handle>) -> FdTable<Self::Handle>;
+
+    /// [`install_fd_table`](Self::install_fd_table) in place, what the exec driver
+    /// calls: `new` (built in place by the driver) becomes the process's table and
+    /// holds the old one afterwards, dropped by the driver after every lock is
+    /// released. Cannot fail and must not allocate.
+    ///
+    /// The default moves `new` through [`install_fd_table`](Self::install_fd_table). A
+    /// kernel that swaps in place there overrides this with
+    /// [`fdinstall_remapped_in_place`]`(self.fd_table(), new)`, which moves neither table
+    /// (a table is hundreds of bytes).
+    ///
+    /// # References
+    /// - FreeBSD r285622 `fdinstall_remapped` (a pointer swap).
+    fn install_fd_table_in_place(&mut self, new: &mut FdTable<Self::Handle>) {
+        let installed = core::mem::take(new);
+        *new = self.install_fd_table(installed);
+    }
 }
 
 /// The two phases of loading a new image.
@@ -463,8 +482,8 @@ where
     P: Process + ?Sized,
     A: ImageActivator<P> + ?Sized,
 {
-    do_execve(process, activator, fd, |p| {
-        exec_copyin_data_fds(p.fd_table(), p.memory(), data, data_len, fds, fds_len)
+    do_execve(process, activator, fd, |p, args| {
+        exec_copyin_data_fds_into(args, p.fd_table(), p.memory(), data, data_len, fds, fds_len)
     })
 }
 
@@ -495,27 +514,37 @@ where
     A: ImageActivator<P> + ?Sized,
 {
     // A descriptor number is never negative: the cast is exact.
-    do_execve(process, activator, executable.raw() as u32, |_| Ok(args))
+    do_execve(process, activator, executable.raw() as u32, |_, a| {
+        *a = args;
+        Ok(())
+    })
 }
 
 /// The driver both entries share; `args` builds the exec's arguments once the process
 /// is single-threaded.
-fn do_execve<P, A, F>(process: &mut P, activator: &mut A, fd: u32, args: F) -> ExecOutcome<A::Entry>
+fn do_execve<P, A, F>(
+    process: &mut P,
+    activator: &mut A,
+    fd: u32,
+    args_into: F,
+) -> ExecOutcome<A::Entry>
 where
     P: Process + ?Sized,
     A: ImageActivator<P> + ?Sized,
-    F: FnOnce(&P) -> Result<ImageArgs<P::Handle>, Errno>,
+    F: FnOnce(&P, &mut ImageArgs<P::Handle>) -> Result<(), Errno>,
 {
     if process.single_thread_begin().is_err() {
         return ExecOutcome::Restart;
     }
-    // Each step's value stays where it is made (the prepared image is hundreds of bytes:
-    // no tuple to move it through); a failure drops what was built so far, freeing the
-    // remapped table, before the other threads run on.
-    let mut args = match args(process) {
-        Ok(args) => args,
-        Err(e) => return failed(process, e),
-    };
+    // Each step's value stays where it is made (the prepared image and the remapped
+    // table are hundreds of bytes: no tuple or `Result` to move them through); a failure
+    // drops what was built so far, freeing the remapped table, before the other threads
+    // run on.
+    let mut args = ImageArgs::empty();
+    if let Err(e) = args_into(process, &mut args) {
+        drop(args);
+        return failed(process, e);
+    }
     let exe = match check_executable(process.fd_table(), fd) {
         Ok(exe) => exe,
         Err(e) => {
@@ -541,11 +570,12 @@ where
             return ExecOutcome::Killed(e);
         }
     };
-    if let Some(new) = args.take_table() {
-        let old = process.install_fd_table(new);
-        // The lock is released: the old table's files are released here.
-        drop(old);
+    if let Some(new) = args.table_mut() {
+        // Swapped in place: `new` holds the old table now.
+        process.install_fd_table_in_place(new);
     }
+    // The lock is released: the old table's files are released here.
+    drop(args);
     process.single_thread_end(SingleThreadEnd::Exit);
     ExecOutcome::Replaced(entry)
 }

@@ -40,7 +40,10 @@ pub use entry::{Closed, ClosedFiles, Entry, EntryRef, Rejected};
 pub use fd::Fd;
 pub use file::{File, FileIo, FileType, SeekFrom};
 pub use handle::FileHandle;
-pub use remap::{fdcopy_remapped, fdcopy_remapped_into, fdescfree_remapped, fdinstall_remapped};
+pub use remap::{
+    fdcopy_remapped, fdcopy_remapped_into, fdescfree_remapped, fdinstall_remapped,
+    fdinstall_remapped_in_place,
+};
 pub use rights::{FdRights, Rights};
 pub use rights_pool::MAX_RIGHTS_SETS;
 pub use shared::{DefaultRawMutex, SharedFdTable, SharedFdTableGuard};

@@ -127,6 +127,22 @@ pub fn fdinstall_remapped<H, R: lock_api::RawMutex>(
     core::mem::replace(&mut *shared.lock(), new)
 }
 
+/// [`fdinstall_remapped`] in place: swaps `new`, built in place (see
+/// [`fdcopy_remapped_into`]), with the process's table under the lock, so that neither
+/// is moved through a return value; afterwards `new` holds the old table, to be dropped
+/// after the lock is released. Cannot fail. The same rule holds: a table shared with
+/// other processes must not be swapped in place.
+///
+/// # References
+/// - FreeBSD r285622, `sys/kern/kern_descrip.c` `fdinstall_remapped` (which swaps the
+///   process's `filedesc` pointer).
+pub fn fdinstall_remapped_in_place<H, R: lock_api::RawMutex>(
+    shared: &SharedFdTable<H, R>,
+    new: &mut FdTable<H>,
+) {
+    core::mem::swap(&mut *shared.lock(), new);
+}
+
 /// Releases a table that was built by [`fdcopy_remapped`] but never installed (the exec
 /// failed before its point of no return): drops each file reference, nothing else.
 ///

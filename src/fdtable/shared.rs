@@ -283,33 +283,55 @@ impl<H: FileHandle, R: RawMutex> SharedFdTable<H, R> {
     /// section, so they see one consistent snapshot while other threads use the table.
     /// The new table is allocated before that section (after a first, short one that
     /// checks `E2BIG`), and freed after it on failure. The section costs
-    /// O(`fds.len()`).
+    /// O(`fds.len()`). (The table is returned by value: see
+    /// [`fdcopy_remapped_into`](Self::fdcopy_remapped_into) to build it in place.)
     pub fn fdcopy_remapped(&self, fds: &[i32]) -> Result<FdTable<H>, Errno> {
+        let mut new = FdTable::new();
+        self.fdcopy_remapped_into(&mut new, fds)?;
+        Ok(new)
+    }
+
+    /// [`fdcopy_remapped_into`](super::fdcopy_remapped_into) from this table, with
+    /// validation and copy in one lock section as in
+    /// [`fdcopy_remapped`](Self::fdcopy_remapped): `new`, an empty table (`EINVAL`
+    /// otherwise, nothing changed) that is not this one's, gets the copy and this table's
+    /// limit. Its storage is made before the section; on failure the references taken
+    /// are released after it, and `new` is left empty with its own limit.
+    pub fn fdcopy_remapped_into(&self, new: &mut FdTable<H>, fds: &[i32]) -> Result<(), Errno> {
+        if !new.is_empty() {
+            return Err(Errno::EINVAL);
+        }
         let (mut limit, mut classes) = {
             let t = self.lock();
             check_remap_len(&t, fds)?;
             (t.limit(), remap_classes(&t, fds))
         };
+        let own = new.limit();
         loop {
-            let mut new = FdTable::with_limit(limit);
-            new.reserve_dense(fds.len(), classes)?;
+            let reserved = new
+                .begin_in_place(limit)
+                .and_then(|_| new.reserve_dense(fds.len(), classes));
+            if let Err(e) = reserved {
+                return new.abandon_in_place(own, e);
+            }
             let t = self.lock();
             let filled = check_remap_len(&t, fds).and_then(|()| {
                 new.set_limit_unchecked(t.limit());
-                fill_remapped(&mut new, &t, fds)
+                fill_remapped(new, &t, fds)
             });
             // The table gained rights sets in between: reserve again (outside the lock).
             if let Ok(false) = filled {
                 limit = t.limit();
                 classes = remap_classes(&t, fds);
                 drop(t);
-                drop(new);
                 continue;
             }
             drop(t);
-            // On failure `new` (with the references taken so far) is freed here, after
-            // the lock.
-            return filled.map(|_| new);
+            // On failure the references taken so far are released here, after the lock.
+            return match filled {
+                Ok(_) => Ok(()),
+                Err(e) => new.abandon_in_place(own, e),
+            };
         }
     }
 

@@ -13,7 +13,9 @@ use capexec::exec::{
     ExecOutcome, ImageActivator, ImageArgs, Process, VirtualMemory, exec_sysspace_data_fds,
     kern_execve, proc_exec,
 };
-use capexec::fdtable::{DefaultRawMutex, Fd, FdTable, SharedFdTable, fdinstall_remapped};
+use capexec::fdtable::{
+    DefaultRawMutex, Fd, FdTable, SharedFdTable, fdinstall_remapped, fdinstall_remapped_in_place,
+};
 
 use crate::cpu;
 use crate::gdt::{self, USER_CODE, USER_DATA, USER_TLS};
@@ -114,6 +116,11 @@ impl Process for KernelProcess {
     /// One thread per process and no table shared between processes: swap in place.
     fn install_fd_table(&mut self, new: FdTable<Arc<Vnode>>) -> FdTable<Arc<Vnode>> {
         fdinstall_remapped(&self.table, new)
+    }
+
+    // Only this process's threads share the table: swapped in place, neither moved.
+    fn install_fd_table_in_place(&mut self, new: &mut FdTable<Arc<Vnode>>) {
+        fdinstall_remapped_in_place(&self.table, new);
     }
 }
 
