@@ -62,6 +62,9 @@ for n in (3, 64, 1024, 65536):
     row(f"`fdcopy_remapped`, old table 1<<20, n = {n}", "fdcopy_remapped", "capexec",
         "arc_clone_loop", f"old1048576_n{n}", "<= 1.5x", 1.5)
 for n in (3, 64, 1024, 65536):
+    row(f"`fdcopy_remapped_into` (in place), old table 1<<20, n = {n}", "fdcopy_remapped",
+        "capexec_in_place", "arc_clone_loop", f"old1048576_n{n}", "<= 1.5x", 1.5)
+for n in (3, 64, 1024, 65536):
     row(f"`fdcopy_remapped`, four rights sets, n = {n}", "fdcopy_remapped", "capexec_mixed",
         "arc_clone_loop", f"old1048576_n{n}", "(<= 1.5x)", 1.5)
 row("exec flat, 4 KiB + 16 fds", "exec", "capexec_flat", "limit", "4096B_16fds", "<= 3x", 3)
@@ -81,6 +84,10 @@ for layout in ("dense", "sparse"):
     for n in (16, 1024, 65536):
         row(f"fork copy, {layout} {n}", "fork_copy", "capexec", "vec_clone", f"{layout}_{n}",
             "<= 1.5x", 1.5)
+for layout in ("dense", "sparse"):
+    for n in (16, 1024, 65536):
+        row(f"fork copy in place (`fork_copy_into`), {layout} {n}", "fork_copy",
+            "capexec_in_place", "vec_clone", f"{layout}_{n}", "<= 1.5x", 1.5)
 for layout in ("dense", "sparse"):
     for n in (16, 1024, 65536):
         row(f"fork copy, four rights sets, {layout} {n}", "fork_copy", "capexec_mixed",

@@ -19,8 +19,9 @@ instr() {
     out=$(mktemp -d)
     echo "| case | Ir/op |"
     echo "|---|---|"
-    for c in remap3 remap3m arc3 remap64 remap64m arc64 remap1024 remap1024m arc1024 \
-        lookup64 lookup64_vec churn64 churn64_onelevel_hint fork16 fork16m fork16_vec \
+    for c in remap3 remap3i remap3m arc3 remap64 remap64i remap64m arc64 remap1024 \
+        remap1024m arc1024 lookup64 lookup64_vec churn64 churn64_onelevel_hint fork16 \
+        fork16i fork16m fork16_vec forksparse16 forksparse16i forksparse16_vec \
         forksparse1024 forksparse1024m forksparse1024_vec; do
         valgrind --tool=callgrind --toggle-collect='*timed_*' \
             --callgrind-out-file="$out/$c.out" "$target/release/examples/instr" "$c" \

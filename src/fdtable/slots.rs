@@ -190,18 +190,19 @@ impl<H> Slots<H> {
         Ok(v)
     }
 
-    /// Fills slots `0..files.len()`, free, in turn (class 0) up to the first error,
-    /// which it hands back: the slots filled so far keep their files, to be released
-    /// with the slots. `ENOMEM` (nothing filled) if there are fewer slots.
+    /// Fills slots `0..from.len()`, free, with `file(from[i])` in turn (class 0) up to
+    /// the first error, which it hands back: the slots filled so far keep their files, to
+    /// be released with the slots. `ENOMEM` (nothing filled) if there are fewer slots.
     #[inline(always)]
-    pub(crate) fn fill_dense(
+    pub(crate) fn fill_dense<T: Copy>(
         &mut self,
-        files: impl ExactSizeIterator<Item = Result<H, Errno>>,
+        from: &[T],
+        mut file: impl FnMut(T) -> Result<H, Errno>,
     ) -> Result<(), Errno> {
-        let dst = self.files_mut(0..files.len()).ok_or(Errno::ENOMEM)?;
-        for (slot, file) in dst.iter_mut().zip(files) {
+        let dst = self.files_mut(0..from.len()).ok_or(Errno::ENOMEM)?;
+        for (slot, &x) in dst.iter_mut().zip(from) {
             debug_assert!(slot.is_none());
-            *slot = Some(file?);
+            *slot = Some(file(x)?);
         }
         Ok(())
     }

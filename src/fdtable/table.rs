@@ -960,7 +960,7 @@ impl<H> FdTable<H> {
         H: FileHandle,
     {
         // The handles first: one tight pass that checks every descriptor.
-        self.slots.fill_dense(fds.iter().map(|&raw| {
+        self.slots.fill_dense(fds, |raw| {
             crate::work::count(crate::work::Work::Slot);
             let fd = Fd::from_raw(raw)?;
             let file = old.slots.file(fd.index()).ok_or(Errno::EBADF)?;
@@ -968,7 +968,7 @@ impl<H> FdTable<H> {
                 return Err(Errno::EINVAL);
             }
             file.try_clone()
-        }))?;
+        })?;
         if super::remap::remap_classes(old, fds) <= 1 {
             // One rights set for every copy (every descriptor of `old` has class 0, or
             // there is at most one copy): class 0 here, no class array.
@@ -978,18 +978,24 @@ impl<H> FdTable<H> {
                     .set_uniform(old.pool.rights(from), counter(fds.len()));
             }
         } else {
-            // Then the classes, each descriptor checked already.
-            let mut map = ClassMap::new();
-            let (pool, slots) = (&mut self.pool, &mut self.slots);
-            slots.extend_classes(
-                fds.iter()
-                    .map(|&raw| map.translate(pool, old, old.slots.class(raw as usize))),
-            );
-            map.finish(pool)?;
+            self.fill_remapped_classes(old, fds)?;
         }
         self.open_count = counter(fds.len());
         self.finish_dense();
         Ok(())
+    }
+
+    /// The classes of a remapped copy from a table with several rights sets, each
+    /// descriptor checked already (out of line: the one-set copy stays small).
+    #[inline(never)]
+    fn fill_remapped_classes(&mut self, old: &FdTable<H>, fds: &[i32]) -> Result<(), Errno> {
+        let mut map = ClassMap::new();
+        let (pool, slots) = (&mut self.pool, &mut self.slots);
+        slots.extend_classes(
+            fds.iter()
+                .map(|&raw| map.translate(pool, old, old.slots.class(raw as usize))),
+        );
+        map.finish(pool)
     }
 
     /// Starts building a table in place in `self`, which must be empty (`EINVAL`
