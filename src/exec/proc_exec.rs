@@ -449,7 +449,7 @@ pub fn check_executable<H: FileHandle, R: lock_api::RawMutex>(
 ///
 /// 1. single-thread the process ([`Process::single_thread_begin`]; if another thread is
 ///    already doing so: [`ExecOutcome::Restart`]);
-/// 2. [`exec_copyin_data_fds`]: `E2BIG`, `ENOMEM`, `EFAULT`, then the remapped table's
+/// 2. [`exec_copyin_data_fds`](super::exec_copyin_data_fds): `E2BIG`, `ENOMEM`, `EFAULT`, then the remapped table's
 ///    `E2BIG` / `EBADF` / `EINVAL`, in one lock section of the caller's table;
 /// 3. [`check_executable`] (`EBADF`, `ENOTCAPABLE`, `EACCES`, `EINVAL`), then the
 ///    activator's [`prepare`](ImageActivator::prepare) (`ENOEXEC`, `ENOMEM`, the file's
