@@ -85,6 +85,15 @@ pub struct PreparedImage32 {
     pub stack: StackImage,
 }
 
+impl PreparedImage32 {
+    /// Nothing prepared yet: what phase one fills.
+    const EMPTY: PreparedImage32 = PreparedImage32 {
+        image: ElfImage::EMPTY,
+        contents: SegmentContents::EMPTY,
+        stack: StackImage::EMPTY,
+    };
+}
+
 /// The i386 page size: segments are placed in whole pages.
 const PAGE_SIZE: u32 = 4096;
 
@@ -176,14 +185,63 @@ where
         executable: &P::Handle,
         args: &ImageArgs<P::Handle>,
     ) -> Result<PreparedImage32, Errno> {
+        let mut prepared = PreparedImage32::EMPTY;
+        self.fill_prepared::<P>(executable, args, &mut prepared)?;
+        Ok(prepared)
+    }
+
+    #[inline(always)]
+    fn activate(
+        &mut self,
+        process: &mut P,
+        prepared: PreparedImage32,
+        executable: &P::Handle,
+        args: &ImageArgs<P::Handle>,
+    ) -> Result<EntryState32, Errno> {
+        self.activate_from::<P>(process, &prepared, executable, args)
+    }
+
+    // Built where it stays, in the driver's storage: the segment table and the stack
+    // header are hundreds of bytes, not moved through a `Result`.
+    #[inline(always)]
+    fn prepare_in_place(
+        &mut self,
+        _process: &P,
+        executable: &P::Handle,
+        args: &ImageArgs<P::Handle>,
+        out: &mut Option<PreparedImage32>,
+    ) -> Result<(), Errno> {
+        let prepared = out.insert(PreparedImage32::EMPTY);
+        self.fill_prepared::<P>(executable, args, prepared)
+    }
+
+    #[inline(always)]
+    fn activate_in_place(
+        &mut self,
+        process: &mut P,
+        prepared: &mut Option<PreparedImage32>,
+        executable: &P::Handle,
+        args: &ImageArgs<P::Handle>,
+    ) -> Result<EntryState32, Errno> {
+        let prepared = prepared.as_ref().ok_or(Errno::EINVAL)?;
+        self.activate_from::<P>(process, prepared, executable, args)
+    }
+}
+
+impl Cloudabi32Activator<'_> {
+    /// Phase one into `prepared` (empty parts): each step fills its part in place.
+    #[inline(always)]
+    fn fill_prepared<P>(
+        &mut self,
+        executable: &P::Handle,
+        args: &ImageArgs<P::Handle>,
+        prepared: &mut PreparedImage32,
+    ) -> Result<(), Errno>
+    where
+        P: Process + ?Sized,
+        P::File: ImageFile,
+    {
         let l = self.layout;
-        // Built where it stays: each step fills its part of `prepared` in place (the
-        // segment table and the stack header are hundreds of bytes, not moved around).
-        let mut prepared = PreparedImage32 {
-            image: ElfImage::EMPTY,
-            contents: SegmentContents::EMPTY,
-            stack: StackImage::EMPTY,
-        };
         let image = &mut prepared.image;
         image.parse_into(&**executable, l.dyn_base)?;
         let stack = (l.stack_top.saturating_sub(l.stack_size), l.stack_top);
@@ -209,17 +267,23 @@ where
         // Last, the costliest: every byte the new image needs from the file is read
         // here, so nothing is read after the point of no return.
         prepared.contents = prepared.image.read_segments(&**executable)?;
-        Ok(prepared)
+        Ok(())
     }
 
+    /// Phase two from `prepared`.
     #[inline(always)]
-    fn activate(
+    fn activate_from<P>(
         &mut self,
         process: &mut P,
-        prepared: PreparedImage32,
+        prepared: &PreparedImage32,
         executable: &P::Handle,
         args: &ImageArgs<P::Handle>,
-    ) -> Result<EntryState32, Errno> {
+    ) -> Result<EntryState32, Errno>
+    where
+        P: Process + ?Sized,
+        P::File: ImageFile,
+        P::Memory: AddressSpace + UserMemory<Abi = Cloudabi32>,
+    {
         let mem = process.memory_mut();
         mem.reset();
         prepared

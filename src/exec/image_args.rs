@@ -59,6 +59,12 @@ impl<H> ImageArgs<H> {
     pub(crate) fn table_mut(&mut self) -> Option<&mut FdTable<H>> {
         self.table.as_mut()
     }
+
+    /// Drops the table held, in place.
+    #[inline]
+    pub(crate) fn release_table(&mut self) {
+        self.table = None;
+    }
 }
 
 impl<H> core::fmt::Debug for ImageArgs<H> {

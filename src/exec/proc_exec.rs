@@ -380,6 +380,40 @@ pub trait ImageActivator<P: Process + ?Sized> {
         executable: &P::Handle,
         args: &ImageArgs<P::Handle>,
     ) -> Result<Self::Entry, Errno>;
+
+    /// [`prepare`](Self::prepare) into `out` (`None` on entry), what the exec driver
+    /// calls: a prepared image is hundreds of bytes (an ELF segment table, a stack
+    /// header), and an activator that fills `out` in place spares moving it through a
+    /// `Result`. On failure `out` may hold a partly prepared image, which the driver
+    /// drops. The default moves [`prepare`](Self::prepare)'s result into `out`.
+    fn prepare_in_place(
+        &mut self,
+        process: &P,
+        executable: &P::Handle,
+        args: &ImageArgs<P::Handle>,
+        out: &mut Option<Self::PreparedImage>,
+    ) -> Result<(), Errno> {
+        *out = Some(self.prepare(process, executable, args)?);
+        Ok(())
+    }
+
+    /// [`activate`](Self::activate) from the image
+    /// [`prepare_in_place`](Self::prepare_in_place) left in `prepared`, what the exec
+    /// driver calls after the point of no return; the driver drops `prepared` afterwards.
+    /// The default takes the image out and calls [`activate`](Self::activate); `None`
+    /// (which the driver never passes) is `EINVAL`.
+    fn activate_in_place(
+        &mut self,
+        process: &mut P,
+        prepared: &mut Option<Self::PreparedImage>,
+        executable: &P::Handle,
+        args: &ImageArgs<P::Handle>,
+    ) -> Result<Self::Entry, Errno> {
+        match prepared.take() {
+            Some(p) => self.activate(process, p, executable, args),
+            None => Err(Errno::EINVAL),
+        }
+    }
 }
 
 /// How a `proc_exec` ended.
@@ -552,16 +586,17 @@ where
             return failed(process, e);
         }
     };
-    let prepared = match activator.prepare(process, &exe, &args) {
-        Ok(prepared) => prepared,
-        Err(e) => {
-            drop(exe);
-            drop(args);
-            return failed(process, e);
-        }
-    };
+    let mut prepared = None;
+    if let Err(e) = activator.prepare_in_place(process, &exe, &args, &mut prepared) {
+        drop(prepared);
+        drop(exe);
+        drop(args);
+        return failed(process, e);
+    }
     // Point of no return.
-    let entry = match activator.activate(process, prepared, &exe, &args) {
+    let activated = activator.activate_in_place(process, &mut prepared, &exe, &args);
+    drop(prepared);
+    let entry = match activated {
         Ok(entry) => entry,
         Err(e) => {
             // Dropping `args` frees the remapped table (`fdescfree_remapped`).
@@ -574,8 +609,9 @@ where
         // Swapped in place: `new` holds the old table now.
         process.install_fd_table_in_place(new);
     }
-    // The lock is released: the old table's files are released here.
-    drop(args);
+    // The lock is released: the old table's files are released here (in place: the
+    // arguments are hundreds of bytes, not moved into a call).
+    args.release_table();
     process.single_thread_end(SingleThreadEnd::Exit);
     ExecOutcome::Replaced(entry)
 }

@@ -3,8 +3,15 @@
 //! Two parallel arrays: the handles (`Option<H>`, 8 bytes for an `Arc<F>` or any
 //! pointer-sized handle) and the 2-byte rights classes
 //! ([`Class`]) that name the descriptor's rights set in the
-//! table's pool. A lookup of the file reads the handle array only, exactly as a bare
-//! `Vec<Option<H>>` would.
+//! table's pool. A lookup of the file reads the handle array only, as a bare
+//! `Vec<Option<H>>` would, after choosing between its two places:
+//!
+//! - the first [`INLINE_SLOTS`] handles are in the table header itself (FreeBSD's
+//!   `struct filedesc0` holds `NDFILE` = 20, Linux's `struct files_struct` its
+//!   `fd_array`), so a table of up to 16 descriptors, and its fork or remapped copy,
+//!   allocates nothing;
+//! - past them the table moves every handle into one heap array, which grows by doubling
+//!   (the header's slots then stay unused: 128 bytes for 8-byte handles).
 //!
 //! The class array is *uniform* (absent) while every descriptor of the table uses class
 //! 0, which is the case for a table whose descriptors share one rights set: such a table
@@ -38,7 +45,7 @@ pub(crate) struct Slots<H> {
 }
 
 impl<H> Slots<H> {
-    /// No slot (allocates nothing).
+    /// The header's [`INLINE_SLOTS`] free slots, no class array (allocates nothing).
     pub(crate) const EMPTY: Slots<H> = Slots {
         files: Files::Inline([const { None }; INLINE_SLOTS]),
         classes: None,
@@ -166,6 +173,7 @@ impl<H> Slots<H> {
     /// array as long when `with_classes`. `ENOMEM` on failure.
     #[inline(always)]
     pub(crate) fn make_free(&mut self, n: usize, with_classes: bool) -> Result<(), Errno> {
+        debug_assert!(self.is_header_only() && self.all().iter().all(Option::is_none));
         if n > INLINE_SLOTS {
             self.files = Files::Heap(Self::try_heap_array(n)?);
         }
