@@ -90,24 +90,7 @@ const STORED: usize = 1024;
 /// the output's header, not with the work of the call (BENCHMARKS.md, "output
 /// storage"); the `output_storage` group of `benches/remap.rs` measures both ways.
 pub fn iter_stored<O>(b: &mut Bencher, mut routine: impl FnMut() -> O) {
-    b.iter_custom(|iters| {
-        let mut slots: Vec<Option<O>> = (0..STORED).map(|_| None).collect();
-        let mut total = Duration::ZERO;
-        let mut left = iters;
-        while left > 0 {
-            let k = left.min(STORED as u64) as usize;
-            let start = Instant::now();
-            for slot in &mut slots[..k] {
-                *slot = Some(routine());
-            }
-            total += start.elapsed();
-            for slot in &mut slots[..k] {
-                *slot = None;
-            }
-            left -= k as u64;
-        }
-        total
-    })
+    iter_in_place(b, || None, |slot| *slot = Some(routine()));
 }
 
 /// Times `routine` building its output in place, in one of [`STORED`] values made by
