@@ -1075,11 +1075,10 @@ impl<H: FileHandle> FdTable<H> {
     /// - FreeBSD `fdcopy`; POSIX.1-2017 `fork`.
     pub fn fork_copy_into(&self, new: &mut FdTable<H>) -> Result<(), Errno> {
         let limit = new.begin_in_place(self.limit as usize)?;
-        let r = match new.prepare(self.fork_need()) {
-            Ok(()) => self.fork_fill(new),
-            Err(e) => Err(e),
-        };
-        match r {
+        match new
+            .prepare(self.fork_need())
+            .and_then(|()| self.fork_fill(new))
+        {
             Ok(true) => Ok(()),
             Ok(false) => new.abandon_in_place(limit, Errno::ENOMEM),
             Err(e) => new.abandon_in_place(limit, e),
