@@ -3,7 +3,8 @@
 //! (its descriptors share one rights set, so there is no rights-class array and nothing
 //! in the rights pool's heap either). Up to [`INLINE_SLOTS`] descriptors a table, its
 //! fork copy and its remapped copy make no heap request at all: the slots are the
-//! header's own.
+//! header's own. A remapped copy of descriptors that share one rights set needs no class
+//! array even when the table they come from has several sets.
 //! One test in this binary, so the counting allocator sees no other test's requests.
 
 mod fdtable_common;
@@ -12,7 +13,7 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
-use capexec::fdtable::{FdRights, INLINE_SLOTS, fdcopy_remapped};
+use capexec::fdtable::{Fd, FdRights, INLINE_SLOTS, Rights, fdcopy_remapped};
 use fdtable_common::*;
 
 static ARMED: AtomicBool = AtomicBool::new(false);
@@ -116,6 +117,34 @@ fn small_tables_allocate_only_their_slots() {
             assert!(seen.is_empty(), "remap: {seen:?}");
         } else {
             assert_eq!(seen.first(), Some(&(limit * slot)), "remap: {seen:?}");
+        }
+    }
+
+    // Two rights sets in the old table: descriptors 0..8 have every right, 8 and 9 only
+    // `FD_READ`. A remap naming descriptors of one set allocates nothing (its copy has
+    // one set: no class array, no pool of its own); naming both sets it allocates.
+    let narrow = FdRights::new(Rights::FD_READ, Rights::empty());
+    let mut t = Table::new();
+    for i in 0..10 {
+        let rights = if i < 8 { FdRights::ALL } else { narrow };
+        t.open(file(i), rights).expect("open");
+    }
+    for (fds, one_set) in [
+        (&[7, 3, 5][..], true),
+        (&[8, 9, 8][..], true),
+        (&[0, 8][..], false),
+        (&[9, 2, 9][..], false),
+    ] {
+        let mut copy = None;
+        let seen = requests(|| copy = Some(fdcopy_remapped(&t, fds).expect("remap")));
+        assert_eq!(seen.is_empty(), one_set, "remap {fds:?}: {seen:?}");
+        let copy = copy.expect("copied");
+        for (i, &old) in fds.iter().enumerate() {
+            assert_eq!(
+                copy.rights(Fd::from_raw(i as i32).unwrap()),
+                t.rights(Fd::from_raw(old).unwrap()),
+                "remap {fds:?}: descriptor {i}"
+            );
         }
     }
 }

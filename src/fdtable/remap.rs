@@ -78,12 +78,14 @@ pub(crate) fn check_remap_len<H: FileHandle>(old: &FdTable<H>, fds: &[i32]) -> R
     Ok(())
 }
 
-/// The most distinct rights sets a table remapped from `old` by `fds` can use: one per
-/// descriptor, and no more than `old` has; one when `old`'s descriptors share one set.
-/// More than one is what makes the copy reserve and fill a class array.
+/// The most distinct rights sets a table remapped from `old` by `fds` can use: one when
+/// `old`'s descriptors share one set or the descriptors `fds` names do (a scan of their
+/// classes that stops at the first difference), otherwise one per descriptor and no
+/// more than `old` has. More than one is what makes the copy reserve and fill a class
+/// array and a pool of its own.
 #[inline]
 pub(crate) fn remap_classes<H>(old: &FdTable<H>, fds: &[i32]) -> usize {
-    let sets = if old.uniform_rights() {
+    let sets = if old.uniform_rights() || old.one_class(fds) {
         1
     } else {
         old.rights_classes()
@@ -101,10 +103,11 @@ pub(crate) fn fill_remapped<H: FileHandle>(
     old: &FdTable<H>,
     fds: &[i32],
 ) -> Result<bool, Errno> {
-    if new.dense_class_room() + 1 < remap_classes(old, fds) {
+    let classes = remap_classes(old, fds);
+    if new.dense_class_room() + 1 < classes {
         return Ok(false);
     }
-    new.fill_remapped_from(old, fds)?;
+    new.fill_remapped_from(old, fds, classes)?;
     Ok(true)
 }
 

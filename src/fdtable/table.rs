@@ -918,6 +918,18 @@ impl<H> FdTable<H> {
         self.pool.classes()
     }
 
+    /// Whether the slots `fds` names all have the class of the first (closed or
+    /// out-of-range slots read as class 0; the copy checks them afterwards). Stops at the
+    /// first difference.
+    #[inline]
+    pub(crate) fn one_class(&self, fds: &[i32]) -> bool {
+        let mut classes = fds.iter().map(|&raw| self.slots.class(raw as usize));
+        match classes.next() {
+            Some(first) => classes.all(|c| c == first),
+            None => true,
+        }
+    }
+
     /// Whether every descriptor has class 0 (the table keeps no class array).
     #[inline]
     pub(crate) fn uniform_rights(&self) -> bool {
@@ -947,7 +959,7 @@ impl<H> FdTable<H> {
 
     /// The copy of [`fdcopy_remapped`](super::fdcopy_remapped) into this empty table,
     /// which has room reserved for `fds.len()` slots and the copy's
-    /// [`remap_classes`](super::remap::remap_classes) rights sets: new descriptor `i` =
+    /// `classes` ([`remap_classes`](super::remap::remap_classes)) rights sets: new descriptor `i` =
     /// old descriptor `fds[i]`, checked in index order (`EBADF`, `EINVAL` for a file that
     /// is not passable). Never allocates. Cost: per descriptor one slot read, one
     /// reference taken and one slot written; from a table whose descriptors have one
@@ -955,7 +967,12 @@ impl<H> FdTable<H> {
     /// table ([`ClassMap`]). On failure the references taken so far are released (none
     /// is ever the last one: `old` holds each file) and `self` is left to be dropped.
     #[inline(always)]
-    pub(crate) fn fill_remapped_from(&mut self, old: &FdTable<H>, fds: &[i32]) -> Result<(), Errno>
+    pub(crate) fn fill_remapped_from(
+        &mut self,
+        old: &FdTable<H>,
+        fds: &[i32],
+        classes: usize,
+    ) -> Result<(), Errno>
     where
         H: FileHandle,
     {
@@ -969,7 +986,7 @@ impl<H> FdTable<H> {
             }
             file.try_clone()
         })?;
-        if super::remap::remap_classes(old, fds) <= 1 {
+        if classes <= 1 {
             // One rights set for every copy (every descriptor of `old` has class 0, or
             // there is at most one copy): class 0 here, no class array.
             if let Some(&first) = fds.first() {
