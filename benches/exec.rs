@@ -167,6 +167,26 @@ impl UserMemory for FlatMem {
         }
     }
 
+    /// The argument data copied once, straight from the window (no zero-fill first).
+    #[inline]
+    fn read_user_append(&self, addr: u32, len: usize, out: &mut Vec<u8>) -> Result<(), Errno> {
+        if out.capacity() - out.len() < len {
+            return Err(Errno::ENOMEM);
+        }
+        match self.find(addr, len) {
+            Some((i, off)) if self.windows[i].mapped && self.windows[i].shared.is_none() => {
+                out.extend_from_slice(&self.windows[i].bytes[off..off + len]);
+                Ok(())
+            }
+            Some((i, _)) if self.windows[i].mapped => {
+                let start = out.len();
+                out.resize(start + len, 0);
+                self.read_user(addr, &mut out[start..])
+            }
+            _ => Err(Errno::EFAULT),
+        }
+    }
+
     #[inline]
     fn write_user(&mut self, addr: u32, data: &[u8]) -> Result<(), Errno> {
         match self.find(addr, data.len()) {
@@ -248,6 +268,11 @@ impl Process for FlatProcess {
 
     fn install_fd_table_in_place(&mut self, new: &mut capexec::fdtable::FdTable<Self::Handle>) {
         capexec::fdtable::fdinstall_remapped_in_place(self.fd_table(), new);
+    }
+
+    // No other process shares this table: exec moves the descriptors it passes.
+    fn fd_table_exclusive(&self) -> bool {
+        true
     }
 
     type File = TFile;

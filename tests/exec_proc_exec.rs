@@ -439,6 +439,8 @@ struct Threads {
     busy: bool,
     begins: usize,
     ends: Vec<SingleThreadEnd>,
+    /// `Process::fd_table_exclusive`: the exec moves the descriptors it passes.
+    exclusive: bool,
 }
 
 impl Threads {
@@ -448,6 +450,7 @@ impl Threads {
             busy,
             begins: 0,
             ends: Vec::new(),
+            exclusive: false,
         }
     }
 }
@@ -475,6 +478,42 @@ impl Process for Threads {
     }
     fn install_fd_table(&mut self, new: FdTable<Arc<TFile>>) -> FdTable<Arc<TFile>> {
         fdinstall_remapped(&self.p.table, new)
+    }
+    fn fd_table_exclusive(&self) -> bool {
+        self.exclusive
+    }
+}
+
+/// The reference activator, but its first phase closes descriptor 2 of the caller
+/// first (as a thread the kernel did not stop could, between the copy-in and the point
+/// of no return).
+struct ClosesTwo<'a>(Cloudabi32Activator<'a>);
+
+impl<P> ImageActivator<P> for ClosesTwo<'_>
+where
+    P: Process<File = TFile, Handle = Arc<TFile>>,
+    P::Memory: AddressSpace + UserMemory<Abi = Cloudabi32>,
+{
+    type PreparedImage = <Cloudabi32Activator<'static> as ImageActivator<P>>::PreparedImage;
+    type Entry = EntryState32;
+    fn prepare(
+        &mut self,
+        p: &P,
+        exe: &Arc<TFile>,
+        args: &ImageArgs<Arc<TFile>>,
+    ) -> Result<Self::PreparedImage, Errno> {
+        let closed = p.fd_table().lock().close(fd(2));
+        drop(closed);
+        self.0.prepare(p, exe, args)
+    }
+    fn activate(
+        &mut self,
+        p: &mut P,
+        prepared: Self::PreparedImage,
+        exe: &Arc<TFile>,
+        args: &ImageArgs<Arc<TFile>>,
+    ) -> Result<EntryState32, Errno> {
+        self.0.activate(p, prepared, exe, args)
     }
 }
 
@@ -581,6 +620,95 @@ fn a_kill_after_the_point_of_no_return_ends_with_exit() {
     );
     assert_eq!(out, ExecOutcome::Killed(Errno::EFAULT));
     assert_eq!((t.begins, &t.ends[..]), (1, &[SingleThreadEnd::Exit][..]));
+}
+
+// ---- moving the descriptors (`Process::fd_table_exclusive`) ------------------------------
+
+fn open_fds(t: &FdTable<Arc<TFile>>) -> Vec<i32> {
+    t.iter().map(|(n, _)| n.raw()).collect()
+}
+
+#[test]
+fn a_table_changed_during_a_moving_exec_restarts_it_with_nothing_moved() {
+    let World { files, p } = world();
+    let mut t = Threads::new(p, false);
+    t.exclusive = true;
+    put(&mut t.p.mem, b"hi", &[0, 1, 6, 1]);
+    let mut rng = TestRng(1);
+    let mut act = ClosesTwo(Cloudabi32Activator::new(Layout32::default(), &mut rng));
+    let out = proc_exec(&mut t, &mut act, 3, CALLER_DATA, 2, CALLER_FDS, 4);
+    assert_eq!(out, ExecOutcome::Restart);
+    assert_eq!(t.ends, [SingleThreadEnd::Resume]);
+    // The caller has its table, less what the activator closed, and every reference
+    // the exec took is released: each file is held by `files` and the caller's table.
+    let mut want = vec![2, 2, 1, 2, 2, 1, 2, 2];
+    assert_eq!(strong_counts(&files), want);
+    assert_eq!(open_fds(&t.p.table.lock()), [0, 1, 3, 4, 6, 7]);
+    // Restarted, with nothing changing the table: the descriptors move.
+    let out = exec_with_layout(&mut t, Layout32::default(), 3, 2, 4);
+    assert!(matches!(out, ExecOutcome::Replaced(_)), "{out:?}");
+    want = vec![2, 3, 1, 1, 1, 1, 2, 1];
+    assert_eq!(strong_counts(&files), want);
+    let got: Vec<*const TFile> =
+        t.p.table
+            .lock()
+            .iter()
+            .map(|(_, e)| Arc::as_ptr(e.file()))
+            .collect();
+    let named: Vec<*const TFile> = [0, 1, 6, 1]
+        .iter()
+        .map(|&i| Arc::as_ptr(&files[i]))
+        .collect();
+    assert_eq!(got, named);
+}
+
+#[test]
+fn a_kill_after_a_moving_exec_leaves_the_new_table_for_the_exit_path() {
+    let World { files, p } = world();
+    let mut t = Threads::new(p, false);
+    t.exclusive = true;
+    put(&mut t.p.mem, b"", &[6, 0]);
+    let out = proc_exec(
+        &mut t,
+        &mut FaultsAfterThePoint,
+        3,
+        CALLER_DATA,
+        0,
+        CALLER_FDS,
+        2,
+    );
+    assert_eq!(out, ExecOutcome::Killed(Errno::EFAULT));
+    assert_eq!(t.ends, [SingleThreadEnd::Exit]);
+    // The new table was installed at the point of no return and the old one released.
+    assert_eq!(open_fds(&t.p.table.lock()), [0, 1]);
+    assert_eq!(strong_counts(&files), [2, 1, 1, 1, 1, 1, 2, 1]);
+    assert!(!t.p.table.is_locked());
+    drop(t);
+    assert_eq!(strong_counts(&files), [1; 8]);
+}
+
+#[test]
+fn moving_and_copying_execs_leave_the_same_caller() {
+    let lists: [&[u32]; 4] = [&[], &[3], &[0, 1, 2, 1, 0], &[6, 4, 3, 2, 1, 0]];
+    for fds in lists {
+        let mut states = Vec::new();
+        for exclusive in [false, true] {
+            let World { files, p } = world();
+            let mut t = Threads::new(p, false);
+            t.exclusive = exclusive;
+            put(&mut t.p.mem, b"data", fds);
+            let out = exec_with_layout(&mut t, Layout32::default(), 3, 4, fds.len() as u32);
+            assert!(matches!(out, ExecOutcome::Replaced(_)), "{fds:?}: {out:?}");
+            // Files by their place in `files` (the two worlds' files differ).
+            let (table, counts, memory) = proc_state(&t.p, &files);
+            let table: Vec<_> = table
+                .into_iter()
+                .map(|(n, f, r, c)| (n, files.iter().position(|g| Arc::as_ptr(g) == f), r, c))
+                .collect();
+            states.push((table, counts, memory));
+        }
+        assert!(states[0] == states[1], "{fds:?}");
+    }
 }
 
 // ---- reversibility --------------------------------------------------------------------------

@@ -99,6 +99,11 @@ impl<F: ?Sized + File + ImageFile> Process for NativeProcess<F> {
         capexec::fdtable::fdinstall_remapped_in_place(self.fd_table(), new);
     }
 
+    // No other process shares this table: exec moves the descriptors it passes.
+    fn fd_table_exclusive(&self) -> bool {
+        true
+    }
+
     type File = F;
     type Handle = Arc<F>;
     type Memory = TraceeAddressSpace;

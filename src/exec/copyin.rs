@@ -4,63 +4,11 @@
 
 use alloc::vec::Vec;
 
-use arrayvec::ArrayVec;
-
 use super::exec_abi::{AbiAddr, ExecAbi, UserAddress};
 use super::image_args::ImageArgs;
-use super::usermem::{UserMemory, check_user_range, copyin};
+use super::usermem::{UserMemory, check_user_range, copyin, copyin_append};
 use crate::Errno;
 use crate::fdtable::{FdTable, FileHandle, SharedFdTable};
-
-/// Descriptor lists up to this length are kept on the stack.
-pub const SMALL_FD_LIST: usize = 64;
-
-/// The copied-in descriptor list: on the stack when short, one fallible allocation when
-/// long.
-#[allow(clippy::large_enum_variant)] // On the stack on purpose: no heap for short lists.
-enum FdList {
-    Small(ArrayVec<i32, SMALL_FD_LIST>),
-    Large(Vec<i32>),
-}
-
-impl FdList {
-    fn with_capacity(n: usize) -> Result<FdList, Errno> {
-        if n <= SMALL_FD_LIST {
-            Ok(FdList::Small(ArrayVec::new()))
-        } else {
-            let mut v = Vec::new();
-            v.try_reserve_exact(n).map_err(|_| Errno::ENOMEM)?;
-            Ok(FdList::Large(v))
-        }
-    }
-
-    /// Appends `fd`. `with_capacity` reserved room for every descriptor, so this never
-    /// allocates; a list longer than its reservation (a bug) fails with `ENOMEM`
-    /// instead of dropping a descriptor or allocating.
-    #[inline]
-    fn push(&mut self, fd: i32) -> Result<(), Errno> {
-        let pushed = match self {
-            FdList::Small(a) => a.try_push(fd).is_ok(),
-            FdList::Large(v) => {
-                let room = v.len() < v.capacity();
-                if room {
-                    v.push(fd);
-                }
-                room
-            }
-        };
-        debug_assert!(pushed, "descriptor list longer than its reservation");
-        if pushed { Ok(()) } else { Err(Errno::ENOMEM) }
-    }
-
-    #[inline]
-    fn as_slice(&self) -> &[i32] {
-        match self {
-            FdList::Small(a) => a,
-            FdList::Large(v) => v,
-        }
-    }
-}
 
 /// Copies in the data and the descriptor list of a `proc_exec` and builds the new
 /// table, in FreeBSD's order (the first failure wins and leaves nothing behind):
@@ -69,7 +17,7 @@ impl FdList {
 /// 2. `fds_len > lastfile + 1` of the caller's table gives `E2BIG` (before any
 ///    allocation or copy; this also bounds `fds_len * 4`);
 /// 3. the argument buffer and the list are allocated fallibly (`ENOMEM`); lists of up to
-///    [`SMALL_FD_LIST`] descriptors stay on the stack;
+///    [`SMALL_FD_LIST`](crate::exec::SMALL_FD_LIST) descriptors stay on the stack;
 /// 4. the data is copied in (`EFAULT`) and a NUL appended: the buffer is
 ///    `data_len + 1` bytes, or empty when `data_len == 0`;
 /// 5. the list is copied in once (`EFAULT`); each `cloudabi_fd_t` is read as a signed
@@ -98,7 +46,7 @@ where
     M: UserMemory + ?Sized,
 {
     let mut args = ImageArgs::empty();
-    exec_copyin_data_fds_into(&mut args, table, mem, data, data_len, fds, fds_len)?;
+    exec_copyin_data_fds_into(&mut args, table, mem, data, data_len, fds, fds_len, false)?;
     Ok(args)
 }
 
@@ -106,7 +54,13 @@ where
 /// driver's own storage, so that the arguments and their table are built where they stay
 /// until the table is installed (it is hundreds of bytes). On failure `args` holds
 /// nothing that needs releasing beyond what dropping it does.
+///
+/// With `moving` (the process is its table's only user) the table is left *pending*:
+/// checked and laid out, but holding no reference yet; the exec driver completes it at
+/// the point of no return by moving the handles out of the old table
+/// ([`SharedFdTable::fdinstall_remapped_moving`]).
 // Inlined into `proc_exec`.
+#[allow(clippy::too_many_arguments)]
 #[inline(always)]
 pub(crate) fn exec_copyin_data_fds_into<H, R, M>(
     args: &mut ImageArgs<H>,
@@ -116,6 +70,7 @@ pub(crate) fn exec_copyin_data_fds_into<H, R, M>(
     data_len: AbiAddr<M>,
     fds: AbiAddr<M>,
     fds_len: AbiAddr<M>,
+    moving: bool,
 ) -> Result<(), Errno>
 where
     H: FileHandle,
@@ -126,11 +81,11 @@ where
     let (data_len, n) = check_lengths::<M::Abi, H, R>(table, data_len.to_u64(), fds_len.to_u64())?;
     // 3.
     let mut buf = data_buffer(data_len)?;
-    let mut list = FdList::with_capacity(n)?;
+    // Kept in the arguments: a moving remap reads it again at the point of no return.
+    args.list.reserve(n)?;
     // 4.
-    if let Some(dst) = buf.get_mut(..data_len) {
-        copyin(mem, data, dst)?;
-    }
+    copyin_append(mem, data, data_len, &mut buf)?;
+    append_nul(&mut buf)?;
     // 5.
     let bytes = n.checked_mul(4).ok_or(Errno::EFAULT)?;
     if bytes > 0 {
@@ -143,7 +98,8 @@ where
         let len = left.min(chunk.len());
         copyin(mem, addr, &mut chunk[..len])?;
         for w in chunk[..len].chunks_exact(4) {
-            list.push(i32::from_le_bytes([w[0], w[1], w[2], w[3]]))?;
+            args.list
+                .push(i32::from_le_bytes([w[0], w[1], w[2], w[3]]))?;
         }
         left -= len;
         // `check_user_range` above proved the whole list fits in the address space; the
@@ -151,7 +107,15 @@ where
         addr = addr.checked_add_usize(len).unwrap_or(addr);
     }
     // 6.
-    remap(args, table, buf, list.as_slice())
+    args.buf = buf;
+    let new = args.table.insert(FdTable::new());
+    // (With no descriptor there is nothing to move.)
+    if moving && n > 0 {
+        args.pending = Some(table.fdcopy_remapped_pending_into(new, args.list.as_slice())?);
+        Ok(())
+    } else {
+        table.fdcopy_remapped_into(new, args.list.as_slice())
+    }
 }
 
 /// Builds an exec's [`ImageArgs`] from argument data and a descriptor list the kernel
@@ -223,9 +187,10 @@ where
     let (data_len, _) = check_lengths::<A, H, R>(table, data.len() as u64, fds.len() as u64)?;
     // 3.
     let mut buf = data_buffer(data_len)?;
-    if let Some(dst) = buf.get_mut(..data_len) {
-        dst.copy_from_slice(data);
+    if buf.capacity() > data.len() {
+        buf.extend_from_slice(data);
     }
+    append_nul(&mut buf)?;
     // 4.
     let mut args = ImageArgs::empty();
     remap(&mut args, table, buf, fds)?;
@@ -260,19 +225,31 @@ where
     Ok((data_len, n))
 }
 
-/// The argument buffer, allocated fallibly: `data_len + 1` zero bytes (the last one is
-/// the NUL), or none when `data_len == 0`.
+/// The argument buffer, allocated fallibly and empty: room for exactly `data_len + 1`
+/// bytes (the data, then the NUL), or none when `data_len == 0`. The data is appended
+/// into it once, with no zero-fill first ([`UserMemory::read_user_append`]).
 fn data_buffer(data_len: usize) -> Result<Vec<u8>, Errno> {
     let mut buf = Vec::new();
     if data_len > 0 {
         buf.try_reserve_exact(data_len + 1)
             .map_err(|_| Errno::ENOMEM)?;
-        buf.resize(data_len + 1, 0);
     }
     Ok(buf)
 }
 
-/// The last step of both entries: the remapped table, built in one lock section in
+/// Ends the argument data with its NUL, in the room [`data_buffer`] reserved.
+fn append_nul(buf: &mut Vec<u8>) -> Result<(), Errno> {
+    if buf.is_empty() {
+        return Ok(());
+    }
+    if buf.len() == buf.capacity() {
+        return Err(Errno::ENOMEM);
+    }
+    buf.push(0);
+    Ok(())
+}
+
+/// The last step of [`exec_sysspace_data_fds`]: the remapped table, built in one lock section in
 /// place in `args` (empty), which takes `buf`.
 #[inline(always)]
 fn remap<H, R>(
@@ -288,47 +265,4 @@ where
     args.buf = buf;
     let new = args.table.insert(FdTable::new());
     table.fdcopy_remapped_into(new, list)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::{FdList, SMALL_FD_LIST};
-
-    #[test]
-    fn a_list_takes_exactly_its_reservation() {
-        for n in [0, 1, SMALL_FD_LIST, SMALL_FD_LIST + 1, 1000] {
-            let mut list = FdList::with_capacity(n).unwrap();
-            for i in 0..n {
-                list.push(i as i32).unwrap();
-            }
-            assert_eq!(list.as_slice().len(), n);
-            assert!(
-                list.as_slice()
-                    .iter()
-                    .enumerate()
-                    .all(|(i, &f)| f == i as i32)
-            );
-        }
-    }
-
-    #[test]
-    #[cfg(debug_assertions)]
-    #[should_panic(expected = "descriptor list longer than its reservation")]
-    fn pushing_past_the_reservation_is_caught() {
-        let mut list = FdList::with_capacity(SMALL_FD_LIST).unwrap();
-        for i in 0..=SMALL_FD_LIST {
-            let _ = list.push(i as i32);
-        }
-    }
-
-    #[test]
-    #[cfg(not(debug_assertions))]
-    fn pushing_past_the_reservation_fails_with_enomem() {
-        let mut list = FdList::with_capacity(SMALL_FD_LIST).unwrap();
-        for i in 0..SMALL_FD_LIST {
-            list.push(i as i32).unwrap();
-        }
-        assert_eq!(list.push(0), Err(crate::Errno::ENOMEM));
-        assert_eq!(list.as_slice().len(), SMALL_FD_LIST);
-    }
 }

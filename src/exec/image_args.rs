@@ -2,6 +2,7 @@
 
 use alloc::vec::Vec;
 
+use super::fd_list::FdList;
 use crate::fdtable::FdTable;
 #[cfg(doc)]
 use crate::fdtable::fdescfree_remapped;
@@ -16,15 +17,23 @@ pub struct ImageArgs<H> {
     pub(crate) buf: Vec<u8>,
     /// The new table, until it is installed.
     pub(crate) table: Option<FdTable<H>>,
+    /// The descriptor list the table was built from (`fds`).
+    pub(crate) list: FdList,
+    /// `Some(generation)` while `table` is pending: laid out and checked, but the
+    /// handles of the descriptors' first uses are still in the old table (of that
+    /// generation), to be moved at the point of no return.
+    pub(crate) pending: Option<u64>,
 }
 
 impl<H> ImageArgs<H> {
     /// No data and no table yet: the storage an exec's arguments are built in, in place.
     #[inline]
-    pub(crate) const fn empty() -> ImageArgs<H> {
+    pub(crate) fn empty() -> ImageArgs<H> {
         ImageArgs {
             buf: Vec::new(),
             table: None,
+            list: FdList::new(),
+            pending: None,
         }
     }
 
@@ -48,9 +57,14 @@ impl<H> ImageArgs<H> {
     }
 
     /// The remapped table the new image will get (`None` once taken for installation).
+    /// Also `None` in [`proc_exec`](super::proc_exec)'s own arguments when the process is
+    /// its table's only user ([`Process::fd_table_exclusive`](super::Process)): the
+    /// table's handles are then moved from the old table only at the point of no
+    /// return, and until then it holds only the extra references of descriptors named
+    /// twice.
     #[inline]
     pub fn fd_table(&self) -> Option<&FdTable<H>> {
-        self.table.as_ref()
+        self.table.as_ref().filter(|_| self.pending.is_none())
     }
 
     /// The table, to be installed in place (after the point of no return): it then
@@ -72,6 +86,7 @@ impl<H> core::fmt::Debug for ImageArgs<H> {
         f.debug_struct("ImageArgs")
             .field("data_len", &self.data_len())
             .field("fds", &self.table.as_ref().map(FdTable::len))
+            .field("pending", &self.pending)
             .finish()
     }
 }

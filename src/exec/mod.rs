@@ -21,6 +21,7 @@
 mod copyin;
 mod elf;
 mod exec_abi;
+mod fd_list;
 mod image;
 mod image_args;
 mod proc_exec;
@@ -28,12 +29,13 @@ mod user_range;
 mod usermem;
 mod vm;
 
-pub use copyin::{SMALL_FD_LIST, exec_copyin_data_fds, exec_sysspace_data_fds};
+pub use copyin::{exec_copyin_data_fds, exec_sysspace_data_fds};
 pub use elf::{
     ELFOSABI_CLOUDABI, ElfImage, LoadSegment, MAX_LOAD_SEGMENTS, MAX_PHNUM, MIN_LOAD_ADDR,
     SegmentContents,
 };
 pub use exec_abi::{AbiAddr, ExecAbi, UserAddress};
+pub use fd_list::SMALL_FD_LIST;
 pub use image::{AddressSpace, ImageFile, Protection};
 pub use image_args::ImageArgs;
 pub use proc_exec::{
@@ -41,5 +43,7 @@ pub use proc_exec::{
     proc_exec,
 };
 pub use user_range::{CopyinRange, CopyoutRange};
-pub use usermem::{UserAccess, UserMemory, check_user_range, copyin, copyin_u32, copyout, useracc};
+pub use usermem::{
+    UserAccess, UserMemory, check_user_range, copyin, copyin_append, copyin_u32, copyout, useracc,
+};
 pub use vm::{Advice, MapRequest, Placement, Sharing, SyncMode, VirtualMemory, place_pages};

@@ -234,6 +234,27 @@ pub trait Process {
         let installed = core::mem::take(new);
         *new = self.install_fd_table(installed);
     }
+
+    /// Whether this process is the only user of [`fd_table`](Self::fd_table) (its own
+    /// threads apart): no other process shares it. Default `false`.
+    ///
+    /// When `true`, [`proc_exec`] passes descriptors by *moving* them: the copy-in
+    /// checks the list and lays out the new table without taking any reference, and at
+    /// the point of no return, in one lock section, the list is checked again and each
+    /// handle it names moves from the old table into the new one, which is swapped in
+    /// (`install_fd_table*` is then not called). A descriptor passed costs no reference
+    /// count operation, where taking a reference and dropping the old table's costs two
+    /// atomic ones. If a thread the kernel did not stop changed one of the listed
+    /// descriptors in between, the exec returns [`ExecOutcome::Restart`] with nothing
+    /// changed. Return `false` when other processes may share the table: moving would
+    /// take their descriptors.
+    ///
+    /// # References
+    /// - FreeBSD `sys/kern/kern_exec.c` `do_execve` (`fdunshare` before the image is
+    ///   activated: the exec'ing process's table is its own).
+    fn fd_table_exclusive(&self) -> bool {
+        false
+    }
 }
 
 /// The two phases of loading a new image.
@@ -427,12 +448,15 @@ pub enum ExecOutcome<E> {
     /// this entry state.
     Replaced(E),
     /// Failed after the point of no return (a fault while building the new image): the
-    /// process must be killed. The remapped table was freed; the old table is left for
-    /// the kernel's exit path.
+    /// process must be killed. The process keeps the table it has, left for the
+    /// kernel's exit path: its old table, or with [`Process::fd_table_exclusive`] the
+    /// new one (installed at the point of no return, the old one freed).
     Killed(Errno),
     /// Another thread of the process is single-threading it
-    /// ([`Process::single_thread_begin`] returned [`Restart`]): nothing was done; let
-    /// this thread be stopped, then restart the system call (FreeBSD `ERESTART`).
+    /// ([`Process::single_thread_begin`] returned [`Restart`]), or changed a descriptor
+    /// of the list while the exec was under way ([`Process::fd_table_exclusive`]):
+    /// nothing was done; let this thread be stopped, then restart the system call
+    /// (FreeBSD `ERESTART`).
     Restart,
 }
 
@@ -517,7 +541,17 @@ where
     A: ImageActivator<P> + ?Sized,
 {
     do_execve(process, activator, fd, |p, args| {
-        exec_copyin_data_fds_into(args, p.fd_table(), p.memory(), data, data_len, fds, fds_len)
+        let moving = p.fd_table_exclusive();
+        exec_copyin_data_fds_into(
+            args,
+            p.fd_table(),
+            p.memory(),
+            data,
+            data_len,
+            fds,
+            fds_len,
+            moving,
+        )
     })
 }
 
@@ -593,19 +627,43 @@ where
         drop(args);
         return failed(process, e);
     }
+    // A pending table gets its handles now, moved out of the old one and swapped in;
+    // if the old one changed since the copy-in, start over.
+    let moved = args.pending.take();
+    if let Some(generation) = moved {
+        let installed = match args.table.as_mut() {
+            Some(new) => {
+                process
+                    .fd_table()
+                    .fdinstall_remapped_moving(new, args.list.as_slice(), generation)
+            }
+            None => true,
+        };
+        if !installed {
+            drop(prepared);
+            drop(exe);
+            drop(args);
+            process.single_thread_end(SingleThreadEnd::Resume);
+            return ExecOutcome::Restart;
+        }
+        // `args.table` holds the old table now.
+    }
     // Point of no return.
     let activated = activator.activate_in_place(process, &mut prepared, &exe, &args);
     drop(prepared);
     let entry = match activated {
         Ok(entry) => entry,
         Err(e) => {
-            // Dropping `args` frees the remapped table (`fdescfree_remapped`).
+            // Dropping `args` frees the remapped table (`fdescfree_remapped`), or the old
+            // one when the new one was moved in.
             drop(args);
             process.single_thread_end(SingleThreadEnd::Exit);
             return ExecOutcome::Killed(e);
         }
     };
-    if let Some(new) = args.table_mut() {
+    if moved.is_none()
+        && let Some(new) = args.table_mut()
+    {
         // Swapped in place: `new` holds the old table now.
         process.install_fd_table_in_place(new);
     }

@@ -2,6 +2,8 @@
 //! `copyin` / `copyout` every layer of capexec goes through.
 
 use super::exec_abi::{AbiAddr, ExecAbi, UserAddress};
+use alloc::vec::Vec;
+
 use crate::Errno;
 
 /// The user address space of one process, as the kernel reaches it through one ABI.
@@ -98,6 +100,37 @@ pub trait UserMemory {
         len: usize,
         access: UserAccess,
     ) -> Result<(), Errno>;
+
+    /// Appends the `len` bytes at user address `addr` to `out`, which has room for them
+    /// already (so this never allocates): `EFAULT` as [`read_user`](Self::read_user),
+    /// `out` then cut back to its length. What the exec's copy-in uses for the
+    /// argument data.
+    ///
+    /// The default zero-fills the room, then reads into it. A kernel whose copy routine
+    /// can write into uninitialised memory (or whose user memory is a slice it can
+    /// `extend_from_slice` from) overrides it to copy once instead of writing every byte
+    /// twice.
+    fn read_user_append(
+        &self,
+        addr: AbiAddr<Self>,
+        len: usize,
+        out: &mut Vec<u8>,
+    ) -> Result<(), Errno> {
+        let start = out.len();
+        let end = start.checked_add(len).ok_or(Errno::EFAULT)?;
+        if out.capacity() < end {
+            return Err(Errno::ENOMEM);
+        }
+        out.resize(end, 0);
+        let read = match out.get_mut(start..) {
+            Some(dst) => self.read_user(addr, dst),
+            None => Err(Errno::EFAULT),
+        };
+        if read.is_err() {
+            out.truncate(start);
+        }
+        read
+    }
 }
 
 /// What a [`UserMemory::check_access`] asks about.
@@ -117,6 +150,14 @@ impl<M: UserMemory + ?Sized> UserMemory for &mut M {
     }
     fn write_user(&mut self, addr: AbiAddr<Self>, data: &[u8]) -> Result<(), Errno> {
         (**self).write_user(addr, data)
+    }
+    fn read_user_append(
+        &self,
+        addr: AbiAddr<Self>,
+        len: usize,
+        out: &mut Vec<u8>,
+    ) -> Result<(), Errno> {
+        (**self).read_user_append(addr, len, out)
     }
     fn check_access(
         &self,
@@ -157,6 +198,26 @@ pub fn copyin<M: UserMemory + ?Sized>(
     }
     check_user_range(addr, buf.len())?;
     mem.read_user(addr, buf)
+}
+
+/// [`copyin`] of `len` bytes appended to `out`, which has room for them already
+/// ([`UserMemory::read_user_append`]): `EFAULT` past the address space or for an
+/// unreadable byte (`out` keeps its length), `ENOMEM` if `out` lacks the room.
+///
+/// # References
+/// - FreeBSD `copyin(9)`; Linux `copy_from_user`.
+#[inline]
+pub fn copyin_append<M: UserMemory + ?Sized>(
+    mem: &M,
+    addr: AbiAddr<M>,
+    len: usize,
+    out: &mut Vec<u8>,
+) -> Result<(), Errno> {
+    if len == 0 {
+        return Ok(());
+    }
+    check_user_range(addr, len)?;
+    mem.read_user_append(addr, len, out)
 }
 
 /// Copies `data` out to user address `addr` (FreeBSD `copyout`), with the same rules as

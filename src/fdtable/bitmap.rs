@@ -233,6 +233,29 @@ impl FdBitmap {
         }
     }
 
+    /// Scratch mark for one lock section (a moving remap's check of its list): clears
+    /// the open bit of `fd` *without* updating the summaries and says whether it was
+    /// set. Every bit cleared so must be set again with
+    /// [`unmark_open`](Self::unmark_open) before the bitmap is used for anything else.
+    #[inline(always)]
+    pub(crate) fn mark_open(&mut self, fd: usize) -> bool {
+        match self.lo_mut(fd / BITS) {
+            Some(p) if p[OPEN] & bit(fd) != 0 => {
+                p[OPEN] &= !bit(fd);
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Undoes [`mark_open`](Self::mark_open) for `fd`.
+    #[inline(always)]
+    pub(crate) fn unmark_open(&mut self, fd: usize) {
+        if let Some(p) = self.lo_mut(fd / BITS) {
+            p[OPEN] |= bit(fd);
+        }
+    }
+
     /// Marks `fd` closed and clears its close-on-exec bit.
     #[inline(always)]
     pub(crate) fn set_closed(&mut self, fd: usize) {

@@ -24,6 +24,8 @@ mod handle;
 #[cfg(test)]
 mod lock_cost_tests;
 mod remap;
+#[cfg(test)]
+mod remap_moving_tests;
 mod rights;
 mod rights_pool;
 #[cfg(test)]

@@ -111,6 +111,23 @@ pub(crate) fn fill_remapped<H: FileHandle>(
     Ok(true)
 }
 
+/// [`fill_remapped`] for a moving remap: `new` is left pending (see
+/// [`FdTable::fill_pending_from`]); `old` is borrowed mutably for the lock section only
+/// to find descriptors named twice, and is left as it was.
+#[inline(always)]
+pub(crate) fn fill_remapped_pending<H: FileHandle>(
+    new: &mut FdTable<H>,
+    old: &mut FdTable<H>,
+    fds: &[i32],
+) -> Result<bool, Errno> {
+    let classes = remap_classes(old, fds);
+    if new.dense_class_room() + 1 < classes {
+        return Ok(false);
+    }
+    new.fill_pending_from(old, fds, classes)?;
+    Ok(true)
+}
+
 /// Installs a table built by [`fdcopy_remapped`] as the process's table (FreeBSD
 /// `fdinstall_remapped`): swaps it in place under the lock and hands the old table back,
 /// to be dropped (closing every file no other holder keeps) after the lock is released.

@@ -5,7 +5,7 @@ use alloc::vec::Vec;
 use lock_api::{Mutex, MutexGuard, RawMutex};
 
 use super::entry::{Closed, Rejected};
-use super::remap::{check_remap_len, fill_remapped, remap_classes};
+use super::remap::{check_remap_len, fill_remapped, fill_remapped_pending, remap_classes};
 use super::table::{AllocStep, Step, Storage};
 use super::{CloseRange, Fd, FdRights, FdTable, FileHandle};
 use crate::Errno;
@@ -18,8 +18,44 @@ use crate::Errno;
 pub type DefaultRawMutex = spin::Mutex<()>;
 
 /// The guard of a locked [`SharedFdTable`]: the table, borrowed mutably until the guard
-/// is dropped.
-pub type SharedFdTableGuard<'a, H, R = DefaultRawMutex> = MutexGuard<'a, R, FdTable<H>>;
+/// is dropped. Each mutable borrow through it counts as a change of the table (see
+/// [`SharedFdTable::generation`]).
+pub struct SharedFdTableGuard<'a, H, R: RawMutex = DefaultRawMutex> {
+    guard: MutexGuard<'a, R, Locked<H>>,
+}
+
+/// What the lock protects: the table and its generation.
+struct Locked<H> {
+    table: FdTable<H>,
+    /// Bumped by every mutable borrow of `table`.
+    generation: u64,
+}
+
+impl<H, R: RawMutex> SharedFdTableGuard<'_, H, R> {
+    /// The table's generation now (reading it changes nothing).
+    #[inline]
+    pub fn generation(&self) -> u64 {
+        self.guard.generation
+    }
+}
+
+impl<H, R: RawMutex> core::ops::Deref for SharedFdTableGuard<'_, H, R> {
+    type Target = FdTable<H>;
+
+    #[inline(always)]
+    fn deref(&self) -> &FdTable<H> {
+        &self.guard.table
+    }
+}
+
+impl<H, R: RawMutex> core::ops::DerefMut for SharedFdTableGuard<'_, H, R> {
+    #[inline(always)]
+    fn deref_mut(&mut self) -> &mut FdTable<H> {
+        let locked = &mut *self.guard;
+        locked.generation = locked.generation.wrapping_add(1);
+        &mut locked.table
+    }
+}
 
 /// A table shared by the threads of a process: a lock around a table held by value.
 ///
@@ -65,7 +101,7 @@ pub type SharedFdTableGuard<'a, H, R = DefaultRawMutex> = MutexGuard<'a, R, FdTa
 /// # Ok::<(), capexec::Errno>(())
 /// ```
 pub struct SharedFdTable<H, R: RawMutex = DefaultRawMutex> {
-    inner: Mutex<R, FdTable<H>>,
+    inner: Mutex<R, Locked<H>>,
 }
 
 impl<H: FileHandle, R: RawMutex> Default for SharedFdTable<H, R> {
@@ -78,20 +114,27 @@ impl<H, R: RawMutex> SharedFdTable<H, R> {
     /// Wraps `table`.
     pub const fn new(table: FdTable<H>) -> SharedFdTable<H, R> {
         SharedFdTable {
-            inner: Mutex::new(table),
+            inner: Mutex::new(Locked {
+                table,
+                generation: 0,
+            }),
         }
     }
 
     /// Locks the table. Keep the section short; drop closed files after the guard.
     #[inline]
     pub fn lock(&self) -> SharedFdTableGuard<'_, H, R> {
-        self.inner.lock()
+        SharedFdTableGuard {
+            guard: self.inner.lock(),
+        }
     }
 
     /// Locks the table if the lock is free, without waiting.
     #[inline]
     pub fn try_lock(&self) -> Option<SharedFdTableGuard<'_, H, R>> {
-        self.inner.try_lock()
+        self.inner
+            .try_lock()
+            .map(|guard| SharedFdTableGuard { guard })
     }
 
     /// Whether the lock is currently held (for tests and assertions).
@@ -101,14 +144,25 @@ impl<H, R: RawMutex> SharedFdTable<H, R> {
     }
 
     /// The table, without locking: the exclusive borrow proves no other thread holds it.
+    /// Counts as a change (see [`generation`](Self::generation)).
     #[inline]
     pub fn get_mut(&mut self) -> &mut FdTable<H> {
-        self.inner.get_mut()
+        let locked = self.inner.get_mut();
+        locked.generation = locked.generation.wrapping_add(1);
+        &mut locked.table
     }
 
     /// Unwraps the table.
     pub fn into_inner(self) -> FdTable<H> {
-        self.inner.into_inner()
+        self.inner.into_inner().table
+    }
+
+    /// The table's generation: a count of the mutable borrows of the table so far
+    /// (through [`lock`](Self::lock)'s guard or [`get_mut`](Self::get_mut)). Equal
+    /// generations prove the table did not change in between; a moving remap relies on
+    /// it (an exec's moving remap, `Process::fd_table_exclusive`). Takes the lock.
+    pub fn generation(&self) -> u64 {
+        self.inner.lock().generation
     }
 }
 
@@ -298,6 +352,60 @@ impl<H: FileHandle, R: RawMutex> SharedFdTable<H, R> {
     /// limit. Its storage is made before the section; on failure the references taken
     /// are released after it, and `new` is left empty with its own limit.
     pub fn fdcopy_remapped_into(&self, new: &mut FdTable<H>, fds: &[i32]) -> Result<(), Errno> {
+        self.copy_remapped_into::<false>(new, fds).map(|_| ())
+    }
+
+    /// The first half of a *moving* remap, for an exec whose process is this table's only
+    /// user: [`fdcopy_remapped_into`](Self::fdcopy_remapped_into) with the same checks,
+    /// errors and storage, but no reference taken for the first use of each descriptor
+    /// (a later use of the same descriptor takes one). `new` is left *pending*: those
+    /// slots are free while their descriptors count as open. Hands back the table's
+    /// [`generation`](Self::generation) at the end of the section. `new` must only be
+    /// completed by [`fdinstall_remapped_moving`](Self::fdinstall_remapped_moving) with
+    /// the same `fds` and that generation, or dropped.
+    pub(crate) fn fdcopy_remapped_pending_into(
+        &self,
+        new: &mut FdTable<H>,
+        fds: &[i32],
+    ) -> Result<u64, Errno> {
+        self.copy_remapped_into::<true>(new, fds)
+    }
+
+    /// The second half of a moving remap, at an exec's point of no return: in one lock
+    /// section, if the table's generation is still `generation` (nothing changed since
+    /// `new` was built), moves the handles of the pending `new`'s free slots out of this
+    /// table and swaps the two tables. `new` then holds the old table, to be dropped
+    /// after the lock is released (it releases the handles the list did not name); half
+    /// emptied, it must not be used otherwise.
+    ///
+    /// `false` if the table changed in between (by a thread the kernel did not stop):
+    /// nothing changed, `new` still pending; the exec starts over.
+    ///
+    /// Per descriptor passed, this is two atomic reference-count operations fewer than
+    /// [`fdcopy_remapped`](Self::fdcopy_remapped) followed by dropping the old table.
+    pub(crate) fn fdinstall_remapped_moving(
+        &self,
+        new: &mut FdTable<H>,
+        fds: &[i32],
+        generation: u64,
+    ) -> bool {
+        let mut t = self.lock();
+        if t.generation() != generation {
+            return false;
+        }
+        new.move_pending_from(&mut t, fds);
+        core::mem::swap(&mut *t, new);
+        true
+    }
+
+    /// [`fdcopy_remapped_into`](Self::fdcopy_remapped_into), or its pending form; hands
+    /// back the generation at the end of the filling section.
+    #[inline(always)]
+    fn copy_remapped_into<const PENDING: bool>(
+        &self,
+        new: &mut FdTable<H>,
+        fds: &[i32],
+    ) -> Result<u64, Errno> {
         if !new.is_empty() {
             return Err(Errno::EINVAL);
         }
@@ -312,12 +420,16 @@ impl<H: FileHandle, R: RawMutex> SharedFdTable<H, R> {
                 .begin_in_place(limit)
                 .and_then(|_| new.reserve_dense(fds.len(), classes));
             if let Err(e) = reserved {
-                return new.abandon_in_place(own, e);
+                return new.abandon_in_place(own, e).map(|()| 0);
             }
-            let t = self.lock();
+            let mut t = self.lock();
             let filled = check_remap_len(&t, fds).and_then(|()| {
                 new.set_limit_unchecked(t.limit());
-                fill_remapped(new, &t, fds)
+                if PENDING {
+                    fill_remapped_pending(new, &mut t, fds)
+                } else {
+                    fill_remapped(new, &t, fds)
+                }
             });
             // The table gained rights sets in between: reserve again (outside the lock).
             if let Ok(false) = filled {
@@ -326,11 +438,12 @@ impl<H: FileHandle, R: RawMutex> SharedFdTable<H, R> {
                 drop(t);
                 continue;
             }
+            let generation = t.generation();
             drop(t);
             // On failure the references taken so far are released here, after the lock.
             return match filled {
-                Ok(_) => Ok(()),
-                Err(e) => new.abandon_in_place(own, e),
+                Ok(_) => Ok(generation),
+                Err(e) => new.abandon_in_place(own, e).map(|()| generation),
             };
         }
     }

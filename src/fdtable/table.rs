@@ -958,8 +958,8 @@ impl<H> FdTable<H> {
     }
 
     /// The copy of [`fdcopy_remapped`](super::fdcopy_remapped) into this empty table,
-    /// which has room reserved for `fds.len()` slots and the copy's
-    /// `classes` ([`remap_classes`](super::remap::remap_classes)) rights sets: new descriptor `i` =
+    /// which has room reserved for `fds.len()` slots and the copy's `classes`
+    /// ([`remap_classes`](super::remap::remap_classes)) rights sets: new descriptor `i` =
     /// old descriptor `fds[i]`, checked in index order (`EBADF`, `EINVAL` for a file that
     /// is not passable). Never allocates. Cost: per descriptor one slot read, one
     /// reference taken and one slot written; from a table whose descriptors have one
@@ -986,6 +986,72 @@ impl<H> FdTable<H> {
             }
             file.try_clone()
         })?;
+        self.finish_remapped(old, fds, classes)
+    }
+
+    /// [`fill_remapped_from`](Self::fill_remapped_from) for a *moving* remap: the same
+    /// checks in the same order with the same errors, but the first use of each
+    /// descriptor takes no reference: its slot stays free while it counts as open. A
+    /// descriptor named again later in `fds` takes a reference for each later use (to
+    /// find them, the first use's open bit in `old` is cleared for the length of this
+    /// call, without touching `old`'s summaries; every such bit is set again before
+    /// returning, so `old` is left as it was).
+    ///
+    /// `self` is then *pending*: it must be completed by
+    /// [`move_pending_from`](Self::move_pending_from) from an unchanged `old`, or
+    /// dropped (which releases the references of the later uses only).
+    pub(crate) fn fill_pending_from(
+        &mut self,
+        old: &mut FdTable<H>,
+        fds: &[i32],
+        classes: usize,
+    ) -> Result<(), Errno>
+    where
+        H: FileHandle,
+    {
+        /// Tables whose descriptors all lie below this find repeats in a bitset on the
+        /// stack (128 bytes); larger ones mark `old`'s own open bits.
+        const LOCAL: usize = 1024;
+        let dst = self.slots.files_mut(0..fds.len()).ok_or(Errno::ENOMEM)?;
+        let src = old.slots.files(0..old.slots.len()).unwrap_or(&[]);
+        if old.end as usize <= LOCAL {
+            let mut seen = [0u64; LOCAL / 64];
+            let (checked, _) = check_pending(dst, src, fds, |j| {
+                let bit = 1u64 << (j % 64);
+                match seen.get_mut(j / 64) {
+                    Some(w) if *w & bit == 0 => {
+                        *w |= bit;
+                        true
+                    }
+                    _ => false,
+                }
+            });
+            checked?;
+        } else {
+            let map = &mut old.map;
+            let (checked, marked) = check_pending(dst, src, fds, |j| map.mark_open(j));
+            // Every first use (a free slot) marked its descriptor: unmark them all.
+            for (slot, &raw) in dst[..marked].iter().zip(fds) {
+                if slot.is_none() {
+                    map.unmark_open(raw as usize);
+                }
+            }
+            checked?;
+        }
+        self.finish_remapped(old, fds, classes)
+    }
+
+    /// The rights and counters of a remapped copy whose handles are in place.
+    #[inline(always)]
+    fn finish_remapped(
+        &mut self,
+        old: &FdTable<H>,
+        fds: &[i32],
+        classes: usize,
+    ) -> Result<(), Errno>
+    where
+        H: FileHandle,
+    {
         if classes <= 1 {
             // One rights set for every copy (every descriptor of `old` has class 0, or
             // there is at most one copy): class 0 here, no class array.
@@ -1000,6 +1066,24 @@ impl<H> FdTable<H> {
         self.open_count = counter(fds.len());
         self.finish_dense();
         Ok(())
+    }
+
+    /// Completes the pending table `self`, built by
+    /// [`fill_pending_from`](Self::fill_pending_from) from `old` and `fds`, by *moving*
+    /// into each of its free slots the handle of the descriptor `fds` names there. `old`
+    /// must not have changed since (the caller checks its lock's generation) and is
+    /// about to be replaced and dropped: afterwards its moved slots are free while
+    /// their open bits are set, so it must only be dropped (releasing the handles the
+    /// list did not name). Cannot fail; no reference count changes.
+    #[inline(always)]
+    pub(crate) fn move_pending_from(&mut self, old: &mut FdTable<H>, fds: &[i32]) {
+        let (dst, _) = self.slots.split_mut();
+        let (src, _) = old.slots.split_mut();
+        for (slot, &raw) in dst.iter_mut().zip(fds) {
+            if slot.is_none() {
+                *slot = src.get_mut(raw as usize).and_then(Option::take);
+            }
+        }
     }
 
     /// The classes of a remapped copy from a table with several rights sets, each
@@ -1235,4 +1319,40 @@ impl<H: FileHandle> PartialEq for FdTable<H> {
                     && self.map.cloexec(fa.index()) == other.map.cloexec(fb.index())
             })
     }
+}
+
+/// The checks of [`FdTable::fill_pending_from`] over the old table's slots `src`, in
+/// index order: `first_use(j)` says whether descriptor `j` is named for the first time
+/// (its slot in `dst` stays free) or again (it takes a reference now). Hands back the
+/// first failure, if any, and how many entries passed.
+#[inline(always)]
+fn check_pending<H: FileHandle>(
+    dst: &mut [Option<H>],
+    src: &[Option<H>],
+    fds: &[i32],
+    mut first_use: impl FnMut(usize) -> bool,
+) -> (Result<(), Errno>, usize) {
+    let mut passed = 0;
+    for (slot, &raw) in dst.iter_mut().zip(fds) {
+        crate::work::count(crate::work::Work::Slot);
+        let j = match Fd::from_raw(raw) {
+            Ok(fd) => fd.index(),
+            Err(e) => return (Err(e), passed),
+        };
+        let Some(Some(file)) = src.get(j) else {
+            return (Err(Errno::EBADF), passed);
+        };
+        if !file.is_passable() {
+            return (Err(Errno::EINVAL), passed);
+        }
+        if !first_use(j) {
+            // Named before: this use gets a reference of its own.
+            match file.try_clone() {
+                Ok(h) => *slot = Some(h),
+                Err(e) => return (Err(e), passed),
+            }
+        }
+        passed += 1;
+    }
+    (Ok(()), passed)
 }

@@ -122,6 +122,11 @@ impl Process for KernelProcess {
     fn install_fd_table_in_place(&mut self, new: &mut FdTable<Arc<Vnode>>) {
         fdinstall_remapped_in_place(&self.table, new);
     }
+
+    // No other process shares this table: exec moves the descriptors it passes.
+    fn fd_table_exclusive(&self) -> bool {
+        true
+    }
 }
 
 /// The kernel's randomness for canaries, process ids and `random_get`: a xorshift
