@@ -250,10 +250,13 @@ impl AddressSpace for FlatMem {
     }
 }
 
-/// A process whose memory is a [`FlatMem`].
+/// A process whose memory is a [`FlatMem`], with an argument buffer made ready by the
+/// untimed setup (as the limit's kernel buffer is, and as FreeBSD's `exec_map` keeps
+/// buffers ready).
 struct FlatProcess {
     table: SharedFdTable<Arc<TFile>>,
     mem: FlatMem,
+    arg_buffer: Vec<u8>,
 }
 
 impl capexec::abi::KernelCalls for FlatProcess {}
@@ -273,6 +276,14 @@ impl Process for FlatProcess {
     // No other process shares this table: exec moves the descriptors it passes.
     fn fd_table_exclusive(&self) -> bool {
         true
+    }
+
+    fn take_arg_buffer(&mut self) -> Vec<u8> {
+        std::mem::take(&mut self.arg_buffer)
+    }
+
+    fn put_arg_buffer(&mut self, buf: Vec<u8>) {
+        self.arg_buffer = buf;
     }
 
     type File = TFile;
@@ -384,6 +395,7 @@ impl Caller {
             FlatProcess {
                 table: SharedFdTable::new(self.table()),
                 mem,
+                arg_buffer: Vec::with_capacity(self.data.len() + 1),
             },
             regs,
         )

@@ -441,6 +441,10 @@ struct Threads {
     ends: Vec<SingleThreadEnd>,
     /// `Process::fd_table_exclusive`: the exec moves the descriptors it passes.
     exclusive: bool,
+    /// The argument buffer kept between execs, and how often it was taken and put back.
+    arg_buffer: Vec<u8>,
+    takes: usize,
+    puts: usize,
 }
 
 impl Threads {
@@ -451,6 +455,9 @@ impl Threads {
             begins: 0,
             ends: Vec::new(),
             exclusive: false,
+            arg_buffer: Vec::new(),
+            takes: 0,
+            puts: 0,
         }
     }
 }
@@ -481,6 +488,14 @@ impl Process for Threads {
     }
     fn fd_table_exclusive(&self) -> bool {
         self.exclusive
+    }
+    fn take_arg_buffer(&mut self) -> Vec<u8> {
+        self.takes += 1;
+        std::mem::take(&mut self.arg_buffer)
+    }
+    fn put_arg_buffer(&mut self, buf: Vec<u8>) {
+        self.puts += 1;
+        self.arg_buffer = buf;
     }
 }
 
@@ -709,6 +724,68 @@ fn moving_and_copying_execs_leave_the_same_caller() {
         }
         assert!(states[0] == states[1], "{fds:?}");
     }
+}
+
+// ---- the argument buffer (`Process::take_arg_buffer`) ----------------------------------------
+
+#[test]
+fn the_argument_buffer_is_taken_and_put_back_once_per_exec_whatever_the_outcome() {
+    let World { files, p } = world();
+    let mut t = Threads::new(p, false);
+    t.arg_buffer = Vec::with_capacity(64);
+    let kept = t.arg_buffer.as_ptr();
+    let mut rng = TestRng(1);
+    let mut act = Cloudabi32Activator::new(Layout32::default(), &mut rng);
+    // Refused at the copy-in (the list names the closed slot 5): the data was copied.
+    put(&mut t.p.mem, b"hello", &[5]);
+    let out = proc_exec(&mut t, &mut act, 3, CALLER_DATA, 5, CALLER_FDS, 1);
+    assert_eq!(out, ExecOutcome::Failed(Errno::EBADF));
+    assert_eq!((t.takes, t.puts), (1, 1));
+    assert_eq!(t.arg_buffer, b"hello\0");
+    // Refused by the executable check.
+    let out = proc_exec(&mut t, &mut act, 6, CALLER_DATA, 5, CALLER_FDS, 0);
+    assert_eq!(out, ExecOutcome::Failed(Errno::ENOTCAPABLE));
+    assert_eq!((t.takes, t.puts), (2, 2));
+    // Killed after the point of no return.
+    let out = proc_exec(
+        &mut t,
+        &mut FaultsAfterThePoint,
+        3,
+        CALLER_DATA,
+        2,
+        CALLER_FDS,
+        0,
+    );
+    assert_eq!(out, ExecOutcome::Killed(Errno::EFAULT));
+    assert_eq!((t.takes, t.puts), (3, 3));
+    assert_eq!(t.arg_buffer, b"he\0");
+    // The same allocation every time: it was large enough.
+    assert_eq!(t.arg_buffer.as_ptr(), kept);
+    assert_eq!(t.arg_buffer.capacity(), 64);
+    drop(files);
+
+    // Replaced, with more data than the buffer holds: it grows (fallibly) and the new
+    // program gets the data.
+    let World { files, p } = world();
+    let mut t = Threads::new(p, false);
+    t.arg_buffer = Vec::with_capacity(4);
+    let data: Vec<u8> = (0..100).collect();
+    put(&mut t.p.mem, &data, &[0]);
+    let mut rng = TestRng(1);
+    let mut act = Cloudabi32Activator::new(Layout32::default(), &mut rng);
+    let out = proc_exec(&mut t, &mut act, 3, CALLER_DATA, 100, CALLER_FDS, 1);
+    let ExecOutcome::Replaced(entry) = out else {
+        panic!("{out:?}")
+    };
+    assert_eq!((t.takes, t.puts), (1, 1));
+    assert_eq!(&t.arg_buffer[..100], &data[..]);
+    assert!(t.arg_buffer.capacity() >= 101);
+    let info = read_start_info(&t.p.mem, entry.esp).unwrap();
+    assert_eq!(info.argdata_len, 100);
+    let mut on_stack = vec![0; 100];
+    copyin(&t.p.mem, info.argdata, &mut on_stack).unwrap();
+    assert_eq!(on_stack, data);
+    drop(files);
 }
 
 // ---- reversibility --------------------------------------------------------------------------

@@ -17,6 +17,9 @@ pub struct SimProcess<F: ?Sized> {
     pub table: SharedFdTable<Arc<F>>,
     /// The process's memory.
     pub mem: SimAddressSpace,
+    /// The argument buffer of the last exec, kept for the next one
+    /// ([`Process::take_arg_buffer`](capexec::exec::Process::take_arg_buffer)).
+    pub arg_buffer: Vec<u8>,
 }
 
 impl<F: ?Sized + File> SimProcess<F> {
@@ -25,6 +28,7 @@ impl<F: ?Sized + File> SimProcess<F> {
         SimProcess {
             table: SharedFdTable::new(table),
             mem: SimAddressSpace::new(),
+            arg_buffer: Vec::new(),
         }
     }
 }
@@ -47,6 +51,15 @@ impl<F: ?Sized + File> Process for SimProcess<F> {
     // No other process shares this table: exec moves the descriptors it passes.
     fn fd_table_exclusive(&self) -> bool {
         true
+    }
+
+    // Each exec reuses the buffer of the one before.
+    fn take_arg_buffer(&mut self) -> Vec<u8> {
+        core::mem::take(&mut self.arg_buffer)
+    }
+
+    fn put_arg_buffer(&mut self, buf: Vec<u8>) {
+        self.arg_buffer = buf;
     }
 
     type File = F;

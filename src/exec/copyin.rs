@@ -80,12 +80,12 @@ where
     // 1., 2.
     let (data_len, n) = check_lengths::<M::Abi, H, R>(table, data_len.to_u64(), fds_len.to_u64())?;
     // 3.
-    let mut buf = data_buffer(data_len)?;
+    data_buffer(&mut args.buf, data_len)?;
     // Kept in the arguments: a moving remap reads it again at the point of no return.
     args.list.reserve(n)?;
     // 4.
-    copyin_append(mem, data, data_len, &mut buf)?;
-    append_nul(&mut buf)?;
+    copyin_append(mem, data, data_len, &mut args.buf)?;
+    append_nul(&mut args.buf)?;
     // 5.
     let bytes = n.checked_mul(4).ok_or(Errno::EFAULT)?;
     if bytes > 0 {
@@ -107,7 +107,6 @@ where
         addr = addr.checked_add_usize(len).unwrap_or(addr);
     }
     // 6.
-    args.buf = buf;
     let new = args.table.insert(FdTable::new());
     // (With no descriptor there is nothing to move.)
     if moving && n > 0 {
@@ -186,7 +185,8 @@ where
     // 1., 2.
     let (data_len, _) = check_lengths::<A, H, R>(table, data.len() as u64, fds.len() as u64)?;
     // 3.
-    let mut buf = data_buffer(data_len)?;
+    let mut buf = Vec::new();
+    data_buffer(&mut buf, data_len)?;
     if buf.capacity() > data.len() {
         buf.extend_from_slice(data);
     }
@@ -225,16 +225,18 @@ where
     Ok((data_len, n))
 }
 
-/// The argument buffer, allocated fallibly and empty: room for exactly `data_len + 1`
-/// bytes (the data, then the NUL), or none when `data_len == 0`. The data is appended
-/// into it once, with no zero-fill first ([`UserMemory::read_user_append`]).
-fn data_buffer(data_len: usize) -> Result<Vec<u8>, Errno> {
-    let mut buf = Vec::new();
+/// Empties the argument buffer `buf` and gives it room for `data_len + 1` bytes (the
+/// data, then the NUL) when `data_len > 0`, allocating fallibly only if it has less
+/// (a buffer the kernel keeps ready, [`Process::take_arg_buffer`](super::Process), has
+/// enough). The data is appended into it once, with no zero-fill first
+/// ([`UserMemory::read_user_append`]).
+fn data_buffer(buf: &mut Vec<u8>, data_len: usize) -> Result<(), Errno> {
+    buf.clear();
     if data_len > 0 {
         buf.try_reserve_exact(data_len + 1)
             .map_err(|_| Errno::ENOMEM)?;
     }
-    Ok(buf)
+    Ok(())
 }
 
 /// Ends the argument data with its NUL, in the room [`data_buffer`] reserved.

@@ -1,5 +1,7 @@
 //! The `proc_exec` driver: copy in, check, point of no return, install.
 
+use alloc::vec::Vec;
+
 use super::copyin::exec_copyin_data_fds_into;
 use super::exec_abi::AbiAddr;
 use super::image_args::ImageArgs;
@@ -254,6 +256,25 @@ pub trait Process {
     ///   activated: the exec'ing process's table is its own).
     fn fd_table_exclusive(&self) -> bool {
         false
+    }
+
+    /// Storage for the argument data of an exec by this process: [`proc_exec`] copies
+    /// the data into it (growing it, fallibly, only when it is too small) and hands it
+    /// back through [`put_arg_buffer`](Self::put_arg_buffer) when the exec ends,
+    /// whatever its outcome. The default is an empty vector: each exec with data then
+    /// allocates its buffer and frees it. A kernel that keeps buffers ready (FreeBSD
+    /// takes one from its preallocated `exec_map`) saves that allocation and free.
+    ///
+    /// # References
+    /// - FreeBSD `sys/kern/kern_exec.c` `exec_alloc_args`, `exec_free_args`.
+    fn take_arg_buffer(&mut self) -> Vec<u8> {
+        Vec::new()
+    }
+
+    /// Takes back the buffer of [`take_arg_buffer`](Self::take_arg_buffer), holding the
+    /// last exec's argument data (clear it if that matters). The default frees it.
+    fn put_arg_buffer(&mut self, buf: Vec<u8>) {
+        drop(buf);
     }
 }
 
@@ -540,7 +561,7 @@ where
     P: Process + ?Sized,
     A: ImageActivator<P> + ?Sized,
 {
-    do_execve(process, activator, fd, |p, args| {
+    do_execve(process, activator, fd, true, |p, args| {
         let moving = p.fd_table_exclusive();
         exec_copyin_data_fds_into(
             args,
@@ -582,18 +603,25 @@ where
     A: ImageActivator<P> + ?Sized,
 {
     // A descriptor number is never negative: the cast is exact.
-    do_execve(process, activator, executable.raw() as u32, |_, a| {
-        *a = args;
-        Ok(())
-    })
+    do_execve(
+        process,
+        activator,
+        executable.raw() as u32,
+        false,
+        |_, a| {
+            *a = args;
+            Ok(())
+        },
+    )
 }
 
 /// The driver both entries share; `args` builds the exec's arguments once the process
-/// is single-threaded.
+/// is single-threaded, in the process's argument buffer when `arg_buffer`.
 fn do_execve<P, A, F>(
     process: &mut P,
     activator: &mut A,
     fd: u32,
+    arg_buffer: bool,
     args_into: F,
 ) -> ExecOutcome<A::Entry>
 where
@@ -609,14 +637,17 @@ where
     // drops what was built so far, freeing the remapped table, before the other threads
     // run on.
     let mut args = ImageArgs::empty();
+    if arg_buffer {
+        args.buf = process.take_arg_buffer();
+    }
     if let Err(e) = args_into(process, &mut args) {
-        drop(args);
+        release(process, args);
         return failed(process, e);
     }
     let exe = match check_executable(process.fd_table(), fd) {
         Ok(exe) => exe,
         Err(e) => {
-            drop(args);
+            release(process, args);
             return failed(process, e);
         }
     };
@@ -624,7 +655,7 @@ where
     if let Err(e) = activator.prepare_in_place(process, &exe, &args, &mut prepared) {
         drop(prepared);
         drop(exe);
-        drop(args);
+        release(process, args);
         return failed(process, e);
     }
     // A pending table gets its handles now, moved out of the old one and swapped in;
@@ -642,7 +673,7 @@ where
         if !installed {
             drop(prepared);
             drop(exe);
-            drop(args);
+            release(process, args);
             process.single_thread_end(SingleThreadEnd::Resume);
             return ExecOutcome::Restart;
         }
@@ -654,9 +685,9 @@ where
     let entry = match activated {
         Ok(entry) => entry,
         Err(e) => {
-            // Dropping `args` frees the remapped table (`fdescfree_remapped`), or the old
-            // one when the new one was moved in.
-            drop(args);
+            // Releasing `args` frees the remapped table (`fdescfree_remapped`), or the
+            // old one when the new one was moved in.
+            release(process, args);
             process.single_thread_end(SingleThreadEnd::Exit);
             return ExecOutcome::Killed(e);
         }
@@ -670,8 +701,16 @@ where
     // The lock is released: the old table's files are released here (in place: the
     // arguments are hundreds of bytes, not moved into a call).
     args.release_table();
+    process.put_arg_buffer(core::mem::take(&mut args.buf));
     process.single_thread_end(SingleThreadEnd::Exit);
     ExecOutcome::Replaced(entry)
+}
+
+/// Ends an exec's arguments: the data buffer goes back to the process, the table (the
+/// remapped one, or the old one once swapped) is dropped.
+fn release<P: Process + ?Sized>(process: &mut P, mut args: ImageArgs<P::Handle>) {
+    process.put_arg_buffer(core::mem::take(&mut args.buf));
+    drop(args);
 }
 
 /// Ends single-threading after a failure before the point of no return.

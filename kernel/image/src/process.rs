@@ -3,6 +3,7 @@
 //! and the loop that serves a program's traps until it ends.
 
 use alloc::sync::Arc;
+use alloc::vec::Vec;
 
 use capexec::Errno;
 use capexec::abi::{
@@ -50,6 +51,8 @@ pub struct KernelProcess {
     fx: FxArea,
     /// The `%gs` base (the ABI's TLS pointer).
     tls: u32,
+    /// The argument buffer of this process's last exec, kept for its next one.
+    arg_buffer: Vec<u8>,
 }
 
 impl KernelProcess {
@@ -62,6 +65,7 @@ impl KernelProcess {
             frame: TrapFrame::default(),
             fx: FxArea::initial(),
             tls: 0,
+            arg_buffer: Vec::new(),
         })
     }
 
@@ -126,6 +130,16 @@ impl Process for KernelProcess {
     // No other process shares this table: exec moves the descriptors it passes.
     fn fd_table_exclusive(&self) -> bool {
         true
+    }
+
+    // Each exec reuses the buffer of the one before (no allocation when it is large
+    // enough).
+    fn take_arg_buffer(&mut self) -> Vec<u8> {
+        core::mem::take(&mut self.arg_buffer)
+    }
+
+    fn put_arg_buffer(&mut self, buf: Vec<u8>) {
+        self.arg_buffer = buf;
     }
 }
 
