@@ -392,6 +392,8 @@ struct AProc {
     pool: Vec<Arc<HFile>>,
     table: SharedFdTable<Arc<HFile>>,
     mem: ArenaMem,
+    /// `Process::fd_table_exclusive`: an exec moves the descriptors it passes.
+    exclusive: bool,
 }
 
 /// The kernel's hooks for the sweeps of the new calls: they answer without allocating
@@ -461,6 +463,9 @@ impl Process for AProc {
     }
     fn memory_mut(&mut self) -> &mut ArenaMem {
         &mut self.mem
+    }
+    fn fd_table_exclusive(&self) -> bool {
+        self.exclusive
     }
 }
 
@@ -667,6 +672,7 @@ fn exec_proc(data_len: usize, nfds: usize) -> AProc {
         pool,
         table: SharedFdTable::new(t),
         mem,
+        exclusive: false,
     }
 }
 
@@ -684,6 +690,7 @@ fn call_proc(args: &[u32], bytes: &[u8], fds: &[u8]) -> AProc {
         pool,
         table: SharedFdTable::new(t),
         mem,
+        exclusive: false,
     }
 }
 
@@ -1160,6 +1167,26 @@ fn every_allocation_point_fails_cleanly() {
         reports.push(sweep(
             name,
             move || exec_proc(data_len, nfds),
+            proc_state,
+            exec_via_syscall,
+            nomem,
+        ));
+    }
+    // The same when the descriptors move (`Process::fd_table_exclusive`).
+    for (name, data_len, nfds) in [
+        (
+            "proc_exec via syscall32, moving (8 KiB, 100 fds)",
+            8192usize,
+            100usize,
+        ),
+        ("proc_exec via syscall32, moving (no data, 3 fds)", 0, 3),
+    ] {
+        reports.push(sweep(
+            name,
+            move || AProc {
+                exclusive: true,
+                ..exec_proc(data_len, nfds)
+            },
             proc_state,
             exec_via_syscall,
             nomem,

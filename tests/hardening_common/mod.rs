@@ -690,6 +690,8 @@ pub struct HProc {
     pub new_file: Arc<HFile>,
     /// A word that steers the hooks' answers.
     pub answer: u32,
+    /// `Process::fd_table_exclusive`: an exec moves the descriptors it passes.
+    pub exclusive: bool,
 }
 
 /// The hardening kernel's hooks: canned answers steered by the input (success, an
@@ -859,6 +861,9 @@ impl Process for HProc {
     }
     fn virtual_memory(&mut self) -> Option<&mut dyn VirtualMemory<Abi = Cloudabi32>> {
         Some(&mut self.mem)
+    }
+    fn fd_table_exclusive(&self) -> bool {
+        self.exclusive
     }
 }
 
@@ -1069,6 +1074,9 @@ pub fn build_world(inp: &mut Input<'_>) -> World {
             hooks,
             new_file,
             answer,
+            // Half the worlds pass descriptors by moving them (a bit of `answer`, so
+            // that the corpus's inputs keep their meaning).
+            exclusive: answer & 0x100 != 0,
         },
         layout,
     }
@@ -1266,8 +1274,23 @@ pub fn check_syscall_i386(data: &[u8]) {
             }
             SyscallAction::Kill(_) => {
                 assert_eq!(eax, 38);
-                // The old table is left for the kernel's exit path.
-                assert_eq!(after, before, "a killed exec changed the table");
+                match list {
+                    // A moving exec installed the new table at its point of no return:
+                    // exactly the list, the old table released.
+                    Some(list) if proc.exclusive && !list.is_empty() => {
+                        assert_eq!(after.len(), list.len(), "new table is not the list");
+                        for (i, (s, &old_fd)) in after.iter().zip(&list).enumerate() {
+                            let old = before
+                                .iter()
+                                .find(|o| o.0 == old_fd)
+                                .expect("exec passed a descriptor that was not open");
+                            assert_eq!(s.0, i as i32, "new table is not dense");
+                            assert_eq!((s.1, s.2, s.3), (old.1, old.2, false));
+                        }
+                    }
+                    // The old table is left for the kernel's exit path.
+                    _ => assert_eq!(after, before, "a killed exec changed the table"),
+                }
                 return;
             }
             SyscallAction::Terminate(sig) => {
