@@ -15,7 +15,10 @@
 //! - `capexec_flat`: the process's memory is [`FlatMem`], a few flat `Vec`-backed windows
 //!   of the 32-bit address space (caller stack, data, fd list; the new image and stack),
 //!   so a copy is a bounds check and a `memcpy` and mapping is bookkeeping, as in a kernel
-//!   whose page tables and demand-zero pages are not part of exec's own cost.
+//!   whose page tables and demand-zero pages are not part of exec's own cost. The process
+//!   is its table's only user, so the exec moves the descriptors it passes
+//!   (`Process::fd_table_exclusive`), and it has an argument buffer ready
+//!   (`Process::take_arg_buffer`, made by the untimed setup as the limit's buffer is).
 //! - `capexec_sim`: the same exec on `SimAddressSpace` (the crate's test address space: a
 //!   `BTreeMap` of boxed 4 KiB pages). Mapping the activator's 1 MiB stack allocates and
 //!   zeroes 256 pages, which a kernel does not pay at exec time; the difference to
