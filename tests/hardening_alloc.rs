@@ -1155,36 +1155,33 @@ fn every_allocation_point_fails_cleanly() {
         ));
     }
 
-    // proc_exec through the i386 entry.
-    for (name, data_len, nfds) in [
+    // proc_exec through the i386 entry, copying the descriptors and moving them
+    // (`Process::fd_table_exclusive`).
+    for (name, data_len, nfds, exclusive) in [
         (
             "proc_exec via syscall32 (8 KiB, 100 fds)",
             8192usize,
             100usize,
+            false,
         ),
-        ("proc_exec via syscall32 (no data, 3 fds)", 0, 3),
-    ] {
-        reports.push(sweep(
-            name,
-            move || exec_proc(data_len, nfds),
-            proc_state,
-            exec_via_syscall,
-            nomem,
-        ));
-    }
-    // The same when the descriptors move (`Process::fd_table_exclusive`).
-    for (name, data_len, nfds) in [
+        ("proc_exec via syscall32 (no data, 3 fds)", 0, 3, false),
         (
             "proc_exec via syscall32, moving (8 KiB, 100 fds)",
-            8192usize,
-            100usize,
+            8192,
+            100,
+            true,
         ),
-        ("proc_exec via syscall32, moving (no data, 3 fds)", 0, 3),
+        (
+            "proc_exec via syscall32, moving (no data, 3 fds)",
+            0,
+            3,
+            true,
+        ),
     ] {
         reports.push(sweep(
             name,
             move || AProc {
-                exclusive: true,
+                exclusive,
                 ..exec_proc(data_len, nfds)
             },
             proc_state,

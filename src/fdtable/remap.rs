@@ -103,10 +103,9 @@ pub(crate) fn fill_remapped<H: FileHandle>(
     old: &FdTable<H>,
     fds: &[i32],
 ) -> Result<bool, Errno> {
-    let classes = remap_classes(old, fds);
-    if new.dense_class_room() + 1 < classes {
+    let Some(classes) = class_room(new, old, fds) else {
         return Ok(false);
-    }
+    };
     new.fill_remapped_from(old, fds, classes)?;
     Ok(true)
 }
@@ -120,12 +119,19 @@ pub(crate) fn fill_remapped_pending<H: FileHandle>(
     old: &mut FdTable<H>,
     fds: &[i32],
 ) -> Result<bool, Errno> {
-    let classes = remap_classes(old, fds);
-    if new.dense_class_room() + 1 < classes {
+    let Some(classes) = class_room(new, old, fds) else {
         return Ok(false);
-    }
+    };
     new.fill_pending_from(old, fds, classes)?;
     Ok(true)
+}
+
+/// The copy's [`remap_classes`] if `new` has room reserved for them, `None` if `old`
+/// gained rights sets since the room was reserved.
+#[inline(always)]
+fn class_room<H>(new: &FdTable<H>, old: &FdTable<H>, fds: &[i32]) -> Option<usize> {
+    let classes = remap_classes(old, fds);
+    (new.dense_class_room() + 1 >= classes).then_some(classes)
 }
 
 /// Installs a table built by [`fdcopy_remapped`] as the process's table (FreeBSD

@@ -891,6 +891,25 @@ impl Entropy for XorShift {
 /// One descriptor as a snapshot sees it.
 pub type Slot = (i32, *const HFile, FdRights, bool);
 
+/// That an exec installed exactly `list`: table `after` is dense, entry `i` is `before`'s
+/// descriptor `list[i]` with its rights and close-on-exec clear, and only passable files
+/// crossed.
+fn assert_is_list(after: &[Slot], before: &[Slot], list: &[i32], pool: &[Arc<HFile>]) {
+    assert_eq!(after.len(), list.len(), "new table is not the list");
+    for (i, (s, &old_fd)) in after.iter().zip(list).enumerate() {
+        let old = before
+            .iter()
+            .find(|o| o.0 == old_fd)
+            .expect("exec passed a descriptor that was not open");
+        assert_eq!(s.0, i as i32, "new table is not dense");
+        assert_eq!((s.1, s.2, s.3), (old.1, old.2, false));
+        assert!(
+            pool.iter().any(|f| Arc::as_ptr(f) == s.1 && f.passable),
+            "a file that is not passable crossed an exec"
+        );
+    }
+}
+
 pub fn table_snapshot(t: &FdTable<Arc<HFile>>) -> Vec<Slot> {
     t.iter()
         .map(|(fd, e)| {
@@ -1256,17 +1275,7 @@ pub fn check_syscall_i386(data: &[u8]) {
                     (entry.eip, entry.esp, entry.esp)
                 );
                 let list = list.expect("a successful exec read its list");
-                assert_eq!(after.len(), list.len(), "new table is not the list");
-                for (i, (s, &old_fd)) in after.iter().zip(&list).enumerate() {
-                    let old = before
-                        .iter()
-                        .find(|o| o.0 == old_fd)
-                        .expect("exec passed a descriptor that was not open");
-                    assert_eq!(s.0, i as i32, "new table is not dense");
-                    assert_eq!((s.1, s.2, s.3), (old.1, old.2, false));
-                    // Only passable files cross an exec.
-                    assert!(pool.iter().any(|f| Arc::as_ptr(f) == s.1 && f.passable));
-                }
+                assert_is_list(&after, &before, &list, &pool);
             }
             SyscallAction::Exit(_) => {
                 assert_eq!(after, before);
@@ -1278,15 +1287,7 @@ pub fn check_syscall_i386(data: &[u8]) {
                     // A moving exec installed the new table at its point of no return:
                     // exactly the list, the old table released.
                     Some(list) if proc.exclusive && !list.is_empty() => {
-                        assert_eq!(after.len(), list.len(), "new table is not the list");
-                        for (i, (s, &old_fd)) in after.iter().zip(&list).enumerate() {
-                            let old = before
-                                .iter()
-                                .find(|o| o.0 == old_fd)
-                                .expect("exec passed a descriptor that was not open");
-                            assert_eq!(s.0, i as i32, "new table is not dense");
-                            assert_eq!((s.1, s.2, s.3), (old.1, old.2, false));
-                        }
+                        assert_is_list(&after, &before, &list, &pool);
                     }
                     // The old table is left for the kernel's exit path.
                     _ => assert_eq!(after, before, "a killed exec changed the table"),
