@@ -692,11 +692,11 @@ where
             return ExecOutcome::Killed(e);
         }
     };
-    if moved.is_none()
-        && let Some(new) = args.table_mut()
-    {
-        // Swapped in place: `new` holds the old table now.
-        process.install_fd_table_in_place(new);
+    if moved.is_none() {
+        if let Some(new) = args.table_mut() {
+            // Swapped in place: `new` holds the old table now.
+            process.install_fd_table_in_place(new);
+        }
     }
     // The lock is released: the old table's files are released here (in place: the
     // arguments are hundreds of bytes, not moved into a call).
