@@ -639,15 +639,22 @@ fn a_kill_after_the_point_of_no_return_ends_with_exit() {
 
 // ---- moving the descriptors (`Process::fd_table_exclusive`) ------------------------------
 
+/// The standard caller as a process of one running thread, moving descriptors when
+/// `exclusive`, and its files.
+fn world_threads(exclusive: bool) -> (Vec<Arc<TFile>>, Threads) {
+    let World { files, p } = world();
+    let mut t = Threads::new(p, false);
+    t.exclusive = exclusive;
+    (files, t)
+}
+
 fn open_fds(t: &FdTable<Arc<TFile>>) -> Vec<i32> {
     t.iter().map(|(n, _)| n.raw()).collect()
 }
 
 #[test]
 fn a_table_changed_during_a_moving_exec_restarts_it_with_nothing_moved() {
-    let World { files, p } = world();
-    let mut t = Threads::new(p, false);
-    t.exclusive = true;
+    let (files, mut t) = world_threads(true);
     put(&mut t.p.mem, b"hi", &[0, 1, 6, 1]);
     let mut rng = TestRng(1);
     let mut act = ClosesTwo(Cloudabi32Activator::new(Layout32::default(), &mut rng));
@@ -679,9 +686,7 @@ fn a_table_changed_during_a_moving_exec_restarts_it_with_nothing_moved() {
 
 #[test]
 fn a_kill_after_a_moving_exec_leaves_the_new_table_for_the_exit_path() {
-    let World { files, p } = world();
-    let mut t = Threads::new(p, false);
-    t.exclusive = true;
+    let (files, mut t) = world_threads(true);
     put(&mut t.p.mem, b"", &[6, 0]);
     let out = proc_exec(
         &mut t,
@@ -708,9 +713,7 @@ fn moving_and_copying_execs_leave_the_same_caller() {
     for fds in lists {
         let mut states = Vec::new();
         for exclusive in [false, true] {
-            let World { files, p } = world();
-            let mut t = Threads::new(p, false);
-            t.exclusive = exclusive;
+            let (files, mut t) = world_threads(exclusive);
             put(&mut t.p.mem, b"data", fds);
             let out = exec_with_layout(&mut t, Layout32::default(), 3, 4, fds.len() as u32);
             assert!(matches!(out, ExecOutcome::Replaced(_)), "{fds:?}: {out:?}");
@@ -730,8 +733,7 @@ fn moving_and_copying_execs_leave_the_same_caller() {
 
 #[test]
 fn the_argument_buffer_is_taken_and_put_back_once_per_exec_whatever_the_outcome() {
-    let World { files, p } = world();
-    let mut t = Threads::new(p, false);
+    let (files, mut t) = world_threads(false);
     t.arg_buffer = Vec::with_capacity(64);
     let kept = t.arg_buffer.as_ptr();
     let mut rng = TestRng(1);
@@ -766,8 +768,7 @@ fn the_argument_buffer_is_taken_and_put_back_once_per_exec_whatever_the_outcome(
 
     // Replaced, with more data than the buffer holds: it grows (fallibly) and the new
     // program gets the data.
-    let World { files, p } = world();
-    let mut t = Threads::new(p, false);
+    let (files, mut t) = world_threads(false);
     t.arg_buffer = Vec::with_capacity(4);
     let data: Vec<u8> = (0..100).collect();
     put(&mut t.p.mem, &data, &[0]);

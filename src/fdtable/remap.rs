@@ -30,6 +30,8 @@ pub fn fdcopy_remapped<H: FileHandle>(old: &FdTable<H>, fds: &[i32]) -> Result<F
     // One pass, as FreeBSD does: the table is allocated first, then each entry is checked
     // and copied. On a failure `new` is dropped here, releasing every reference taken so
     // far, and `old` was never changed.
+    // (`fill_remapped` checks the room again, which cannot fail here: measured, that
+    // form compiles to fewer instructions per descriptor than calling the fill directly.)
     let mut new = FdTable::with_limit(old.limit());
     new.reserve_dense(fds.len(), remap_classes(old, fds))?;
     if !fill_remapped(&mut new, old, fds)? {
@@ -58,14 +60,11 @@ pub fn fdcopy_remapped_into<H: FileHandle>(
     fds: &[i32],
 ) -> Result<(), Errno> {
     let limit = new.begin_in_place(old.limit())?;
+    let classes = remap_classes(old, fds);
     let r = check_remap_len(old, fds)
-        .and_then(|()| new.reserve_dense(fds.len(), remap_classes(old, fds)))
-        .and_then(|()| fill_remapped(new, old, fds));
-    match r {
-        Ok(true) => Ok(()),
-        Ok(false) => new.abandon_in_place(limit, Errno::ENOMEM),
-        Err(e) => new.abandon_in_place(limit, e),
-    }
+        .and_then(|()| new.reserve_dense(fds.len(), classes))
+        .and_then(|()| new.fill_remapped_from(old, fds, classes));
+    r.or_else(|e| new.abandon_in_place(limit, e))
 }
 
 /// Step 1 of [`fdcopy_remapped`]: `E2BIG` when the list is longer than the table.

@@ -114,15 +114,7 @@ fn counts(files: &[Arc<P>]) -> Vec<usize> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig {
-        cases: if cfg!(miri) { 4 } else { 512 },
-        failure_persistence: if cfg!(miri) {
-            None
-        } else {
-            ProptestConfig::default().failure_persistence
-        },
-        ..ProptestConfig::default()
-    })]
+    #![proptest_config(super::test_file::proptest_config(512))]
 
     #[test]
     fn moving_equals_copying(

@@ -82,15 +82,7 @@ fn op() -> impl Strategy<Value = Op> {
 
 proptest! {
     // Under Miri: few cases, and no failure file (Miri isolates the file system).
-    #![proptest_config(ProptestConfig {
-        cases: if cfg!(miri) { 4 } else { 256 },
-        failure_persistence: if cfg!(miri) {
-            None
-        } else {
-            ProptestConfig::default().failure_persistence
-        },
-        ..ProptestConfig::default()
-    })]
+    #![proptest_config(super::test_file::proptest_config(256))]
 
     #[test]
     fn pool_counts_are_exact_after_any_operations(ops in proptest::collection::vec(op(), 1..120)) {

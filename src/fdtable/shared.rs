@@ -19,7 +19,7 @@ pub type DefaultRawMutex = spin::Mutex<()>;
 
 /// The guard of a locked [`SharedFdTable`]: the table, borrowed mutably until the guard
 /// is dropped. Each mutable borrow through it counts as a change of the table (see
-/// [`SharedFdTable::generation`]).
+/// [`SharedFdTableGuard::generation`]).
 pub struct SharedFdTableGuard<'a, H, R: RawMutex = DefaultRawMutex> {
     guard: MutexGuard<'a, R, Locked<H>>,
 }
@@ -32,7 +32,10 @@ struct Locked<H> {
 }
 
 impl<H, R: RawMutex> SharedFdTableGuard<'_, H, R> {
-    /// The table's generation now (reading it changes nothing).
+    /// The table's generation now (reading it changes nothing): a count of the mutable
+    /// borrows of the table so far (through this guard's `DerefMut` or
+    /// [`SharedFdTable::get_mut`]). Equal generations prove the table did not change in
+    /// between; an exec's moving remap relies on it (`Process::fd_table_exclusive`).
     #[inline]
     pub fn generation(&self) -> u64 {
         self.guard.generation
@@ -144,7 +147,7 @@ impl<H, R: RawMutex> SharedFdTable<H, R> {
     }
 
     /// The table, without locking: the exclusive borrow proves no other thread holds it.
-    /// Counts as a change (see [`generation`](Self::generation)).
+    /// Counts as a change (see [`SharedFdTableGuard::generation`]).
     #[inline]
     pub fn get_mut(&mut self) -> &mut FdTable<H> {
         let locked = self.inner.get_mut();
@@ -155,14 +158,6 @@ impl<H, R: RawMutex> SharedFdTable<H, R> {
     /// Unwraps the table.
     pub fn into_inner(self) -> FdTable<H> {
         self.inner.into_inner().table
-    }
-
-    /// The table's generation: a count of the mutable borrows of the table so far
-    /// (through [`lock`](Self::lock)'s guard or [`get_mut`](Self::get_mut)). Equal
-    /// generations prove the table did not change in between; a moving remap relies on
-    /// it (an exec's moving remap, `Process::fd_table_exclusive`). Takes the lock.
-    pub fn generation(&self) -> u64 {
-        self.inner.lock().generation
     }
 }
 
@@ -360,7 +355,7 @@ impl<H: FileHandle, R: RawMutex> SharedFdTable<H, R> {
     /// errors and storage, but no reference taken for the first use of each descriptor
     /// (a later use of the same descriptor takes one). `new` is left *pending*: those
     /// slots are free while their descriptors count as open. Hands back the table's
-    /// [`generation`](Self::generation) at the end of the section. `new` must only be
+    /// [`generation`](SharedFdTableGuard::generation) at the end of the section. `new` must only be
     /// completed by [`fdinstall_remapped_moving`](Self::fdinstall_remapped_moving) with
     /// the same `fds` and that generation, or dropped.
     pub(crate) fn fdcopy_remapped_pending_into(

@@ -160,16 +160,6 @@ impl<H> Slots<H> {
         old.map(|f| (f, old_class))
     }
 
-    /// Every handle slot, to be written, with the class array (`None` when uniform).
-    #[inline(always)]
-    pub(crate) fn split_mut(&mut self) -> (&mut [Option<H>], Option<&[Class]>) {
-        let files = match &mut self.files {
-            Files::Inline(a) => &mut a[..],
-            Files::Heap(v) => &mut v[..],
-        };
-        (files, self.classes.as_deref())
-    }
-
     /// Empties slot `fd`, handing back its file and class.
     #[inline(always)]
     pub(crate) fn take(&mut self, fd: usize) -> Option<(H, Class)> {

@@ -1077,8 +1077,10 @@ impl<H> FdTable<H> {
     /// list did not name). Cannot fail; no reference count changes.
     #[inline(always)]
     pub(crate) fn move_pending_from(&mut self, old: &mut FdTable<H>, fds: &[i32]) {
-        let (dst, _) = self.slots.split_mut();
-        let (src, _) = old.slots.split_mut();
+        let Some(dst) = self.slots.files_mut(0..fds.len()) else {
+            return;
+        };
+        let src = old.slots.files_mut(0..old.slots.len()).unwrap_or(&mut []);
         for (slot, &raw) in dst.iter_mut().zip(fds) {
             if slot.is_none() {
                 *slot = src.get_mut(raw as usize).and_then(Option::take);

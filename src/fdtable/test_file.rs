@@ -15,3 +15,18 @@ impl File for F {
 pub(super) fn fd(n: usize) -> Fd {
     Fd::from_index(n).unwrap()
 }
+
+/// The property tests' settings: `cases` cases, or 4 under Miri without failure
+/// persistence (Miri's isolation has no current directory to keep the file in).
+pub(super) fn proptest_config(cases: u32) -> proptest::test_runner::Config {
+    let default = proptest::test_runner::Config::default();
+    proptest::test_runner::Config {
+        cases: if cfg!(miri) { 4 } else { cases },
+        failure_persistence: if cfg!(miri) {
+            None
+        } else {
+            default.failure_persistence.clone()
+        },
+        ..default
+    }
+}
