@@ -96,7 +96,8 @@ fn main() {
     println!(
         "table header (FdTable<Arc<MyFile>>, inline: the first {INLINE_SLOTS} slots or the \
          heap slot array's vector, the class array's pointer, the first bitmap word pair, \
-         the rights pool's first set, four 4-byte counters): {table} bytes"
+         the rights pool's first set, four 4-byte counters; whole 64-byte cache lines): \
+         {table} bytes"
     );
     println!();
 

@@ -76,8 +76,8 @@ pub fn config_long() -> Criterion {
         .configure_from_args()
 }
 
-/// Outputs kept at once by [`iter_stored`] and [`iter_in_place`]: 1,024 tables of 240
-/// bytes are 240 KiB.
+/// Outputs kept at once by [`iter_stored`] and [`iter_in_place`]: 1,024 tables of 256
+/// bytes are 256 KiB.
 const STORED: usize = 1024;
 
 /// Times `routine`, each output moved into a slot of a buffer whose pages were touched

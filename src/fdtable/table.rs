@@ -198,6 +198,14 @@ pub enum CloseRange {
 /// distinct sets in use at once); the open and close-on-exec bits are in a two-level
 /// bitmap.
 ///
+/// The header (the first [`INLINE_SLOTS`](super::INLINE_SLOTS) slots and the rest) is
+/// aligned to a 64-byte cache line and so is whole lines long (256 bytes on a 64-bit
+/// target). A table returned by value is moved with `memcpy`, which copies whole 32- or
+/// 64-byte vectors; at 240 bytes its last vector overlapped the one before, and the next
+/// move of the same table (out of the `Result`, into its place) could not read that back
+/// from the pending stores and waited for them: the remap of 3 returned by value went
+/// from 46 to 34 ns (BENCHMARKS.md, "sixth round").
+///
 /// The table is a plain value; a process whose threads share it wraps it in a
 /// [`SharedFdTable`](super::SharedFdTable). All allocation is fallible: out of memory is
 /// `ENOMEM` and leaves the table as it was. An empty table allocates nothing.
@@ -206,6 +214,7 @@ pub enum CloseRange {
 /// - FreeBSD `sys/sys/filedesc.h`, `sys/kern/kern_descrip.c`.
 /// - POSIX.1-2017 `dup`, `dup2`, `fcntl(F_DUPFD)`, `close`.
 /// - Linux `fs/file.c`.
+#[repr(align(64))]
 pub struct FdTable<H> {
     slots: Slots<H>,
     map: FdBitmap,
