@@ -6,7 +6,7 @@
 //! first: `>= 49`, or a kernel call the kernel does not
 //! [provide](super::KernelCalls::provides), is `ENOSYS` before any memory is read; then
 //! exactly that call's [`Syscall::arg_words`] are read. On success the carry flag is
-//! cleared and the results go to `eax` (and `edx`, see [`Syscall::output`]); on failure
+//! cleared and the results go to `eax` (and `edx`, see [`Syscall::results`]); on failure
 //! the carry is set and `eax` holds the CloudABI errno.
 
 use super::activator::EntryState32;
@@ -98,7 +98,7 @@ pub enum SyscallAction {
     /// already hold the call's success.
     Yield,
     /// `thread_exit` of a thread that is not the last one: the kernel's
-    /// [`KernelCalls::thread_exit`](super::KernelCalls::thread_exit) released its lock;
+    /// [`KernelCalls::thread_exit`] released its lock;
     /// end the calling thread.
     ThreadExit,
 }

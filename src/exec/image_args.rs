@@ -57,7 +57,7 @@ impl<H> ImageArgs<H> {
     }
 
     /// The remapped table the new image will get (`None` once taken for installation).
-    /// Also `None` in [`proc_exec`](super::proc_exec)'s own arguments when the process is
+    /// Also `None` in [`proc_exec`](super::proc_exec())'s own arguments when the process is
     /// its table's only user ([`Process::fd_table_exclusive`](super::Process)): the
     /// table's handles are then moved from the old table only at the point of no
     /// return, and until then it holds only the extra references of descriptors named

@@ -4,12 +4,12 @@
 //!   ([`UserAddress`]) and `ARG_MAX`. The ABI layer supplies it (`capexec::abi::Cloudabi32`);
 //!   nothing here assumes an address width.
 //! - [`UserMemory`] is the kernel's user address space, reached through one ABI;
-//!   [`copyin`] and [`copyout`] are the checked copies every layer uses (`EFAULT`, no wrap
+//!   [`copyin()`] and [`copyout`] are the checked copies every layer uses (`EFAULT`, no wrap
 //!   past the end of the address space, empty copies free).
 //! - [`exec_copyin_data_fds`] copies the argument data and descriptor list in and builds
 //!   the remapped table into an [`ImageArgs`]; [`exec_sysspace_data_fds`] builds the same
 //!   from the kernel's own memory.
-//! - [`proc_exec`] drives an exec through a [`Process`] and an [`ImageActivator`], with a
+//! - [`proc_exec()`] drives an exec through a [`Process`] and an [`ImageActivator`], with a
 //!   point of no return, and reports an [`ExecOutcome`]; [`kern_execve`] runs the same
 //!   driver with [`ImageArgs`] the kernel built (to start a program no program asked for).
 //! - [`VirtualMemory`] is the kernel's VM as the `mem_*` system calls change it

@@ -419,7 +419,7 @@ impl<H: FileHandle, R: RawMutex> SharedFdTable<H, R> {
             }
             let mut t = self.lock();
             let filled = check_remap_len(&t, fds).and_then(|()| {
-                new.set_limit_unchecked(t.limit());
+                new.set_limit(t.limit());
                 if PENDING {
                     fill_remapped_pending(new, &mut t, fds)
                 } else {

@@ -300,12 +300,6 @@ impl<H> FdTable<H> {
         self.limit = counter(limit.min(MAX_LIMIT));
     }
 
-    /// Sets the limit of a table being built (no check against open descriptors).
-    #[inline]
-    pub(crate) fn set_limit_unchecked(&mut self, limit: usize) {
-        self.limit = counter(limit.min(MAX_LIMIT));
-    }
-
     /// Number of open descriptors.
     #[inline]
     pub fn len(&self) -> usize {
