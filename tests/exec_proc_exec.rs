@@ -572,6 +572,20 @@ impl<P: Process + ?Sized> ImageActivator<P> for FaultsAfterThePoint {
     }
 }
 
+/// An exec of descriptor 3 with `data_len` bytes and `fds_len` descriptors from the
+/// caller's memory, through [`FaultsAfterThePoint`].
+fn exec_faulting(t: &mut Threads, data_len: u32, fds_len: u32) -> ExecOutcome<()> {
+    proc_exec(
+        t,
+        &mut FaultsAfterThePoint,
+        3,
+        CALLER_DATA,
+        data_len,
+        CALLER_FDS,
+        fds_len,
+    )
+}
+
 #[test]
 fn another_single_threading_thread_restarts_the_call_before_any_check() {
     let w = world();
@@ -624,15 +638,7 @@ fn a_kill_after_the_point_of_no_return_ends_with_exit() {
     let w = world();
     let mut t = Threads::new(w.p, false);
     put(&mut t.p.mem, b"", &[]);
-    let out = proc_exec(
-        &mut t,
-        &mut FaultsAfterThePoint,
-        3,
-        CALLER_DATA,
-        0,
-        CALLER_FDS,
-        0,
-    );
+    let out = exec_faulting(&mut t, 0, 0);
     assert_eq!(out, ExecOutcome::Killed(Errno::EFAULT));
     assert_eq!((t.begins, &t.ends[..]), (1, &[SingleThreadEnd::Exit][..]));
 }
@@ -688,15 +694,7 @@ fn a_table_changed_during_a_moving_exec_restarts_it_with_nothing_moved() {
 fn a_kill_after_a_moving_exec_leaves_the_new_table_for_the_exit_path() {
     let (files, mut t) = world_threads(true);
     put(&mut t.p.mem, b"", &[6, 0]);
-    let out = proc_exec(
-        &mut t,
-        &mut FaultsAfterThePoint,
-        3,
-        CALLER_DATA,
-        0,
-        CALLER_FDS,
-        2,
-    );
+    let out = exec_faulting(&mut t, 0, 2);
     assert_eq!(out, ExecOutcome::Killed(Errno::EFAULT));
     assert_eq!(t.ends, [SingleThreadEnd::Exit]);
     // The new table was installed at the point of no return and the old one released.
@@ -749,15 +747,7 @@ fn the_argument_buffer_is_taken_and_put_back_once_per_exec_whatever_the_outcome(
     assert_eq!(out, ExecOutcome::Failed(Errno::ENOTCAPABLE));
     assert_eq!((t.takes, t.puts), (2, 2));
     // Killed after the point of no return.
-    let out = proc_exec(
-        &mut t,
-        &mut FaultsAfterThePoint,
-        3,
-        CALLER_DATA,
-        2,
-        CALLER_FDS,
-        0,
-    );
+    let out = exec_faulting(&mut t, 2, 0);
     assert_eq!(out, ExecOutcome::Killed(Errno::EFAULT));
     assert_eq!((t.takes, t.puts), (3, 3));
     assert_eq!(t.arg_buffer, b"he\0");

@@ -641,13 +641,13 @@ where
         args.buf = process.take_arg_buffer();
     }
     if let Err(e) = args_into(process, &mut args) {
-        release(process, args);
+        release(process, &mut args);
         return failed(process, e);
     }
     let exe = match check_executable(process.fd_table(), fd) {
         Ok(exe) => exe,
         Err(e) => {
-            release(process, args);
+            release(process, &mut args);
             return failed(process, e);
         }
     };
@@ -655,7 +655,7 @@ where
     if let Err(e) = activator.prepare_in_place(process, &exe, &args, &mut prepared) {
         drop(prepared);
         drop(exe);
-        release(process, args);
+        release(process, &mut args);
         return failed(process, e);
     }
     // A pending table gets its handles now, moved out of the old one and swapped in;
@@ -673,7 +673,7 @@ where
         if !installed {
             drop(prepared);
             drop(exe);
-            release(process, args);
+            release(process, &mut args);
             process.single_thread_end(SingleThreadEnd::Resume);
             return ExecOutcome::Restart;
         }
@@ -687,7 +687,7 @@ where
         Err(e) => {
             // Releasing `args` frees the remapped table (`fdescfree_remapped`), or the
             // old one when the new one was moved in.
-            release(process, args);
+            release(process, &mut args);
             process.single_thread_end(SingleThreadEnd::Exit);
             return ExecOutcome::Killed(e);
         }
@@ -698,19 +698,18 @@ where
             process.install_fd_table_in_place(new);
         }
     }
-    // The lock is released: the old table's files are released here (in place: the
-    // arguments are hundreds of bytes, not moved into a call).
-    args.release_table();
-    process.put_arg_buffer(core::mem::take(&mut args.buf));
+    // The lock is released: the old table's files are released here.
+    release(process, &mut args);
     process.single_thread_end(SingleThreadEnd::Exit);
     ExecOutcome::Replaced(entry)
 }
 
-/// Ends an exec's arguments: the data buffer goes back to the process, the table (the
-/// remapped one, or the old one once swapped) is dropped.
-fn release<P: Process + ?Sized>(process: &mut P, mut args: ImageArgs<P::Handle>) {
+/// Ends an exec's arguments, in place (they are hundreds of bytes, not moved into a
+/// call): the table they hold (the remapped one, or the old one once swapped) is dropped
+/// and the data buffer goes back to the process.
+fn release<P: Process + ?Sized>(process: &mut P, args: &mut ImageArgs<P::Handle>) {
+    args.release_table();
     process.put_arg_buffer(core::mem::take(&mut args.buf));
-    drop(args);
 }
 
 /// Ends single-threading after a failure before the point of no return.
