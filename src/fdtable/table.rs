@@ -983,11 +983,7 @@ impl<H> FdTable<H> {
         self.slots.fill_dense(fds, |raw| {
             crate::work::count(crate::work::Work::Slot);
             let fd = Fd::from_raw(raw)?;
-            let file = old.slots.file(fd.index()).ok_or(Errno::EBADF)?;
-            if !file.is_passable() {
-                return Err(Errno::EINVAL);
-            }
-            file.try_clone()
+            passable(old.slots.file(fd.index()))?.try_clone()
         })?;
         self.finish_remapped(old, fds, classes)
     }
@@ -1326,6 +1322,19 @@ impl<H: FileHandle> PartialEq for FdTable<H> {
     }
 }
 
+/// The file of a descriptor a remap names, `file` its slot's content: `EBADF` for an
+/// empty slot (or none), `EINVAL` for a file that may not be passed on. The checks of
+/// FreeBSD's `fdcopy_remapped` loop after the range check, in its order.
+#[inline(always)]
+fn passable<H: FileHandle>(file: Option<&H>) -> Result<&H, Errno> {
+    let file = file.ok_or(Errno::EBADF)?;
+    if file.is_passable() {
+        Ok(file)
+    } else {
+        Err(Errno::EINVAL)
+    }
+}
+
 /// The checks of [`FdTable::fill_pending_from`] over the old table's slots `src`, in
 /// index order: `first_use(j)` says whether descriptor `j` is named for the first time
 /// (its slot in `dst` stays free) or again (it takes a reference now). Hands back the
@@ -1344,12 +1353,10 @@ fn check_pending<H: FileHandle>(
             Ok(fd) => fd.index(),
             Err(e) => return (Err(e), passed),
         };
-        let Some(Some(file)) = src.get(j) else {
-            return (Err(Errno::EBADF), passed);
+        let file = match passable(src.get(j).and_then(Option::as_ref)) {
+            Ok(file) => file,
+            Err(e) => return (Err(e), passed),
         };
-        if !file.is_passable() {
-            return (Err(Errno::EINVAL), passed);
-        }
         if !first_use(j) {
             // Named before: this use gets a reference of its own.
             match file.try_clone() {
